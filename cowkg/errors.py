@@ -1,0 +1,135 @@
+"""One error hierarchy: each error knows its HTTP status, its CLI exit code and where it happened.
+
+Stage: shared by all. The web layer turns these into one JSON error shape; the CLI prints
+``str(error)`` and exits with ``exit_code``. Anything that is not a ``CowkgError`` is a bug (500).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Location:
+    """Where an error happened: a file (or query) and a 1-based line and column."""
+
+    source: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        parts = [self.source or "<input>"]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in (("source", self.source), ("line", self.line), ("column", self.column))
+                if v is not None}
+
+
+@dataclass
+class CowkgError(Exception):
+    """Base class. ``message`` says what went wrong; ``location`` where; ``hint`` what to do."""
+
+    message: str
+    location: Location | None = None
+    hint: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    http_status = 500
+    exit_code = 1
+    kind = "error"
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        hint = f"\n  hint: {self.hint}" if self.hint else ""
+        return f"{where}{self.message}{hint}"
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"status": self.http_status, "error": self.kind, "message": self.message}
+        if self.location:
+            body["location"] = self.location.as_dict()
+        if self.hint:
+            body["hint"] = self.hint
+        body.update(self.details)
+        return body
+
+
+class InputError(CowkgError):
+    """Bad input from the user: exit 2 on the CLI, 400 over HTTP."""
+
+    http_status = 400
+    exit_code = 2
+    kind = "bad-request"
+
+
+class ParseError(InputError):
+    """A data, ontology or shapes file (or an uploaded document) is not valid RDF."""
+
+    kind = "parse-error"
+
+
+class QuerySyntaxError(InputError):
+    """The SPARQL query does not parse."""
+
+    kind = "query-syntax-error"
+
+
+class UnsupportedOperation(InputError):
+    """A request the read-only service refuses on purpose (e.g. SPARQL UPDATE)."""
+
+    kind = "unsupported-operation"
+
+
+class NotFound(CowkgError):
+    """An IRI, graph, file or query that does not exist."""
+
+    http_status = 404
+    exit_code = 2
+    kind = "not-found"
+
+
+class NotAcceptable(CowkgError):
+    """No serialisation matches what the client accepts."""
+
+    http_status = 406
+    exit_code = 2
+    kind = "not-acceptable"
+
+
+class PayloadTooLarge(InputError):
+    """A request body or query longer than the configured maximum."""
+
+    http_status = 413
+    kind = "payload-too-large"
+
+
+class QueryTimeout(CowkgError):
+    """A query ran past the configured time limit and was stopped."""
+
+    http_status = 503
+    exit_code = 3
+    kind = "query-timeout"
+
+
+class ValidationFailed(CowkgError):
+    """The graph does not conform to the SHACL shapes (CLI exit 1)."""
+
+    http_status = 422
+    exit_code = 1
+    kind = "validation-failed"
+
+
+class BackendUnavailable(CowkgError):
+    """A remote store or service (Virtuoso, Wikidata) cannot be reached."""
+
+    http_status = 502
+    exit_code = 4
+    kind = "backend-unavailable"

@@ -1,0 +1,206 @@
+"""Loader: Turtle files on disk → triples per named graph, with exact error positions.
+
+Stage: first. Inputs: ``ontology/**/*.ttl`` (ontology graph), ``data/*.ttl`` (data graph),
+``data/meta/*.ttl`` (metadata graph), or explicit files. Outputs: a ``Sources`` object holding
+pyoxigraph triples per graph, a content hash (the cache key for reasoning), and an index of where
+each subject is written (file:line) so validation reports can point at the source.
+
+Parsing uses pyoxigraph because it is fast and reports line *and* column on syntax errors;
+``to_rdflib`` converts for pySHACL and owlrl, which need a plain rdflib Graph.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+
+from .errors import Location, NotFound, ParseError
+from .settings import project_paths
+from .vocab import GRAPH_DATA, GRAPH_META, GRAPH_ONTOLOGY
+
+RDF_SUFFIXES = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".trig": ox.RdfFormat.TRIG,
+                ".nq": ox.RdfFormat.N_QUADS, ".jsonld": ox.RdfFormat.JSON_LD, ".rdf": ox.RdfFormat.RDF_XML}
+
+
+@dataclass
+class SourceFile:
+    path: Path
+    graph: str
+    triples: int
+    sha256: str
+
+
+@dataclass
+class Sources:
+    """Asserted triples grouped by named-graph IRI, plus where they came from."""
+
+    graphs: dict[str, list[ox.Triple]] = field(default_factory=dict)
+    files: list[SourceFile] = field(default_factory=list)
+    subject_lines: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    @property
+    def digest(self) -> str:
+        """A hash of every input file's content and graph: the cache key for inferred triples."""
+        h = hashlib.sha256()
+        for f in sorted(self.files, key=lambda f: (f.graph, str(f.path))):
+            h.update(f"{f.graph}\0{f.path.name}\0{f.sha256}\n".encode())
+        return h.hexdigest()
+
+    def triples(self, graphs: Iterable[str] | None = None) -> Iterator[ox.Triple]:
+        for name in graphs or self.graphs:
+            yield from self.graphs.get(str(name), [])
+
+    def count(self) -> int:
+        return sum(len(t) for t in self.graphs.values())
+
+
+def default_layout(root: str | Path) -> list[tuple[Path, str]]:
+    """The project's files and the graph each belongs to, in a stable order."""
+    paths = project_paths(root)
+    layout: list[tuple[Path, str]] = []
+    layout += [(p, str(GRAPH_ONTOLOGY)) for p in sorted(paths["ontology"].rglob("*.ttl"))]
+    layout += [(p, str(GRAPH_DATA)) for p in sorted(paths["data"].glob("*.ttl"))]
+    layout += [(p, str(GRAPH_META)) for p in sorted((paths["data"] / "meta").glob("*.ttl"))]
+    return layout
+
+
+def load_project(root: str | Path, extra: Iterable[Path] = (), data: Iterable[Path] | None = None) -> Sources:
+    """Load the ontology, data and metadata of the project at ``root``.
+
+    ``data`` replaces the data files (``cowkg validate --data``); ``extra`` adds files to the data
+    graph. Raises ParseError (with file:line:column) or NotFound.
+    """
+    layout = default_layout(root)
+    if data is not None:
+        layout = [(p, g) for p, g in layout if g != str(GRAPH_DATA)]
+        layout += [(Path(p), str(GRAPH_DATA)) for p in data]
+    layout += [(Path(p), str(GRAPH_DATA)) for p in extra]
+    return load_files(layout)
+
+
+def load_files(layout: Iterable[tuple[Path, str]]) -> Sources:
+    """Parse each (file, graph) pair. Raises ParseError or NotFound on the first bad file."""
+    sources = Sources()
+    for path, graph in layout:
+        path = Path(path)
+        if not path.is_file():
+            raise NotFound(f"no such file: {path}", hint="check the path given with --data")
+        content = path.read_bytes()
+        triples = parse_bytes(content, path)
+        sources.graphs.setdefault(graph, []).extend(triples)
+        sources.files.append(SourceFile(path, graph, len(triples), hashlib.sha256(content).hexdigest()))
+        if path.suffix == ".ttl":
+            for subject, line in index_subjects(content.decode("utf-8", "replace")).items():
+                sources.subject_lines.setdefault(subject, (str(path), line))
+    return sources
+
+
+def rdf_format_for(path: Path) -> ox.RdfFormat:
+    fmt = RDF_SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise ParseError(f"unknown RDF file type {path.suffix!r}", Location(str(path)),
+                         hint=f"use one of {', '.join(sorted(RDF_SUFFIXES))}")
+    return fmt
+
+
+def parse_bytes(content: bytes, path: Path, base_iri: str | None = None) -> list[ox.Triple]:
+    """Parse one document; quads in a dataset format keep only their triple (graph dropped)."""
+    fmt = rdf_format_for(path)
+    try:
+        return [q.triple for q in ox.parse(content, format=fmt, base_iri=base_iri)]
+    except SyntaxError as exc:
+        line, col = _position(exc)
+        message = str(exc.args[0]) if exc.args else str(exc)
+        message = re.sub(r"^Parser error (at|between) line \d+ column \d+( and line \d+ column \d+)?: ",
+                         "", message)
+        raise ParseError(f"invalid {fmt.name.replace('_', '-').title()}: {message}",
+                         Location(str(path), line, col)) from None
+
+
+def _position(exc: SyntaxError) -> tuple[int | None, int | None]:
+    if exc.lineno is not None:
+        return exc.lineno, exc.offset
+    m = re.search(r"line (\d+) column (\d+)", str(exc))
+    return (int(m.group(1)), int(m.group(2))) if m else (None, None)
+
+
+_PREFIX_RE = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
+_SUBJECT_RE = re.compile(r"^(<[^>\s]+>|[A-Za-z][\w.-]*:[^\s;,]*|:[^\s;,]*)\s")
+
+
+def index_subjects(text: str) -> dict[str, int]:
+    """Map each subject written at the start of a line to its first line number (1-based).
+
+    A light scan, not a parser: good enough to point a validation report at the block that
+    describes a node. Subjects are returned as full IRIs.
+    """
+    prefixes: dict[str, str] = {}
+    found: dict[str, int] = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        m = _PREFIX_RE.match(line)
+        if m:
+            prefixes[m.group(1) or ""] = m.group(2)
+            continue
+        m = _SUBJECT_RE.match(line)
+        if not m:
+            continue
+        token = m.group(1)
+        if token.startswith("<"):
+            iri = token[1:-1]
+        else:
+            prefix, _, local = token.partition(":")
+            if prefix not in prefixes:
+                continue
+            iri = prefixes[prefix] + local.replace("\\", "")
+        found.setdefault(iri, n)
+    return found
+
+
+def term_to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
+    """Convert one pyoxigraph term to rdflib, keeping datatype and language exactly."""
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return rdflib.Literal(term.value, lang=term.language)
+        dt = term.datatype.value
+        if dt == "http://www.w3.org/2001/XMLSchema#string":
+            return rdflib.Literal(term.value)
+        return rdflib.Literal(term.value, datatype=rdflib.URIRef(dt))
+    raise TypeError(f"unsupported term {term!r}")
+
+
+def term_from_rdflib(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """Convert one rdflib term to pyoxigraph."""
+    if isinstance(term, rdflib.URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, rdflib.BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"unsupported term {term!r}")
+
+
+def to_rdflib(triples: Iterable[ox.Triple], graph: rdflib.Graph | None = None) -> rdflib.Graph:
+    """A plain in-memory rdflib Graph (what pySHACL and owlrl need to give correct results)."""
+    g = graph if graph is not None else rdflib.Graph(bind_namespaces="none")
+    add = g.add
+    for t in triples:
+        add((term_to_rdflib(t.subject), term_to_rdflib(t.predicate), term_to_rdflib(t.object)))
+    return g
+
+
+def from_rdflib(graph: Iterable[tuple]) -> list[ox.Triple]:
+    return [ox.Triple(term_from_rdflib(s), term_from_rdflib(p), term_from_rdflib(o)) for s, p, o in graph]

@@ -1,0 +1,143 @@
+"""Serialiser: query results and triples → bytes in the SPARQL results and RDF formats.
+
+Stage: after query. SELECT rows are materialised (so the row cap can be applied), and pyoxigraph
+cannot re-serialise a list of solutions, so the four SPARQL results formats are written here,
+following the W3C specs (JSON, XML, CSV, TSV). RDF formats are written by pyoxigraph.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph as ox
+
+from .media import Format
+from .vocab import PREFIXES
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_TSV_BARE = {_XSD + "integer", _XSD + "decimal", _XSD + "double", _XSD + "boolean"}
+
+
+def term_json(term) -> dict[str, str]:
+    """One RDF term in SPARQL 1.1 JSON results form."""
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Triple):
+        return {"type": "triple", "value": {"subject": term_json(term.subject),
+                                             "predicate": term_json(term.predicate),
+                                             "object": term_json(term.object)}}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value != XSD_STRING:
+        out["datatype"] = term.datatype.value
+    return out
+
+
+def write_boolean(value: bool, fmt: str) -> bytes:
+    text = "true" if value else "false"
+    if fmt == "json":
+        return json.dumps({"head": {}, "boolean": value}).encode()
+    if fmt == "xml":
+        return ('<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n'
+                f"  <head/>\n  <boolean>{text}</boolean>\n</sparql>\n").encode()
+    if fmt == "tsv":
+        return f"?_askResult\n{text}\n".encode()
+    return f"_askResult\r\n{text}\r\n".encode()
+
+
+def write_solutions(variables: list[str], rows: Iterable[ox.QuerySolution], fmt: str) -> bytes:
+    """SELECT results in ``fmt`` (json, xml, csv or tsv)."""
+    writer = {"json": _json, "xml": _xml, "csv": _csv, "tsv": _tsv}[fmt]
+    return writer(variables, rows)
+
+
+def _json(variables, rows) -> bytes:
+    bindings = []
+    for row in rows:
+        b = {}
+        for v in variables:
+            term = row[v]
+            if term is not None:
+                b[v] = term_json(term)
+        bindings.append(b)
+    return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}},
+                      ensure_ascii=False).encode()
+
+
+def _xml_term(term) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if term.language:
+        return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+    if term.datatype.value != XSD_STRING:
+        return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
+    return f"<literal>{escape(term.value)}</literal>"
+
+
+def _xml(variables, rows) -> bytes:
+    out = ['<?xml version="1.0"?>', '<sparql xmlns="http://www.w3.org/2005/sparql-results#">', "  <head>"]
+    out += [f"    <variable name={quoteattr(v)}/>" for v in variables]
+    out += ["  </head>", "  <results>"]
+    for row in rows:
+        out.append("    <result>")
+        for v in variables:
+            term = row[v]
+            if term is not None:
+                out.append(f"      <binding name={quoteattr(v)}>{_xml_term(term)}</binding>")
+        out.append("    </result>")
+    out += ["  </results>", "</sparql>", ""]
+    return "\n".join(out).encode()
+
+
+def _csv(variables, rows) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(variables)
+    for row in rows:
+        w.writerow(["" if row[v] is None else (f"_:{row[v].value}" if isinstance(row[v], ox.BlankNode)
+                                                else row[v].value) for v in variables])
+    return buf.getvalue().encode()
+
+
+def _tsv_term(term) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.Literal) and not term.language and term.datatype.value in _TSV_BARE:
+        return term.value
+    return str(term)
+
+
+def _tsv(variables, rows) -> bytes:
+    lines = ["\t".join(f"?{v}" for v in variables)]
+    lines += ["\t".join(_tsv_term(row[v]) for v in variables) for row in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def used_prefixes(triples: Iterable[ox.Triple]) -> dict[str, str]:
+    """Only the project prefixes the triples use, so Turtle output stays short and stable."""
+    namespaces = set()
+    for t in triples:
+        for term in (t.subject, t.predicate, t.object):
+            value = term.value if isinstance(term, ox.NamedNode) else (
+                term.datatype.value if isinstance(term, ox.Literal) else None)
+            if value:
+                namespaces.update(ns for ns in PREFIXES.values() if value.startswith(ns))
+    return {p: ns for p, ns in sorted(PREFIXES.items()) if ns in namespaces}
+
+
+def write_triples(triples: list[ox.Triple], fmt: Format) -> bytes:
+    """Triples in an RDF format; Turtle gets the prefixes it uses."""
+    if fmt.ox_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
+        return ox.serialize(triples, format=fmt.ox_format, prefixes=used_prefixes(triples))
+    return ox.serialize(triples, format=fmt.ox_format)

@@ -1,0 +1,79 @@
+"""The settings registry: one place that names every knob, its default and its help text.
+
+Stage: shared. The CLI, the web app, the README and a test that every setting is documented all
+read ``SETTINGS``. Values come from defaults, then ``COWKG_<NAME>`` environment variables, then
+explicit overrides (CLI options, ``create_app(settings=...)``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+    def parse(self, raw: str) -> Any:
+        """Turn an environment string into the type of the default."""
+        if isinstance(self.default, bool):
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        if isinstance(self.default, int):
+            return int(raw)
+        if isinstance(self.default, float):
+            return float(raw)
+        return raw
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("root", str(PROJECT_ROOT), "Directory holding ontology/, data/, shapes/ and queries/."),
+    Setting("cache_dir", str(PROJECT_ROOT / ".cache"), "Where the inferred graph is cached by input hash."),
+    Setting("query_timeout", 10.0, "Seconds a query may run before it is stopped (HTTP 503)."),
+    Setting("max_rows", 10000, "Most result rows returned; longer results are cut and flagged."),
+    Setting("max_request_bytes", 100_000, "Largest accepted query or request body, in bytes (HTTP 413)."),
+    Setting("infer_default", False, "Whether queries see the inferred graph when a request does not say."),
+    Setting("reasoner", "auto", "OWL 2 RL reasoner: owlrl, reasonable, or auto (by input size)."),
+    Setting("workers", 2, "Worker processes of the production server started by `cowkg serve`."),
+    Setting("backend", "embedded", "Query backend: embedded (pyoxigraph) or virtuoso (remote SPARQL)."),
+    Setting("endpoint", "", "URL of the remote SPARQL endpoint when backend is virtuoso."),
+    Setting("public_base", "", "Public URL of the service, used in VoID and service descriptions."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Resolve every setting from defaults, ``COWKG_*`` variables and ``overrides``.
+
+    Raises KeyError for an override that names no setting, so typos fail loudly.
+    """
+    env = os.environ if environ is None else environ
+    values = {s.name: s.default for s in SETTINGS}
+    for s in SETTINGS:
+        raw = env.get(f"COWKG_{s.name.upper()}")
+        if raw is not None:
+            values[s.name] = s.parse(raw)
+    for key, value in (overrides or {}).items():
+        if key not in _BY_NAME:
+            raise KeyError(f"unknown setting {key!r}; known: {', '.join(sorted(_BY_NAME))}")
+        if value is not None:
+            values[key] = value
+    return values
+
+
+def project_paths(root: str | Path) -> dict[str, Path]:
+    """The standard source directories under ``root``."""
+    root = Path(root)
+    return {
+        "ontology": root / "ontology",
+        "data": root / "data",
+        "shapes": root / "shapes",
+        "queries": root / "queries",
+    }
