@@ -148,5 +148,157 @@ def coverage(obj: Context, inventory: str | None, fmt: str) -> None:
         sys.exit(1)
 
 
+@main.command()
+@click.option("--data", "data", multiple=True, type=click.Path(dir_okay=False),
+              help="Validate these data files instead of data/*.ttl (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_obj
+def validate(obj: Context, data: tuple[str, ...], fmt: str) -> None:
+    """Parse ontology + data and check them against the SHACL shapes in shapes/.
+
+    \b
+    Exit codes: 0 conforms, 1 violations, 2 unparsable input (file:line:column).
+    Examples:
+      cowkg validate
+      cowkg validate --data tests/fixtures/broken/meeting-without-date.ttl
+      cowkg validate --format json | jq '.violations[0]'
+    """
+    from .load import load_project
+    from .validate import format_report, load_shapes
+    from .validate import validate as run_validation
+
+    try:
+        sources = load_project(obj.root, data=[Path(d) for d in data] if data else None)
+        report = run_validation(sources, load_shapes(project_paths(obj.root)["shapes"]))
+    except CowkgError as exc:
+        fail(exc)
+    if fmt == "json":
+        click.echo(json.dumps({"conforms": report.conforms, "counts": report.counts,
+                               "violations": [v.as_dict() for v in report.violations]}, indent=2))
+    else:
+        click.echo(format_report(report, obj.root))
+    sys.exit(0 if report.conforms else 1)
+
+
+@main.command()
+@click.option("--reasoner", type=click.Choice(["owlrl", "reasonable", "auto"]), default=None,
+              help="OWL 2 RL engine (default: the reasoner setting, auto = by size).")
+@click.option("--no-cache", is_flag=True, help="Recompute even if a cached closure exists.")
+@click.pass_obj
+def reason(obj: Context, reasoner: str | None, no_cache: bool) -> None:
+    """Compute the OWL 2 RL closure of ontology + data and report what it added.
+
+    \b
+    Examples:
+      cowkg reason
+      cowkg reason --reasoner owlrl --no-cache
+    """
+    from .load import load_project
+    from .reason import infer
+
+    try:
+        sources = load_project(obj.root)
+        inference = infer(sources, reasoner or obj.settings["reasoner"],
+                          None if no_cache else obj.settings["cache_dir"])
+    except CowkgError as exc:
+        fail(exc)
+    how = "read from cache" if inference.cached else f"computed in {inference.seconds:.2f} s"
+    click.echo(f"{len(inference.triples)} triples inferred by {inference.reasoner} "
+               f"from {sources.count()} asserted ({how})")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["ttl", "nt", "jsonld", "trig", "nq"]), default="ttl",
+              show_default=True)
+@click.option("--infer", is_flag=True, help="Include the inferred graph.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (atomically) instead of stdout.")
+@click.pass_obj
+def export(obj: Context, fmt: str, infer: bool, output: str | None) -> None:
+    """Export the whole graph (ontology + data + metadata, plus inferred with --infer).
+
+    \b
+    Output is deterministic: sorted, blank nodes skolemised. TriG keeps the named graphs.
+    Examples:
+      cowkg export --format ttl -o cowkg.ttl
+      cowkg export --infer --format nt | grep wikidata.org/prop/direct/P664
+    """
+    from .export import export_bytes, write_atomic
+
+    try:
+        content = export_bytes(obj.kg(with_inference=infer), fmt, infer=infer)
+    except CowkgError as exc:
+        fail(exc)
+    if output:
+        write_atomic(output, content)
+        click.echo(f"wrote {output} ({len(content):,} bytes)", err=True)
+    else:
+        sys.stdout.buffer.write(content)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_obj
+def stats(obj: Context, fmt: str) -> None:
+    """Triples per named graph, instances per class, and SHACL status.
+
+    \b
+    Examples:
+      cowkg stats
+      cowkg stats --format json
+    """
+    from .query import run_query
+    from .render import term_text
+    from .validate import load_shapes
+    from .validate import validate as run_validation
+
+    try:
+        kg = obj.kg()
+        sizes = kg.graph_sizes()
+        classes = run_query(kg, "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH cowg:data { ?s a ?class } "
+                                "FILTER(STRSTARTS(STR(?class), STR(cow:))) } GROUP BY ?class ORDER BY DESC(?n) ?class")
+        report = run_validation(kg.sources, load_shapes(project_paths(obj.root)["shapes"]))
+    except CowkgError as exc:
+        fail(exc)
+    per_class = {term_text(r["class"]): int(r["n"].value) for r in classes.rows}
+    if fmt == "json":
+        click.echo(json.dumps({"graphs": sizes, "classes": per_class, "shacl": {
+            "conforms": report.conforms, "counts": report.counts},
+            "reasoner": kg.inference.reasoner if kg.inference else None}, indent=2))
+        return
+    click.echo("triples per graph")
+    for g, n in sizes.items():
+        click.echo(f"  {g:<45} {n:>7}")
+    click.echo("instances per class (data graph)")
+    for c, n in per_class.items():
+        click.echo(f"  {c:<45} {n:>7}")
+    click.echo(f"SHACL: {'conforms' if report.conforms else 'does not conform'} {report.counts or ''}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=int, show_default=True)
+@click.option("--workers", type=int, default=None, help="Worker processes (default: the workers setting).")
+@click.option("--access-log/--no-access-log", default=True, help="Log each request to stderr.")
+@click.pass_obj
+def serve(obj: Context, host: str, port: int, workers: int | None, access_log: bool) -> None:
+    """Serve the SPARQL endpoint and web UI with gunicorn (a production WSGI server).
+
+    \b
+    The store is built once, then shared by the forked workers.
+    Examples:
+      cowkg serve
+      cowkg serve --host 0.0.0.0 --port 8080 --workers 4
+      curl 'http://127.0.0.1:8000/sparql?query=ASK%7B%7D'
+    """
+    from .web import create_app
+    from .web.server import run_server
+
+    try:
+        app = create_app({"root": str(obj.root)})
+    except CowkgError as exc:
+        fail(exc)
+    run_server(app, host, port, workers or obj.settings["workers"], access_log)
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,113 @@
+"""Validator: SHACL shapes (shapes/*.ttl) run by pySHACL over ontology + data.
+
+Stage: after loading (it does not need the store). Input: ``Sources`` and the shapes files.
+Output: a ``ValidationReport`` whose violations name the focus node, the path, the message and,
+where the loader indexed it, the file and line that describe the focus node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import rdflib
+from rdflib.namespace import SH
+
+from .load import Sources, load_files, to_rdflib
+from .vocab import ASSERTED_GRAPHS, shorten
+
+
+@dataclass
+class Violation:
+    focus: str
+    path: str | None
+    message: str
+    severity: str
+    shape: str | None
+    value: str | None
+    source: str | None = None
+    line: int | None = None
+
+    def location(self) -> str:
+        return f"{self.source}:{self.line}" if self.source else "(no source line)"
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass
+class ValidationReport:
+    conforms: bool
+    violations: list[Violation] = field(default_factory=list)
+    shapes_files: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for v in self.violations:
+            out[v.severity] = out.get(v.severity, 0) + 1
+        return out
+
+
+def shapes_files(shapes_dir: str | Path) -> list[Path]:
+    return sorted(Path(shapes_dir).glob("*.ttl"))
+
+
+def load_shapes(shapes_dir: str | Path) -> rdflib.Graph:
+    """Parse every shapes file (ParseError with file:line:column on bad Turtle)."""
+    sources = load_files((p, "shapes") for p in shapes_files(shapes_dir))
+    return to_rdflib(sources.triples())
+
+
+def validate(sources: Sources, shapes: rdflib.Graph) -> ValidationReport:
+    """Run SHACL over the asserted graphs; every violation carries its file:line when known."""
+    import pyshacl
+
+    data = to_rdflib(sources.triples(str(g) for g in ASSERTED_GRAPHS))
+    conforms, results, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none",
+                                            advanced=True, allow_warnings=True)
+    report = ValidationReport(conforms=bool(conforms))
+    for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
+        report.violations.append(_violation(results, result, sources))
+    report.violations.sort(key=lambda v: (v.source or "~", v.line or 0, v.focus, v.path or ""))
+    report.conforms = not any(v.severity == "Violation" for v in report.violations)
+    return report
+
+
+def _violation(results: rdflib.Graph, node, sources: Sources) -> Violation:
+    def one(pred):
+        return results.value(node, pred)
+
+    focus = one(SH.focusNode)
+    path = one(SH.resultPath)
+    severity = one(SH.resultSeverity)
+    value = one(SH.value)
+    messages = sorted(str(m) for m in results.objects(node, SH.resultMessage))
+    where = sources.subject_lines.get(str(focus))
+    return Violation(
+        focus=shorten(str(focus)),
+        path=shorten(str(path)) if isinstance(path, rdflib.URIRef) else (str(path) if path else None),
+        message="; ".join(messages) or "constraint violated",
+        severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
+        shape=shorten(str(one(SH.sourceShape))) if isinstance(one(SH.sourceShape), rdflib.URIRef) else None,
+        value=shorten(str(value)) if value is not None else None,
+        source=where[0] if where else None,
+        line=where[1] if where else None,
+    )
+
+
+def format_report(report: ValidationReport, root: str | Path | None = None) -> str:
+    """Readable text: one block per violation, then a summary line."""
+    lines = []
+    for v in report.violations:
+        src = v.location()
+        if root and v.source:
+            try:
+                src = f"{Path(v.source).resolve().relative_to(Path(root).resolve())}:{v.line}"
+            except ValueError:
+                pass
+        lines.append(f"{src}: {v.severity}: {v.focus}" + (f" {v.path}" if v.path else ""))
+        lines.append(f"    {v.message}" + (f" (value: {v.value})" if v.value else ""))
+    summary = ", ".join(f"{n} {k.lower()}{'s' if n != 1 else ''}" for k, n in sorted(report.counts.items()))
+    lines.append("conforms" if report.conforms else f"does not conform: {summary}")
+    return "\n".join(lines)
