@@ -1,0 +1,19 @@
+# The two commands of the README:
+#   make serve   install, then serve the SPARQL endpoint and UI on http://127.0.0.1:8000
+#   make test    install (apt, pip, npm), then run ruff and the whole test suite
+.PHONY: serve test setup lint
+
+serve:
+	scripts/setup.sh
+	.venv/bin/cowkg serve --host 127.0.0.1 --port 8000
+
+test:
+	scripts/setup.sh --test
+	.venv/bin/ruff check cowkg tests bench scripts
+	.venv/bin/python -m pytest -q
+
+setup:
+	scripts/setup.sh --test
+
+lint:
+	.venv/bin/ruff check cowkg tests bench scripts
