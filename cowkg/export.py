@@ -1,28 +1,73 @@
-"""Export: the whole graph (or a chosen set of named graphs) as deterministic files.
+"""Export: the whole graph, chosen named graphs, or one entity's description as deterministic files.
 
-Stage: after the store. Output bytes are the same for the same input: triples are sorted and
-blank nodes get canonical labels (RDFC-1.0 via pyoxigraph) and are skolemised to IRIs under the
-dataset namespace, so two exports diff cleanly. ``write_atomic`` never leaves a half file.
+Stage: after the store. Inputs: a ``KnowledgeGraph`` and a choice of named graphs (asserted ones,
+the inferred one, or both) or of subjects (``describe``). Outputs: bytes in Turtle, N-Triples,
+JSON-LD (see ``cowkg.context``), TriG or N-Quads. The same input always gives the same bytes:
+triples are sorted, prefixes are declared in a fixed order, and blank nodes get canonical labels
+(RDFC-1.0 via pyoxigraph) and are skolemised to IRIs under ``https://w3id.org/cowkg/.well-known/genid/``,
+so two exports diff cleanly. The Turtle and TriG writers live here (pyoxigraph's own writers
+order prefixes differently from one process to the next). ``write_atomic`` never leaves a half file.
+
+Inferred triples never mix silently with asserted ones: graph formats hold either the asserted
+graphs or the inferred graph unless the caller asks for both, and dataset formats keep the
+inferred triples in their own named graph.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import groupby
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import InputError
+from .errors import InputError, NotFound
 from .media import Format, by_name
-from .serialize import used_prefixes
 from .store import KnowledgeGraph
-from .vocab import ASSERTED_GRAPHS, BASE, GRAPH_INFERRED
+from .vocab import (
+    ALL_GRAPHS,
+    ASSERTED_GRAPHS,
+    BASE,
+    COW,
+    GRAPH_DATA,
+    GRAPH_INFERRED,
+    PREFIXES,
+)
+
+__all__ = [
+    "EXPORT_FORMATS", "GENID", "GRAPH_NAMES", "NARY_CLASSES", "collect_quads", "describe", "expand_iri",
+    "export_bytes", "export_graphs", "instances_of", "serialize_export", "write_atomic", "write_nquads",
+    "write_ntriples", "write_trig", "write_turtle",
+]
 
 GENID = BASE + ".well-known/genid/"
 EXPORT_FORMATS = ("ttl", "nt", "jsonld", "trig", "nq")
 
+#: Short names of the named graphs, as ``cowkg export --graph`` takes them.
+GRAPH_NAMES = {str(g).rsplit("/", 1)[-1]: str(g) for g in ALL_GRAPHS}
+
+#: Record classes that exist to qualify a relation of an entity (the W3C n-ary relation pattern):
+#: an entity's description (``describe``) includes the records of these classes that point to it.
+NARY_CLASSES = tuple(str(COW[c]) for c in (
+    "Attendance", "NonAttendance", "CoalitionMembership", "Role", "CountObservation", "StatusObservation",
+    "AgendaItem", "MandateItem", "DeploymentCondition", "Statement", "LostContent", "Ambiguity",
+))
+
+#: Properties whose objects are a record's provenance: their descriptions go with the record.
+PROVENANCE_PROPERTIES = (str(COW.citation), str(COW.excerpt), "http://www.w3.org/ns/prov#wasDerivedFrom")
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+_INTEGER = re.compile(r"-?(0|[1-9][0-9]{0,19})")
+_LOCAL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
+
+
+# --------------------------------------------------------------------------------------------
+# What to export
+# --------------------------------------------------------------------------------------------
 
 def export_graphs(infer: bool) -> list[str]:
     """Which named graphs an export contains: asserted ones, plus the inferred one on request."""
@@ -30,13 +75,29 @@ def export_graphs(infer: bool) -> list[str]:
     return graphs + [str(GRAPH_INFERRED)] if infer else graphs
 
 
+def graph_iris(names: Iterable[str]) -> list[str]:
+    """Named-graph IRIs from short names (``data``) or IRIs. Raises InputError for an unknown one."""
+    out = []
+    for name in names:
+        iri = GRAPH_NAMES.get(name, name)
+        if iri not in GRAPH_NAMES.values():
+            raise InputError(f"unknown graph {name!r}", hint=f"choose from {', '.join(GRAPH_NAMES)}")
+        out.append(iri)
+    return out
+
+
 def collect_quads(kg: KnowledgeGraph, graphs: Iterable[str]) -> list[ox.Quad]:
     """Quads of ``graphs`` with canonical, skolemised blank nodes, sorted."""
-    dataset = ox.Dataset(q for g in graphs for q in kg.store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
+    return canonical_quads(q for g in graphs for q in kg.store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
+
+
+def canonical_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """Label blank nodes by RDFC-1.0, skolemise them to IRIs under GENID, and sort."""
+    dataset = ox.Dataset(quads)
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    quads = [_skolemise(q) for q in dataset]
-    quads.sort(key=_sort_key)
-    return quads
+    out = [_skolemise(q) for q in dataset]
+    out.sort(key=_sort_key)
+    return out
 
 
 def _skolem(term):
@@ -51,22 +112,302 @@ def _sort_key(q: ox.Quad) -> tuple[str, str, str, str]:
     return (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object))
 
 
-def serialize_export(quads: list[ox.Quad], fmt: Format) -> bytes:
-    """Bytes of an export. Graph formats merge the graphs; dataset formats keep them apart."""
-    if fmt.kind == "dataset":
-        return ox.serialize(quads, format=fmt.ox_format, prefixes=used_prefixes(q.triple for q in quads)) \
-            if fmt.ox_format == ox.RdfFormat.TRIG else ox.serialize(quads, format=fmt.ox_format)
+def expand_iri(text: str) -> str:
+    """An IRI from ``<iri>``, a CURIE with a project prefix (``cowr:meeting-04``) or an absolute IRI.
+
+    Raises InputError when the text is none of these.
+    """
+    text = text.strip()
+    if text.startswith("<") and text.endswith(">"):
+        return text[1:-1]
+    prefix, sep, local = text.partition(":")
+    if sep and prefix in PREFIXES and not local.startswith("//"):
+        return PREFIXES[prefix] + local
+    if sep and re.match(r"[A-Za-z][A-Za-z0-9+.-]*$", prefix) and local.startswith("//"):
+        return text
+    raise InputError(f"not an IRI or known CURIE: {text!r}",
+                     hint=f"write <https://...> or use a prefix: {', '.join(PREFIXES)}")
+
+
+def instances_of(kg: KnowledgeGraph, class_iri: str, graphs: Sequence[str] = ASSERTED_GRAPHS) -> list[str]:
+    """IRIs typed ``class_iri`` or one of its subclasses (by the ontology's asserted hierarchy), sorted."""
+    res = kg.store.query(
+        f"SELECT DISTINCT ?s WHERE {{ ?s a ?c . ?c <http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{class_iri}> "
+        "FILTER(isIRI(?s)) }", default_graph=[ox.NamedNode(str(g)) for g in graphs])
+    return sorted(row["s"].value for row in res)
+
+
+def _nary_classes(kg: KnowledgeGraph) -> set[str]:
+    """NARY_CLASSES and their subclasses in the ontology graph."""
+    values = " ".join(f"<{c}>" for c in NARY_CLASSES)
+    res = kg.store.query(
+        f"SELECT DISTINCT ?c WHERE {{ VALUES ?top {{ {values} }} "
+        "?c <http://www.w3.org/2000/01/rdf-schema#subClassOf>* ?top }",
+        default_graph=[ox.NamedNode(str(g)) for g in ASSERTED_GRAPHS])
+    return {row["c"].value for row in res} | set(NARY_CLASSES)
+
+
+def describe(kg: KnowledgeGraph, roots: Iterable[str], graphs: Sequence[str] | None = None) -> list[ox.Quad]:
+    """The bounded description of ``roots``: what an entity page offers as a download.
+
+    It holds each root's own statements (following blank nodes, as a Concise Bounded Description
+    does), the n-ary records that point to a root (instances of NARY_CLASSES: attendances,
+    memberships, roles, observations, statements, ...) with their own statements, and the
+    provenance of all of these (the citation, excerpt and source nodes they name). Quads keep
+    their named graph; blank nodes are canonicalised and skolemised as in full exports.
+    Raises NotFound when a root appears in none of ``graphs``.
+    """
+    graphs = [str(g) for g in (graphs or ASSERTED_GRAPHS)]
+    gnodes = [ox.NamedNode(g) for g in graphs]
+    store = kg.store
+    nary = _nary_classes(kg)
+    rdf_type = ox.NamedNode(RDF_TYPE)
+    out: set[ox.Quad] = set()
+    described: set = set()
+
+    def own(node) -> None:
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if n in described:
+                continue
+            described.add(n)
+            for g in gnodes:
+                for q in store.quads_for_pattern(n, None, None, g):
+                    out.add(q)
+                    if isinstance(q.object, ox.BlankNode):
+                        stack.append(q.object)
+
+    records = []
+    for iri in roots:
+        root = ox.NamedNode(iri)
+        if not any(True for g in gnodes for _ in store.quads_for_pattern(root, None, None, g)) and \
+                not any(True for g in gnodes for _ in store.quads_for_pattern(None, None, root, g)):
+            raise NotFound(f"no statements about {iri}", hint="check the IRI, or add --graph/--infer")
+        own(root)
+        records.append(root)
+        for g in gnodes:
+            for q in store.quads_for_pattern(None, None, root, g):
+                s = q.subject
+                if s not in described and any(
+                        t.object.value in nary for g2 in gnodes for t in store.quads_for_pattern(s, rdf_type, None, g2)
+                        if isinstance(t.object, ox.NamedNode)):
+                    own(s)
+                    records.append(s)
+    for rec in records:
+        for prop in PROVENANCE_PROPERTIES:
+            for g in gnodes:
+                for q in store.quads_for_pattern(rec, ox.NamedNode(prop), None, g):
+                    if not isinstance(q.object, ox.Literal):
+                        own(q.object)
+    return canonical_quads(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Writers
+# --------------------------------------------------------------------------------------------
+
+def serialize_export(quads: list[ox.Quad], fmt: Format, context: dict | None = None) -> bytes:
+    """Bytes of an export. Graph formats merge the graphs; dataset formats keep them apart.
+
+    ``context`` is the JSON-LD context (``cowkg.context.build_context``); JSON-LD needs it.
+    """
+    if fmt.name == "trig":
+        return write_trig(quads)
+    if fmt.name == "nq":
+        return write_nquads(quads)
     triples = sorted({q.triple for q in quads}, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-    if fmt.ox_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.JSON_LD):
-        return ox.serialize(triples, format=fmt.ox_format, prefixes=used_prefixes(triples))
-    return ox.serialize(triples, format=fmt.ox_format)
+    if fmt.name == "ttl":
+        return write_turtle(triples)
+    if fmt.name == "nt":
+        return write_ntriples(triples)
+    if fmt.name == "jsonld":
+        from .context import write_jsonld
+
+        if context is None:
+            raise ValueError("JSON-LD export needs the context built from the ontology")
+        return write_jsonld(triples, context)
+    raise InputError(f"format {fmt.name!r} cannot be exported", hint=f"choose one of {', '.join(EXPORT_FORMATS)}")
 
 
-def export_bytes(kg: KnowledgeGraph, fmt_name: str, infer: bool = False) -> bytes:
+def export_format(fmt_name: str) -> Format:
+    """The Format for an export name or media type. Raises InputError for anything else."""
     fmt = by_name(fmt_name, ("graph", "dataset"))
     if fmt is None or fmt.name not in EXPORT_FORMATS:
         raise InputError(f"unknown export format {fmt_name!r}", hint=f"choose one of {', '.join(EXPORT_FORMATS)}")
-    return serialize_export(collect_quads(kg, export_graphs(infer)), fmt)
+    return fmt
+
+
+def export_bytes(kg: KnowledgeGraph, fmt_name: str, infer: bool = False, *, graphs: Sequence[str] | None = None,
+                 subjects: Sequence[str] = (), classes: Sequence[str] = (), framed: bool = False) -> bytes:
+    """One export as bytes: the whole graph, chosen ``graphs``, or the description of subjects.
+
+    ``graphs`` (short names or IRIs) replaces the default choice (asserted graphs, plus the
+    inferred one when ``infer``). ``subjects`` and ``classes`` (IRIs or CURIEs) restrict the export
+    to the ``describe`` subgraph of those entities and of every instance of those classes.
+    ``framed`` (JSON-LD with ``classes`` only) writes one tree per instance instead of a flat graph.
+    Raises InputError for a bad format, graph, IRI or combination, NotFound for an unknown subject.
+    """
+    from .context import build_context, write_framed
+
+    fmt = export_format(fmt_name)
+    chosen = graph_iris(graphs) if graphs else export_graphs(infer)
+    if framed and (fmt.name != "jsonld" or not classes):
+        raise InputError("--framed needs --format jsonld and --class", hint="cowkg export --format jsonld "
+                         "--class cow:CoalitionMeeting --framed")
+    if subjects or classes:
+        roots = [expand_iri(s) for s in subjects]
+        class_iris = [expand_iri(c) for c in classes]
+        for c in class_iris:
+            found = instances_of(kg, c, chosen)
+            if not found:
+                raise NotFound(f"no instances of {c}", hint="check the class IRI (e.g. cow:CoalitionMeeting)")
+            roots += found
+        quads = describe(kg, dict.fromkeys(roots), chosen)
+        if framed:
+            return write_framed(kg, quads, class_iris, build_context(kg))
+    else:
+        quads = collect_quads(kg, chosen)
+    return serialize_export(quads, fmt, build_context(kg) if fmt.name == "jsonld" else None)
+
+
+def used_prefixes(terms: Iterable) -> dict[str, str]:
+    """The project prefixes whose namespaces some IRI (or datatype) among ``terms`` uses, sorted."""
+    namespaces = set(PREFIXES.values())
+    used = set()
+    for term in terms:
+        if isinstance(term, ox.Literal):
+            term = term.datatype
+        if isinstance(term, ox.NamedNode):
+            iri = term.value
+            cut = max(iri.rfind("#"), iri.rfind("/")) + 1
+            if iri[:cut] in namespaces:
+                used.add(iri[:cut])
+    return {p: ns for p, ns in sorted(PREFIXES.items()) if ns in used}
+
+
+def _prefix_index(prefixes: dict[str, str]) -> dict[str, str]:
+    return {ns: p for p, ns in prefixes.items()}
+
+
+def turtle_iri(iri: str, ns_index: dict[str, str]) -> str:
+    """A prefixed name when a declared namespace covers ``iri`` with a plain local part, else <iri>."""
+    cut = max(iri.rfind("#"), iri.rfind("/")) + 1
+    prefix = ns_index.get(iri[:cut])
+    local = iri[cut:]
+    if prefix is not None and _LOCAL.fullmatch(local):
+        return f"{prefix}:{local}"
+    return "<" + "".join(c if c > " " and c not in '<>"{}|^`\\' else f"\\u{ord(c):04X}" for c in iri) + ">"
+
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+
+def turtle_string(value: str) -> str:
+    """A double-quoted Turtle string with the escapes N-Triples uses for control characters."""
+    return '"' + "".join(_ESCAPES.get(c) or (f"\\u{ord(c):04X}" if ord(c) < 0x20 or ord(c) == 0x7F else c)
+                         for c in value) + '"'
+
+
+def turtle_term(term, ns_index: dict[str, str]) -> str:
+    """One term in Turtle: prefixed names, bare canonical integers and booleans, typed literals."""
+    if isinstance(term, ox.NamedNode):
+        return turtle_iri(term.value, ns_index)
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    dt = term.datatype.value
+    if term.language:
+        return f"{turtle_string(term.value)}@{term.language}"
+    if dt == XSD + "string":
+        return turtle_string(term.value)
+    if dt == XSD + "integer" and _INTEGER.fullmatch(term.value):
+        return term.value
+    if dt == XSD + "boolean" and term.value in ("true", "false"):
+        return term.value
+    return f"{turtle_string(term.value)}^^{turtle_iri(dt, ns_index)}"
+
+
+def _turtle_block(triples: list[ox.Triple], ns_index: dict[str, str], indent: str) -> list[str]:
+    """Subject blocks: ``a`` first, then predicates and objects sorted; short object lists on one line."""
+    lines: list[str] = []
+    for subject, group in groupby(triples, key=lambda t: t.subject):
+        by_pred: dict[str, list[str]] = {}
+        for t in group:
+            by_pred.setdefault(t.predicate.value, []).append(turtle_term(t.object, ns_index))
+        preds = sorted(by_pred, key=lambda p: (p != RDF_TYPE, p))
+        if lines:
+            lines.append("")
+        head = indent + turtle_term(subject, ns_index)
+        for i, pred in enumerate(preds):
+            key = "a" if pred == RDF_TYPE else turtle_iri(pred, ns_index)
+            objs = by_pred[pred]
+            end = " ." if i == len(preds) - 1 else " ;"
+            first = f"{head} {key} " if i == 0 else f"{indent}    {key} "
+            one_line = first + " , ".join(objs) + end
+            if len(objs) == 1 or len(one_line) <= 110:
+                lines.append(one_line)
+            else:
+                lines.append(first + objs[0] + " ,")
+                lines += [f"{indent}        {o} ," for o in objs[1:-1]]
+                lines.append(f"{indent}        {objs[-1]}{end}")
+    return lines
+
+
+def _prefix_lines(prefixes: dict[str, str]) -> list[str]:
+    width = max((len(p) for p in prefixes), default=0) + 1
+    return [f"@prefix {(p + ':').ljust(width)} <{ns}> ." for p, ns in prefixes.items()]
+
+
+def _terms(triples: Iterable[ox.Triple]):
+    for t in triples:
+        yield t.subject
+        yield t.predicate
+        yield t.object
+
+
+def write_turtle(triples: Sequence[ox.Triple]) -> bytes:
+    """Pretty, deterministic Turtle: sorted prefixes (only those used), subjects grouped and sorted."""
+    triples = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+    prefixes = used_prefixes(_terms(triples))
+    lines = _prefix_lines(prefixes)
+    body = _turtle_block(triples, _prefix_index(prefixes), "")
+    return ("\n".join(lines + ([""] if lines and body else []) + body) + "\n").encode()
+
+
+def write_trig(quads: Sequence[ox.Quad]) -> bytes:
+    """Deterministic TriG: one block per named graph (sorted by IRI), Turtle-style inside."""
+    quads = sorted(quads, key=_sort_key)
+    prefixes = used_prefixes(_terms([*(q.triple for q in quads), *(ox.Triple(q.graph_name, q.graph_name,
+                                                                           q.graph_name) for q in quads
+                                                                  if isinstance(q.graph_name, ox.NamedNode))]))
+    ns_index = _prefix_index(prefixes)
+    lines = _prefix_lines(prefixes)
+    for graph, group in groupby(quads, key=lambda q: q.graph_name):
+        lines.append("")
+        triples = [q.triple for q in group]
+        if isinstance(graph, ox.DefaultGraph):
+            lines += _turtle_block(triples, ns_index, "")
+            continue
+        lines.append(f"{turtle_term(graph, ns_index)} {{")
+        lines += _turtle_block(triples, ns_index, "    ")
+        lines.append("}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _sorted_lines(data: bytes) -> bytes:
+    lines = data.splitlines(keepends=True)
+    lines.sort()
+    return b"".join(lines)
+
+
+def write_ntriples(triples: Iterable[ox.Triple]) -> bytes:
+    """N-Triples, one triple a line, lines sorted bytewise (``LC_ALL=C sort``): diff-friendly."""
+    return _sorted_lines(ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES))
+
+
+def write_nquads(quads: Iterable[ox.Quad]) -> bytes:
+    """N-Quads, one quad a line, lines sorted bytewise."""
+    return _sorted_lines(ox.serialize(list(quads), format=ox.RdfFormat.N_QUADS))
 
 
 def write_atomic(path: str | Path, content: bytes) -> None:
@@ -83,3 +424,6 @@ def write_atomic(path: str | Path, content: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+DATA_GRAPH = str(GRAPH_DATA)

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .errors import Location, QuerySyntaxError, QueryTimeout, UnsupportedOperation
+from .errors import InputError, Location, QuerySyntaxError, QueryTimeout, UnsupportedOperation
 from .media import Format
 from .serialize import write_boolean, write_solutions, write_triples
 from .store import KnowledgeGraph
-from .vocab import ALL_GRAPHS, PREFIXES
+from .vocab import PREFIXES
 
 _UPDATE_RE = re.compile(
     r"^\s*(?:(?:PREFIX\s+\S*:\s*<[^>]*>|BASE\s+<[^>]*>)\s*)*"
@@ -60,24 +60,62 @@ class QueryResult:
 def run_query(kg: KnowledgeGraph, sparql: str, *, infer: bool = False,
               default_graph_uris: Sequence[str] | None = None, named_graph_uris: Sequence[str] | None = None,
               max_rows: int | None = None, timeout: float | None = None) -> QueryResult:
-    """Evaluate ``sparql`` on ``kg``.
+    """Evaluate ``sparql`` on ``kg`` over the dataset the SPARQL 1.1 Protocol prescribes.
+
+    ``default_graph_uris`` / ``named_graph_uris`` (the protocol's ``default-graph-uri`` and
+    ``named-graph-uri``) replace the dataset entirely, including any FROM / FROM NAMED in the query
+    (protocol §2.1.4): a graph named by neither is invisible. Without them, a query's own FROM /
+    FROM NAMED decide; otherwise the default graph is the asserted graphs (plus the inferred one
+    when ``infer``) and every graph is available by name.
 
     Raises QuerySyntaxError (with line:column), UnsupportedOperation for SPARQL UPDATE, and
-    QueryTimeout when ``timeout`` seconds pass while results are produced.
+    QueryTimeout when ``timeout`` seconds pass while results are produced. A deadline checked
+    between rows cannot stop a query that computes long before its first row: the web layer runs
+    queries in killable worker processes for that (cowkg.web.evaluator).
     """
     start = time.perf_counter()
     deadline = start + timeout if timeout else None
-    default = ([ox.NamedNode(u) for u in default_graph_uris] if default_graph_uris
-               else kg.default_graphs(infer))
-    named = ([ox.NamedNode(u) for u in named_graph_uris] if named_graph_uris is not None and named_graph_uris
-             else [ox.NamedNode(str(g)) for g in ALL_GRAPHS])
+    kwargs = dataset_arguments(kg, sparql, infer, default_graph_uris, named_graph_uris)
     try:
-        result = kg.store.query(sparql, prefixes=PREFIXES, default_graph=default, named_graphs=named)
+        result = kg.store.query(sparql, prefixes=PREFIXES, **kwargs)
     except SyntaxError as exc:
         raise _syntax_error(sparql, exc) from None
     out = _materialise(result, max_rows, deadline, timeout)
     out.seconds = time.perf_counter() - start
     return out
+
+
+def dataset_arguments(kg: KnowledgeGraph, sparql: str, infer: bool, default_graph_uris: Sequence[str] | None,
+                      named_graph_uris: Sequence[str] | None) -> dict:
+    """pyoxigraph's ``default_graph`` / ``named_graphs`` arguments for a request's dataset.
+
+    pyoxigraph lets these arguments override the query's FROM clauses, so they are left out when
+    the query brings its own dataset and the request does not.
+    """
+    if default_graph_uris or named_graph_uris:
+        return {"default_graph": [_graph_name(u) for u in default_graph_uris or ()],
+                "named_graphs": [_graph_name(u) for u in named_graph_uris or ()]}
+    if has_dataset_clause(sparql):
+        return {}
+    return {"default_graph": kg.default_graphs(infer)}
+
+
+def _graph_name(uri: str) -> ox.NamedNode:
+    try:
+        return ox.NamedNode(uri)
+    except ValueError:
+        raise InputError(f"not an absolute IRI: {uri!r}", hint="default-graph-uri and named-graph-uri take IRIs") \
+            from None
+
+
+_DATASET_RE = re.compile(r"(?i)(?<![\w?$:])FROM\s+(?:NAMED\s+)?(?:<|[A-Za-z_][\w.-]*:|:)")
+_NOISE_RE = re.compile(r'<[^<>"{}|^`\\\s]*>|"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*')
+
+
+def has_dataset_clause(sparql: str) -> bool:
+    """Whether the query names its own dataset (FROM or FROM NAMED), ignoring strings and comments."""
+    stripped = _NOISE_RE.sub(lambda m: "<>" if m.group().startswith("<") else " ", sparql)
+    return bool(_DATASET_RE.search(stripped))
 
 
 def _materialise(result, max_rows: int | None, deadline: float | None, timeout: float | None) -> QueryResult:

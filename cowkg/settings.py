@@ -44,6 +44,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("backend", "embedded", "Query backend: embedded (pyoxigraph) or virtuoso (remote SPARQL)."),
     Setting("endpoint", "", "URL of the remote SPARQL endpoint when backend is virtuoso."),
     Setting("public_base", "", "Public URL of the service, used in VoID and service descriptions."),
+    Setting("wikidata_api", "https://www.wikidata.org/w/api.php",
+            "Wikidata Action API (wbsearchentities, wbgetentities); tests point it at a local replay server."),
+    Setting("wikidata_entitydata", "https://www.wikidata.org/wiki/Special:EntityData/",
+            "Base URL of Wikidata's Special:EntityData (one entity as JSON, redirects followed)."),
+    Setting("wikidata_sparql", "https://query.wikidata.org/sparql", "Wikidata Query Service SPARQL endpoint."),
+    Setting("wikidata_cache_dir", str(PROJECT_ROOT / ".cache" / "wikidata"),
+            "On-disk cache of Wikidata answers; used when fresh, and when Wikidata is unreachable."),
+    Setting("wikidata_cache_ttl", 7 * 24 * 3600, "Seconds a cached Wikidata answer counts as fresh."),
+    Setting("wikidata_timeout", 20.0, "Seconds to wait for one Wikidata HTTP response."),
+    Setting("wikidata_retries", 4, "Retries after 429, 503, maxlag, 5xx, timeouts and broken answers."),
+    Setting("wikidata_maxlag", 5, "maxlag sent to the Action API: Wikidata refuses work while lagging more."),
+    Setting("wikidata_max_wait", 60.0, "Longest pause (seconds) honoured from one Retry-After before giving up."),
+    Setting("wikidata_contact", "https://w3id.org/cowkg/",
+            "Contact (URL or e-mail) put in the User-Agent, as Wikimedia's User-Agent policy asks."),
+    Setting("wikidata_reference", str(PROJECT_ROOT.parent / "shared" / "reference" / "wikidata-qids.tsv"),
+            "Verified QID table: `reconcile check` accepts links listed there as verified."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

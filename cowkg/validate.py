@@ -13,6 +13,7 @@ from pathlib import Path
 import rdflib
 from rdflib.namespace import SH
 
+from .errors import InputError
 from .load import Sources, load_files, to_rdflib
 from .vocab import ASSERTED_GRAPHS, shorten
 
@@ -25,6 +26,7 @@ class Violation:
     severity: str
     shape: str | None
     value: str | None
+    node_shape: str | None = None
     source: str | None = None
     line: int | None = None
 
@@ -64,17 +66,31 @@ def validate(sources: Sources, shapes: rdflib.Graph) -> ValidationReport:
     import pyshacl
 
     data = to_rdflib(sources.triples(str(g) for g in ASSERTED_GRAPHS))
-    conforms, results, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none",
-                                            advanced=True, allow_warnings=True)
+    conforms, results, text = pyshacl.validate(data, shacl_graph=shapes, inference="none",
+                                               advanced=True, allow_warnings=True)
+    if not isinstance(results, rdflib.Graph):
+        raise InputError(f"the SHACL shapes cannot be used: {text.strip()}", hint="fix shapes/*.ttl")
     report = ValidationReport(conforms=bool(conforms))
     for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
-        report.violations.append(_violation(results, result, sources))
+        report.violations.append(_violation(results, result, sources, shapes))
     report.violations.sort(key=lambda v: (v.source or "~", v.line or 0, v.focus, v.path or ""))
     report.conforms = not any(v.severity == "Violation" for v in report.violations)
     return report
 
 
-def _violation(results: rdflib.Graph, node, sources: Sources) -> Violation:
+def owning_node_shape(shapes: rdflib.Graph, shape, focus) -> str | None:
+    """The named NodeShape a (possibly anonymous or shared) source shape belongs to.
+
+    A shared property shape can sit in several node shapes; pick the one that targets the focus.
+    """
+    if (shape, rdflib.RDF.type, SH.NodeShape) in shapes:
+        return shorten(str(shape))
+    owners = sorted(shapes.subjects(SH.property, shape)) + sorted(shapes.subjects(SH.sparql, shape))
+    named = [o for o in owners if isinstance(o, rdflib.URIRef)]
+    return shorten(str(named[0])) if len(named) == 1 else (",".join(shorten(str(o)) for o in named) or None)
+
+
+def _violation(results: rdflib.Graph, node, sources: Sources, shapes: rdflib.Graph) -> Violation:
     def one(pred):
         return results.value(node, pred)
 
@@ -93,6 +109,7 @@ def _violation(results: rdflib.Graph, node, sources: Sources) -> Violation:
         value=shorten(str(value)) if value is not None else None,
         source=where[0] if where else None,
         line=where[1] if where else None,
+        node_shape=owning_node_shape(shapes, one(SH.sourceShape), focus),
     )
 
 

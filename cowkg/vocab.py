@@ -35,6 +35,7 @@ PREFIXES: dict[str, str] = {
     "cowr": str(COWR),
     "cowv": str(COWV),
     "cowg": str(COWG),
+    "cowsh": str(COWSH),
     "rdf": str(RDF),
     "rdfs": str(RDFS),
     "owl": str(OWL),
