@@ -1,0 +1,50 @@
+"""Query: dataset choice, prefixes, syntax errors with positions, UPDATE refused, row cap."""
+
+from __future__ import annotations
+
+import pytest
+
+from cowkg.errors import QuerySyntaxError, UnsupportedOperation
+from cowkg.media import by_name
+from cowkg.query import is_update, run_query, undeclared_prefixes
+
+
+def test_project_prefixes_are_predeclared(kg):
+    assert run_query(kg, "ASK { cowr:source-wikipedia-article a cow:Source }").boolean is True
+
+
+def test_inferred_graph_is_queryable_by_name(kg):
+    res = run_query(kg, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH cowg:inferred { ?s ?p ?o } }")
+    assert int(res.rows[0]["n"].value) == len(kg.inference.triples)
+
+
+def test_syntax_error_reports_line_and_column(kg):
+    with pytest.raises(QuerySyntaxError) as info:
+        run_query(kg, "SELECT ?s WHERE {\n  ?s ?p \n}")
+    assert info.value.location.line == 3
+    assert info.value.http_status == 400
+
+
+def test_undeclared_prefix_is_named(kg):
+    with pytest.raises(QuerySyntaxError) as info:
+        run_query(kg, "SELECT ?s WHERE { ?s ex:p ?o }")
+    assert "ex:" in (info.value.hint or "")
+    assert undeclared_prefixes("PREFIX ex: <http://e/> SELECT * { ?s ex:p foo:o }") == ["foo"]
+
+
+def test_update_is_refused(kg):
+    assert is_update("PREFIX ex: <http://e/>\nINSERT DATA { ex:a ex:b ex:c }")
+    with pytest.raises(UnsupportedOperation):
+        run_query(kg, "INSERT DATA { <http://e/a> <http://e/b> <http://e/c> }")
+
+
+def test_row_cap_truncates_and_says_so(kg):
+    res = run_query(kg, "SELECT ?s WHERE { ?s ?p ?o }", max_rows=5)
+    assert len(res) == 5 and res.truncated
+
+
+def test_serialisations_of_a_select(kg):
+    res = run_query(kg, 'SELECT ?x ?l WHERE { VALUES (?x ?l) { (cowr:a "b"@en) } }')
+    assert b'"xml:lang": "en"' in res.serialize(by_name("json"))
+    assert res.serialize(by_name("csv")).decode() == "x,l\r\nhttps://w3id.org/cowkg/id/a,b\r\n"
+    assert res.serialize(by_name("tsv")).decode() == '?x\t?l\n<https://w3id.org/cowkg/id/a>\t"b"@en\n'

@@ -1,0 +1,41 @@
+"""Reasoning: the OWL 2 RL closure lands in its own graph and makes the Wikidata view work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cowkg.load import load_project
+from cowkg.query import run_query
+from cowkg.reason import infer, pick_reasoner
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_inferred_triples_are_apart_from_asserted(kg):
+    asserted = run_query(kg, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH cowg:inferred { ?s ?p ?o } "
+                             "GRAPH ?g { ?s ?p ?o } FILTER(?g != cowg:inferred) }")
+    assert int(asserted.rows[0]["n"].value) == 0
+    assert len(kg.inference.triples) > 100
+
+
+def test_wikidata_vocabulary_finds_facts_only_with_inference(kg):
+    q = "ASK { ?m wdt:P585 ?d ; wdt:P31 cow:CoalitionMeeting }"
+    assert run_query(kg, q).boolean is False
+    assert run_query(kg, q, infer=True).boolean is True
+
+
+def test_cache_is_reused_and_equal(tmp_path):
+    sources = load_project(ROOT)
+    first = infer(sources, "owlrl", tmp_path)
+    second = infer(sources, "owlrl", tmp_path)
+    assert not first.cached and second.cached
+    assert set(first.triples) == set(second.triples)
+
+
+def test_auto_picks_by_size():
+    assert pick_reasoner("auto", 10) == "owlrl"
+    assert pick_reasoner("auto", 10_000_000) == "reasonable"
+    with pytest.raises(ValueError):
+        pick_reasoner("hermit", 1)
