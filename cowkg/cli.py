@@ -210,22 +210,34 @@ def reason(obj: Context, reasoner: str | None, no_cache: bool) -> None:
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["ttl", "nt", "jsonld", "trig", "nq"]), default="ttl",
               show_default=True)
-@click.option("--infer", is_flag=True, help="Include the inferred graph.")
+@click.option("--infer", is_flag=True, help="Include the inferred graph (its own named graph in TriG/N-Quads).")
+@click.option("--graph", "graphs", multiple=True, type=click.Choice(["ontology", "data", "meta", "inferred"]),
+              help="Export only these named graphs (repeatable; replaces the --infer choice).")
+@click.option("--subject", "subjects", multiple=True, metavar="IRI",
+              help="Export the description of this entity: its statements, n-ary records, provenance (repeatable).")
+@click.option("--class", "classes", multiple=True, metavar="CLASS",
+              help="Export the description of every instance of this class (repeatable).")
+@click.option("--framed", is_flag=True, help="JSON-LD with --class: one tree per instance, records embedded.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (atomically) instead of stdout.")
 @click.pass_obj
-def export(obj: Context, fmt: str, infer: bool, output: str | None) -> None:
-    """Export the whole graph (ontology + data + metadata, plus inferred with --infer).
+def export(obj: Context, fmt: str, infer: bool, graphs: tuple[str, ...], subjects: tuple[str, ...],
+           classes: tuple[str, ...], framed: bool, output: str | None) -> None:
+    """Export the whole graph (ontology + data + metadata, plus inferred with --infer) or a part of it.
 
     \b
     Output is deterministic: sorted, blank nodes skolemised. TriG keeps the named graphs.
     Examples:
       cowkg export --format ttl -o cowkg.ttl
       cowkg export --infer --format nt | grep wikidata.org/prop/direct/P664
+      cowkg export --graph inferred --format ttl      # only what the reasoner added
+      cowkg export --subject cowr:meeting-04          # one entity, its records and citations
+      cowkg export --class cow:CoalitionMeeting --format jsonld --framed
     """
     from .export import export_bytes, write_atomic
 
     try:
-        content = export_bytes(obj.kg(with_inference=infer), fmt, infer=infer)
+        content = export_bytes(obj.kg(with_inference=infer or "inferred" in graphs), fmt, infer=infer,
+                               graphs=graphs, subjects=subjects, classes=classes, framed=framed)
     except CowkgError as exc:
         fail(exc)
     if output:

@@ -32,7 +32,6 @@ from .vocab import (
     ASSERTED_GRAPHS,
     BASE,
     COW,
-    GRAPH_DATA,
     GRAPH_INFERRED,
     PREFIXES,
 )
@@ -377,9 +376,7 @@ def write_turtle(triples: Sequence[ox.Triple]) -> bytes:
 def write_trig(quads: Sequence[ox.Quad]) -> bytes:
     """Deterministic TriG: one block per named graph (sorted by IRI), Turtle-style inside."""
     quads = sorted(quads, key=_sort_key)
-    prefixes = used_prefixes(_terms([*(q.triple for q in quads), *(ox.Triple(q.graph_name, q.graph_name,
-                                                                           q.graph_name) for q in quads
-                                                                  if isinstance(q.graph_name, ox.NamedNode))]))
+    prefixes = used_prefixes([*_terms(q.triple for q in quads), *(q.graph_name for q in quads)])
     ns_index = _prefix_index(prefixes)
     lines = _prefix_lines(prefixes)
     for graph, group in groupby(quads, key=lambda q: q.graph_name):
@@ -425,5 +422,3 @@ def write_atomic(path: str | Path, content: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
 
-
-DATA_GRAPH = str(GRAPH_DATA)
