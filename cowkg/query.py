@@ -109,7 +109,12 @@ def _graph_name(uri: str) -> ox.NamedNode:
 
 
 _DATASET_RE = re.compile(r"(?i)(?<![\w?$:])FROM\s+(?:NAMED\s+)?(?:<|[A-Za-z_][\w.-]*:|:)")
-_NOISE_RE = re.compile(r'<[^<>"{}|^`\\\s]*>|"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*')
+_NOISE_RE = re.compile("|".join((
+    r'<[^<>"{}|^`\\\s]*>',  # IRIs (a '#' inside one is not a comment)
+    r'"""[\s\S]*?"""', r"'''[\s\S]*?'''",  # long strings
+    r'"(?:[^"\\\n]|\\.)*"', r"'(?:[^'\\\n]|\\.)*'",  # short strings
+    r"#[^\n]*",  # comments
+)))
 
 
 def has_dataset_clause(sparql: str) -> bool:

@@ -1,11 +1,14 @@
 """Web layer: a thin Flask app over the same library functions the CLI calls.
 
 ``create_app(settings=None, backend=None)`` builds the app; tests hand in a prebuilt backend.
-Nothing in the library imports this package.
+One blueprint per URL space: ``sparql`` (protocol), ``describe`` (service description, VoID),
+``graphs`` (read-only graph store), ``entities`` (/id, /page, /data), ``ui`` (query UI, search),
+``health``. Nothing in the library imports this package.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -18,17 +21,34 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: dict[str, Any] | None = None, backend=None) -> Flask:
     """Build the app. Without ``backend``, load, reason and index the project at settings['root']."""
+    from pathlib import Path
+
+    from .catalog import Catalog
+    from .evaluator import EvaluatorPool, evaluate
+    from .sparql import ResponseCache
+
     app = Flask(__name__)
-    app.config["COWKG"] = load_settings(settings)
-    app.config["MAX_CONTENT_LENGTH"] = app.config["COWKG"]["max_request_bytes"]
+    app.config["COWKG"] = cfg = load_settings(settings)
+    app.config["MAX_CONTENT_LENGTH"] = cfg["max_request_bytes"]
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600
+    app.json.sort_keys = False
     if backend is None:
-        backend = make_backend(app.config["COWKG"])
+        backend = make_backend(cfg)
     app.extensions["cowkg_backend"] = backend
+    app.extensions["cowkg_pool"] = EvaluatorPool(functools.partial(evaluate, backend))
+    app.extensions["cowkg_cache"] = ResponseCache()
+    app.extensions["cowkg_catalog"] = Catalog(backend, Path(cfg["root"]))
 
-    from . import errors, health, sparql
+    from . import describe, entities, errors, graphs, health, http, sparql, ui
 
+    http.init_app(app)
     errors.init_app(app)
+    app.jinja_env.globals["term"] = entities.render_term
     app.register_blueprint(sparql.bp)
+    app.register_blueprint(describe.bp)
+    app.register_blueprint(graphs.bp)
+    app.register_blueprint(entities.bp)
+    app.register_blueprint(ui.bp)
     app.register_blueprint(health.bp)
     return app
 

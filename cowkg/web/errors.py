@@ -1,45 +1,67 @@
-"""One error shape for every failure: JSON ``{status, error, message, location?, hint?}``.
+"""One error shape for every failure: JSON ``{status, error, message, location?, hint?, ...}``.
 
-CowkgError subclasses map to their own status; HTTP errors raised by Flask/werkzeug keep theirs;
-anything else is a bug: logged with its traceback and answered 500.
+Browsers (Accept prefers text/html) get the same fields as an HTML page. CowkgError subclasses
+answer their own status; HTTP errors raised by Flask/werkzeug keep theirs; anything else is a
+bug: logged with its traceback and answered 500, never disguised as a 400.
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from ..errors import CowkgError
+from ..errors import CowkgError, PayloadTooLarge
+from ..media import negotiate
 
 log = logging.getLogger(__name__)
 
 
-def error_response(status: int, kind: str, message: str, **extra):
-    body = {"status": status, "error": kind, "message": message, **{k: v for k, v in extra.items() if v}}
-    resp = jsonify(body)
-    resp.status_code = status
+def wants_html() -> bool:
+    """True when the client (a browser navigating) prefers HTML to JSON."""
+    return negotiate((), request.headers.get("Accept"), ("application/json", "text/html")) == "text/html" \
+        and bool(request.headers.get("Accept"))
+
+
+def render_error(body: dict, headers: dict | None = None) -> Response:
+    """The error ``body`` as JSON, or as an HTML page for browsers; same status either way."""
+    if wants_html():
+        resp = Response(render_template("error.html", error=body), status=body["status"],
+                        content_type="text/html; charset=utf-8")
+    else:
+        resp = jsonify(body)
+        resp.status_code = body["status"]
+    resp.headers["Vary"] = "Accept"
+    for key, value in (headers or {}).items():
+        resp.headers[key] = value
     return resp
+
+
+def error_response(status: int, kind: str, message: str, **extra) -> Response:
+    body = {"status": status, "error": kind, "message": message, **{k: v for k, v in extra.items() if v}}
+    return render_error(body)
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CowkgError)
     def _cowkg(exc: CowkgError):
-        resp = jsonify(exc.as_dict())
-        resp.status_code = exc.http_status
-        return resp
+        return render_error(exc.as_dict())
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
+        if isinstance(exc, RequestEntityTooLarge):
+            limit = app.config["COWKG"]["max_request_bytes"]
+            return render_error(PayloadTooLarge(f"request body exceeds the limit of {limit} bytes",
+                                                hint="the max_request_bytes setting limits request bodies",
+                                                details={"limit_bytes": limit}).as_dict())
         kind = (exc.name or "error").lower().replace(" ", "-")
-        resp = error_response(exc.code or 500, kind, exc.description or exc.name)
-        for header in ("Allow",):
-            if exc.get_headers() and dict(exc.get_headers()).get(header):
-                resp.headers[header] = dict(exc.get_headers())[header]
-        return resp
+        headers = {k: v for k, v in exc.get_headers() if k == "Allow"}
+        return render_error({"status": exc.code or 500, "error": kind, "message": exc.description or exc.name},
+                            headers)
 
     @app.errorhandler(Exception)
     def _bug(exc: Exception):
-        log.exception("unhandled error")
-        return error_response(500, "internal-error", "internal error (logged); please report it")
+        log.exception("unhandled error on %s %s", request.method, request.full_path)
+        return render_error({"status": 500, "error": "internal-error",
+                             "message": "internal error (logged with its traceback); please report it"})

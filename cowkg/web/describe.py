@@ -1,0 +1,244 @@
+"""Self-description: the SPARQL Service Description (GET /sparql) and VoID (/.well-known/void).
+
+Stage: web. Every count is computed from the store when first asked (then kept: the data is
+read-only while the server runs). Both documents are content-negotiated RDF (Turtle by default).
+Nodes get fragment IRIs, never blank nodes, so the bytes (and their ETag) are stable.
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, redirect, request
+
+from ..errors import NotAcceptable
+from ..media import GRAPH_FORMATS, HTML, content_type, negotiate
+from ..serialize import write_triples
+from ..vocab import ALL_GRAPHS, ASSERTED_GRAPHS, BASE, COWR, GRAPH_INFERRED, RDF, SOURCE_ARTICLE, WD
+
+bp = Blueprint("describe", __name__)
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+VOID = "http://rdfs.org/ns/void#"
+DCT = "http://purl.org/dc/terms/"
+FORMATS = "http://www.w3.org/ns/formats/"
+ENT = "http://www.w3.org/ns/entailment/"
+FOAF = "http://xmlns.com/foaf/0.1/"
+OWL_SAMEAS = "http://www.w3.org/2002/07/owl#sameAs"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+FORMAT_IRIS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+               "Turtle", "N-Triples", "JSON-LD", "RDF_XML")
+GRAPH_NOTES = {
+    "ontology": "The cowkg ontology, SKOS vocabularies and Wikidata alignment (asserted).",
+    "data": "The facts of the dataset (asserted), each node with its provenance.",
+    "meta": "Dataset metadata (asserted).",
+    "inferred": "The OWL 2 RL closure of the asserted graphs, computed at load time; never mixed with them.",
+}
+
+
+class _Graph(list):
+    """Triples under construction, with small helpers for IRIs and literals."""
+
+    def add(self, s, p: str, o) -> None:
+        self.append(ox.Triple(_node(s), ox.NamedNode(p), o if isinstance(o, ox.Literal | ox.NamedNode) else
+                              _node(o)))
+
+    def lit(self, s, p: str, value) -> None:
+        if isinstance(value, bool):
+            literal = ox.Literal(str(value).lower(), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
+        elif isinstance(value, int):
+            literal = ox.Literal(str(value), datatype=XSD_INTEGER)
+        else:
+            literal = ox.Literal(str(value), language="en")
+        self.append(ox.Triple(_node(s), ox.NamedNode(p), literal))
+
+
+def _node(iri) -> ox.NamedNode:
+    return iri if isinstance(iri, ox.NamedNode) else ox.NamedNode(str(iri))
+
+
+def public_base() -> str:
+    """The service's public URL without a trailing slash (the public_base setting, else this request's)."""
+    return (current_app.config["COWKG"]["public_base"] or request.host_url).rstrip("/")
+
+
+def rdf_response(triples: list[ox.Triple]) -> Response:
+    """``triples`` in the RDF format the client accepts (``format=`` wins), Turtle by default."""
+    forced = request.args.get("format")
+    if forced:
+        from ..media import by_name
+
+        fmt = by_name(forced, ("graph",))
+        if fmt is None:
+            raise NotAcceptable(f"format {forced!r} is not an RDF format", hint="ttl, nt, jsonld or rdfxml")
+    else:
+        fmt = negotiate(GRAPH_FORMATS, request.headers.get("Accept"))
+        if fmt is None:
+            raise NotAcceptable("none of the accepted media types is an RDF format this service writes",
+                                hint="available: " + ", ".join(f.media_type for f in GRAPH_FORMATS))
+    resp = Response(write_triples(sorted(triples, key=str), fmt), content_type=content_type(fmt))
+    resp.headers["Vary"] = "Accept"
+    return resp
+
+
+def _count(sparql: str, **kwargs) -> int:
+    result = current_app.extensions["cowkg_backend"].query(sparql, timeout=60, **kwargs)
+    row = result.records()[0]
+    return int(row["n"].value) if row["n"] is not None else 0
+
+
+def service_description() -> Response:
+    """SPARQL 1.1 Service Description of this endpoint; browsers are sent to the query UI instead."""
+    accept = request.headers.get("Accept")
+    if accept and negotiate(GRAPH_FORMATS, accept, (HTML,)) == HTML:
+        return redirect("/", code=303)
+    cfg = current_app.config["COWKG"]
+    endpoint = request.base_url if not cfg["public_base"] else public_base() + "/sparql"
+    sizes = _graph_sizes()
+    g = _Graph()
+    e = ox.NamedNode(endpoint)
+    g.add(e, RDF.type, SD + "Service")
+    g.add(e, SD + "endpoint", e)
+    g.add(e, SD + "supportedLanguage", SD + "SPARQL11Query")
+    for name in FORMAT_IRIS:
+        g.add(e, SD + "resultFormat", FORMATS + name)
+    g.add(e, SD + "feature", SD + "EmptyGraphs")
+    g.add(e, SD + "defaultEntailmentRegime", ENT + ("OWL-RDF-Based" if cfg["infer_default"] else "Simple"))
+    g.lit(e, DCT + "title", "cowkg SPARQL endpoint (read-only)")
+    g.lit(e, DCT + "description",
+          "Read-only SPARQL 1.1 query service over the Coalition of the Willing knowledge graph. "
+          f"Parameter infer=true|false chooses whether the default graph also holds the inferred graph "
+          f"<{GRAPH_INFERRED}> (OWL 2 RL closure); default: infer={'true' if cfg['infer_default'] else 'false'}. "
+          "default-graph-uri and named-graph-uri replace the dataset. "
+          f"Limits: {cfg['query_timeout']:g} s per query (503 after), {cfg['max_rows']} result rows "
+          f"(X-Cowkg-Truncated header when cut), {cfg['max_request_bytes']} bytes per request (413). "
+          "UPDATE is refused (400).")
+    g.add(e, "http://www.w3.org/2000/01/rdf-schema#seeAlso", public_base() + "/.well-known/void")
+    ds = ox.NamedNode(endpoint + "#dataset")
+    g.add(e, SD + "defaultDataset", ds)
+    g.add(ds, RDF.type, SD + "Dataset")
+    default = ox.NamedNode(endpoint + "#default-graph")
+    g.add(ds, SD + "defaultGraph", default)
+    g.add(default, RDF.type, SD + "Graph")
+    g.lit(default, VOID + "triples", sum(sizes.get(str(x), 0) for x in ASSERTED_GRAPHS))
+    g.lit(default, DCT + "description", "Without infer=true: the union of the asserted graphs "
+          + ", ".join(f"<{x}>" for x in ASSERTED_GRAPHS) + ".")
+    for graph in ALL_GRAPHS:
+        local = str(graph).rsplit("/", 1)[-1]
+        named = ox.NamedNode(f"{endpoint}#graph-{local}")
+        inner = ox.NamedNode(f"{endpoint}#graph-{local}-content")
+        g.add(ds, SD + "namedGraph", named)
+        g.add(named, RDF.type, SD + "NamedGraph")
+        g.add(named, SD + "name", str(graph))
+        g.add(named, SD + "graph", inner)
+        g.add(inner, RDF.type, SD + "Graph")
+        g.lit(inner, VOID + "triples", sizes.get(str(graph), 0))
+        g.lit(named, DCT + "description", GRAPH_NOTES.get(local, "Named graph."))
+        if graph == GRAPH_INFERRED:
+            g.add(named, SD + "entailmentRegime", ENT + "OWL-RDF-Based")
+            g.add(named, SD + "supportedEntailmentProfile", "http://www.w3.org/ns/owl-profile/RL")
+    return rdf_response(g)
+
+
+def _graph_sizes() -> dict[str, int]:
+    stats = current_app.extensions.setdefault("cowkg_stats", {})
+    if "sizes" not in stats:
+        stats["sizes"] = current_app.extensions["cowkg_backend"].graph_sizes()
+    return stats["sizes"]
+
+
+_VOID_COUNTS = {
+    "entities": f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), \"{COWR}\")) }}",
+    "distinctSubjects": "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }",
+    "distinctObjects": "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }",
+    "properties": "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?s ?p ?o }",
+    "classes": "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?s a ?c }",
+}
+_WIKIDATA_LINKS = (f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{OWL_SAMEAS}> ?o "
+                   f"FILTER(isIRI(?o) && STRSTARTS(STR(?o), \"{WD}\")) }}")
+
+
+def void_stats() -> dict:
+    """Counts for VoID, computed once from the store."""
+    stats = current_app.extensions.setdefault("cowkg_stats", {})
+    if "void" not in stats:
+        backend = current_app.extensions["cowkg_backend"]
+        out = {name: _count(q) for name, q in _VOID_COUNTS.items()}
+        out["wikidata_links"] = _count(_WIKIDATA_LINKS)
+        out["classes_list"] = [(r["c"].value, int(r["n"].value)) for r in backend.query(
+            "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER(isIRI(?c)) } GROUP BY ?c ORDER BY ?c",
+            timeout=60).records()]
+        out["properties_list"] = [(r["p"].value, int(r["n"].value)) for r in backend.query(
+            "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p", timeout=60).records()]
+        out["examples"] = [r["s"].value for r in backend.query(
+            f"SELECT DISTINCT ?s WHERE {{ ?s <{RDFS_LABEL}> ?l FILTER(STRSTARTS(STR(?s), \"{COWR}\")) }} "
+            "ORDER BY ?s LIMIT 3", timeout=60).records()]
+        stats["void"] = out
+    return stats["void"]
+
+
+@bp.get("/.well-known/void")
+def void():
+    """VoID description of the dataset, its named graphs and its Wikidata linkset."""
+    base = public_base()
+    doc = base + "/.well-known/void"
+    stats, sizes = void_stats(), _graph_sizes()
+    g = _Graph()
+    d = ox.NamedNode(doc + "#cowkg")
+    g.add(d, RDF.type, VOID + "Dataset")
+    g.lit(d, DCT + "title", "Coalition of the Willing knowledge graph (cowkg)")
+    g.lit(d, DCT + "description", "The 2025 Coalition of the Willing for Ukraine and the planned Multinational "
+          "Force Ukraine as linked data, every fact with its source and citation marker. Counts are of the "
+          "asserted graphs; the inferred graph is described as its own subset.")
+    g.add(d, DCT + "license", "https://creativecommons.org/licenses/by-sa/4.0/")
+    g.add(d, DCT + "source", str(SOURCE_ARTICLE))
+    g.add(d, VOID + "sparqlEndpoint", base + "/sparql")
+    g.add(d, VOID + "uriLookupEndpoint", base + "/api/search?q=")
+    g.add(d, VOID + "rootResource", str(COWR) + "coalition")
+    g.append(ox.Triple(d, ox.NamedNode(VOID + "uriSpace"), ox.Literal(str(COWR))))
+    for name in ("Turtle", "N-Triples", "JSON-LD", "RDF_XML"):
+        g.add(d, VOID + "feature", FORMATS + name)
+    for vocab in (BASE + "ontology#", "http://www.w3.org/ns/prov#", "http://www.w3.org/2004/02/skos/core#",
+                  "http://www.w3.org/ns/org#", "https://schema.org/"):
+        g.add(d, VOID + "vocabulary", vocab)
+    for iri in stats["examples"]:
+        g.add(d, VOID + "exampleResource", iri)
+    g.lit(d, VOID + "triples", sum(sizes.get(str(x), 0) for x in ASSERTED_GRAPHS))
+    for name in ("entities", "distinctSubjects", "distinctObjects", "properties", "classes"):
+        g.lit(d, VOID + name, stats[name])
+    for n, (cls, count) in enumerate(stats["classes_list"]):
+        part = ox.NamedNode(f"{doc}#class-{n}")
+        g.add(d, VOID + "classPartition", part)
+        g.add(part, VOID + "class", cls)
+        g.lit(part, VOID + "entities", count)
+    for n, (prop, count) in enumerate(stats["properties_list"]):
+        part = ox.NamedNode(f"{doc}#property-{n}")
+        g.add(d, VOID + "propertyPartition", part)
+        g.add(part, VOID + "property", prop)
+        g.lit(part, VOID + "triples", count)
+    for graph in ALL_GRAPHS:
+        local = str(graph).rsplit("/", 1)[-1]
+        sub = ox.NamedNode(f"{doc}#graph-{local}")
+        g.add(d, VOID + "subset", sub)
+        g.add(sub, RDF.type, VOID + "Dataset")
+        g.add(sub, SD + "name", str(graph))
+        g.lit(sub, VOID + "triples", sizes.get(str(graph), 0))
+        g.lit(sub, DCT + "description", GRAPH_NOTES.get(local, "Named graph."))
+    wikidata = ox.NamedNode(doc + "#wikidata")
+    g.add(wikidata, RDF.type, VOID + "Dataset")
+    g.lit(wikidata, DCT + "title", "Wikidata")
+    g.add(wikidata, FOAF + "homepage", "https://www.wikidata.org/")
+    g.add(wikidata, VOID + "sparqlEndpoint", "https://query.wikidata.org/sparql")
+    g.append(ox.Triple(wikidata, ox.NamedNode(VOID + "uriSpace"), ox.Literal(str(WD))))
+    links = ox.NamedNode(doc + "#wikidata-links")
+    g.add(d, VOID + "subset", links)
+    g.add(links, RDF.type, VOID + "Linkset")
+    g.add(links, VOID + "linkPredicate", OWL_SAMEAS)
+    g.add(links, VOID + "subjectsTarget", d)
+    g.add(links, VOID + "objectsTarget", wikidata)
+    g.add(links, VOID + "target", d)
+    g.add(links, VOID + "target", wikidata)
+    g.lit(links, VOID + "triples", stats["wikidata_links"])
+    g.lit(links, DCT + "description", "owl:sameAs links from dataset entities to Wikidata items, "
+          "only for identifiers verified against Wikidata.")
+    return rdf_response(g)

@@ -1,0 +1,218 @@
+"""Entity pages: every IRI of the dataset, for people and for programs.
+
+Stage: web. ``/id/<slug>`` (the IRI ``https://w3id.org/cowkg/id/<slug>`` itself) answers 303 to
+``/page/<slug>`` (HTML) or ``/data/<slug>.<ttl|jsonld|nt|rdf>`` by Accept, with ``Vary: Accept``.
+The page shows labels, types, every statement grouped by property (inferred ones marked),
+incoming links, the provenance of the entity and of each node it links to (status, citation
+markers, source), the Wikidata link and a "query this" link. IRIs outside ``/id/`` (ontology
+terms, SKOS concepts, graphs) get the same page at ``/page?iri=...``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlencode
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from ..errors import InputError, NotAcceptable, NotFound
+from ..media import GRAPH_FORMATS, HTML, by_name, content_type, negotiate
+from ..serialize import write_triples
+from ..vocab import COW, COWR, GRAPH_INFERRED, OWL, PROV, RDF, RDFS, SKOS, WD, entity_slug, shorten
+from .sparql import parse_bool
+
+bp = Blueprint("entities", __name__)
+
+SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]*$")
+DATA_SUFFIXES = {"ttl": "ttl", "jsonld": "jsonld", "nt": "nt", "rdf": "rdfxml"}
+PROVENANCE = (str(COW.status), str(COW.citation), str(PROV.wasDerivedFrom), str(COW.sourceSection),
+              str(COW.sourceLine), str(COW.excerpt))
+LABELS = (str(SKOS.prefLabel), str(RDFS.label), str(SKOS.altLabel))
+INCOMING_LIMIT = 500
+
+
+def page_url(iri: str) -> str:
+    """Where the HTML page of ``iri`` lives."""
+    slug = entity_slug(iri)
+    if slug and SLUG_RE.match(slug):
+        return url_for("entities.page", slug=slug)
+    return url_for("entities.page_any") + "?" + urlencode({"iri": iri})
+
+
+@dataclass
+class Node:
+    """The facts about one IRI that its page shows."""
+
+    iri: str
+    outgoing: dict[str, list[tuple[ox.NamedNode | ox.BlankNode | ox.Literal, bool]]] = field(default_factory=dict)
+    incoming: dict[str, list[str]] = field(default_factory=dict)
+    incoming_total: int = 0
+    provenance: dict[str, dict[str, list]] = field(default_factory=dict)
+
+
+def _backend():
+    return current_app.extensions["cowkg_backend"]
+
+
+def _timeout() -> float:
+    return current_app.config["COWKG"]["query_timeout"]
+
+
+def exists(iri: str) -> bool:
+    res = _backend().query(f"ASK {{ GRAPH ?g {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }} }}",
+                           timeout=_timeout())
+    return bool(res.boolean)
+
+
+def load_node(iri: str) -> Node:
+    """Statements about ``iri`` (asserted and inferred), incoming links and provenance of the neighbourhood."""
+    backend, node = _backend(), Node(iri)
+    out = backend.query(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }} ORDER BY ?p ?o", timeout=_timeout())
+    seen = set()
+    for r in out.records():
+        key = (r["p"].value, str(r["o"]))
+        inferred = r["g"].value == str(GRAPH_INFERRED)
+        if key in seen:
+            continue
+        seen.add(key)
+        node.outgoing.setdefault(r["p"].value, []).append((r["o"], inferred))
+    incoming = backend.query(
+        f"SELECT DISTINCT ?s ?p WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} FILTER(?g != <{GRAPH_INFERRED}>) }} "
+        f"ORDER BY ?p ?s", timeout=_timeout(), max_rows=INCOMING_LIMIT)
+    for r in incoming.records():
+        node.incoming.setdefault(r["p"].value, []).append(r["s"].value if isinstance(r["s"], ox.NamedNode)
+                                                           else str(r["s"]))
+    node.incoming_total = len(incoming) if not incoming.truncated else _count_incoming(iri)
+    neighbours = {iri}
+    neighbours.update(o.value for objs in node.outgoing.values() for o, _ in objs if isinstance(o, ox.NamedNode))
+    neighbours.update(s for subs in node.incoming.values() for s in subs if not s.startswith("_:"))
+    node.provenance = provenance_of(sorted(neighbours))
+    return node
+
+
+def _count_incoming(iri: str) -> int:
+    res = _backend().query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} "
+                           f"FILTER(?g != <{GRAPH_INFERRED}>) }}", timeout=_timeout())
+    return int(res.records()[0]["n"].value)
+
+
+def provenance_of(iris: list[str]) -> dict[str, dict[str, list]]:
+    """Status, citation markers and sources of each IRI that has any."""
+    if not iris:
+        return {}
+    values = " ".join(f"<{i}>" for i in iris)
+    props = " ".join(f"<{p}>" for p in PROVENANCE)
+    res = _backend().query(f"SELECT ?n ?p ?v WHERE {{ VALUES ?n {{ {values} }} VALUES ?p {{ {props} }} ?n ?p ?v }} "
+                           "ORDER BY ?n ?p ?v", timeout=_timeout())
+    out: dict[str, dict[str, list]] = {}
+    for r in res.records():
+        out.setdefault(r["n"].value, {}).setdefault(shorten(r["p"].value), []).append(r["v"])
+    return out
+
+
+def node_triples(iri: str, infer: bool) -> list[ox.Triple]:
+    """The entity's own statements and the links to it, for the data views."""
+    q = (f"CONSTRUCT {{ <{iri}> ?p ?o . ?s ?q <{iri}> }} WHERE {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?q <{iri}> }} }}")
+    return _backend().query(q, infer=infer, timeout=_timeout()).triples
+
+
+def _iri_for_slug(slug: str) -> str:
+    if not SLUG_RE.match(slug):
+        raise NotFound(f"no entity {slug!r}: entity names are letters, digits and - . _ ~")
+    iri = str(COWR) + slug
+    if not exists(iri):
+        raise NotFound(f"no entity <{iri}> in this dataset", hint="search the labels: /search?q=...")
+    return iri
+
+
+@bp.get("/id/<slug>")
+def resolve(slug: str):
+    """303 to the page for browsers, to the data for RDF clients (``Vary: Accept``)."""
+    _iri_for_slug(slug)
+    offered = [HTML] + [f.media_type for f in GRAPH_FORMATS]
+    choice = negotiate((), request.headers.get("Accept"), tuple(offered))
+    if choice is None:
+        raise NotAcceptable("accepts neither HTML nor an RDF format", hint="available: " + ", ".join(offered))
+    if choice == HTML:
+        target = url_for("entities.page", slug=slug)
+    else:
+        fmt = by_name(choice, ("graph",))
+        suffix = next(k for k, v in DATA_SUFFIXES.items() if v == fmt.name)
+        target = url_for("entities.data", slug=slug, ext=suffix)
+    resp = redirect(target, code=303)
+    resp.headers["Vary"] = "Accept"
+    return resp
+
+
+@bp.get("/data/<slug>.<ext>")
+def data(slug: str, ext: str):
+    """The entity's triples (outgoing and incoming) as Turtle, JSON-LD, N-Triples or RDF/XML."""
+    if ext not in DATA_SUFFIXES:
+        raise NotFound(f"no data format .{ext}", hint="use .ttl, .jsonld, .nt or .rdf")
+    iri = _iri_for_slug(slug)
+    infer = parse_bool("infer", request.args.get("infer"), False)
+    fmt = by_name(DATA_SUFFIXES[ext], ("graph",))
+    return Response(write_triples(node_triples(iri, infer), fmt), content_type=content_type(fmt))
+
+
+@bp.get("/page/<slug>")
+def page(slug: str):
+    """The HTML page of a dataset entity."""
+    return _render(_iri_for_slug(slug), slug)
+
+
+@bp.get("/page")
+def page_any():
+    """The HTML page of any IRI of the dataset (ontology terms, concepts, graphs): ``?iri=``."""
+    iri = request.args.get("iri", "")
+    if not iri or any(c in iri for c in '<>"{}|^`\\ \n'):
+        raise InputError("give the IRI to show: /page?iri=...")
+    slug = entity_slug(iri)
+    if slug and SLUG_RE.match(slug):
+        return redirect(url_for("entities.page", slug=slug), code=301)
+    if not exists(iri):
+        raise NotFound(f"no IRI <{iri}> in this dataset", hint="search the labels: /search?q=...")
+    return _render(iri, None)
+
+
+def _render(iri: str, slug: str | None):
+    catalog = current_app.extensions["cowkg_catalog"]
+    node = load_node(iri)
+    labels = [(shorten(p), lab.text, lab.lang) for p in LABELS for lab in catalog.labels_of(iri) if lab.prop == p]
+    types = [(o, inferred) for o, inferred in node.outgoing.get(str(RDF.type), [])]
+    wikidata = [o.value for o, _ in node.outgoing.get(str(OWL.sameAs), [])
+                if isinstance(o, ox.NamedNode) and o.value.startswith(str(WD))]
+    skip = {str(RDF.type), *LABELS}
+    groups = [(p, objs) for p, objs in sorted(node.outgoing.items(), key=lambda kv: shorten(kv[0]))
+              if p not in skip]
+    query = f"SELECT ?p ?o WHERE {{\n  <{iri}> ?p ?o\n}}"
+    if slug:
+        query = f"SELECT ?p ?o WHERE {{\n  cowr:{slug} ?p ?o\n}}"
+    return render_template("entity.html", iri=iri, slug=slug, title=catalog.display_label(iri), labels=labels,
+                           types=types, groups=groups, node=node, wikidata=wikidata,
+                           query_url="/?query=" + quote(query), data_links=slug is not None)
+
+
+def render_term(term, catalog=None) -> Markup:
+    """HTML for one RDF term: dataset IRIs link to their page with their label, literals show lang/datatype."""
+    catalog = catalog or current_app.extensions["cowkg_catalog"]
+    if isinstance(term, str):
+        term = ox.BlankNode(term[2:]) if term.startswith("_:") else ox.NamedNode(term)
+    if isinstance(term, ox.NamedNode):
+        iri = term.value
+        if catalog.labels_of(iri) or entity_slug(iri):
+            return Markup('<a class="iri" href="{}" title="{}">{}</a>').format(page_url(iri), iri,
+                                                                             catalog.display_label(iri))
+        return Markup('<a class="iri external" href="{}">{}</a>').format(iri, shorten(iri))
+    if isinstance(term, ox.BlankNode):
+        return Markup('<span class="bnode">_:{}</span>').format(term.value)
+    if term.language:
+        return Markup('<span class="literal">{}</span> <span class="lang">@{}</span>').format(term.value,
+                                                                                          term.language)
+    dt = term.datatype.value
+    if dt == "http://www.w3.org/2001/XMLSchema#string":
+        return Markup('<span class="literal">{}</span>').format(term.value)
+    return Markup('<span class="literal">{}</span> <span class="datatype">{}</span>').format(term.value, shorten(dt))

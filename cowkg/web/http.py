@@ -1,0 +1,50 @@
+"""HTTP policy shared by every view: request-size limit, CORS for reads, ETag revalidation.
+
+Stage: web. The dataset is read-only while the server runs, so any GET can be revalidated with
+an ETag (``If-None-Match`` → 304). CORS lets any origin *read* (no credentials are ever
+accepted: ``Access-Control-Allow-Credentials`` is never sent, so browsers do not attach cookies).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, request
+
+from ..errors import PayloadTooLarge
+
+EXPOSED = "ETag, Content-Type, Content-Length, X-Cowkg-Truncated, X-Cowkg-Rows, X-Cowkg-Version, Server-Timing"
+ALLOWED_HEADERS = "Accept, Content-Type, If-None-Match, If-Modified-Since, Cache-Control"
+
+
+def check_size() -> None:
+    """413 before reading anything when the body or the URL's query string is over the limit."""
+    limit = current_app.config["COWKG"]["max_request_bytes"]
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"request body of {request.content_length} bytes exceeds the limit of {limit}",
+                              hint="the max_request_bytes setting limits request bodies and queries",
+                              details={"limit_bytes": limit})
+    if len(request.query_string) > limit:
+        raise PayloadTooLarge(f"URL query string of {len(request.query_string)} bytes exceeds the limit of {limit}",
+                              hint="send long queries with POST; max_request_bytes limits them",
+                              details={"limit_bytes": limit})
+
+
+def add_policy(resp: Response) -> Response:
+    """CORS headers on every answer; ETag + 304 on successful reads that have none yet."""
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    resp.headers["Access-Control-Expose-Headers"] = EXPOSED
+    if request.method == "OPTIONS":
+        resp.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
+        resp.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+        resp.headers["Access-Control-Max-Age"] = "86400"
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.method in ("GET", "HEAD") and resp.status_code == 200 and not resp.is_streamed:
+        if "ETag" not in resp.headers:
+            resp.add_etag(weak=True)
+        resp.headers.setdefault("Cache-Control", "no-cache")
+        resp.make_conditional(request)
+    return resp
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(check_size)
+    app.after_request(add_policy)
