@@ -133,3 +133,11 @@ class BackendUnavailable(CowkgError):
     http_status = 502
     exit_code = 4
     kind = "backend-unavailable"
+
+
+class BackendError(CowkgError):
+    """A remote store answered with an error that maps to no other class (its message is kept)."""
+
+    http_status = 502
+    exit_code = 4
+    kind = "backend-error"

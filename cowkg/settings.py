@@ -43,6 +43,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("workers", 2, "Worker processes of the production server started by `cowkg serve`."),
     Setting("backend", "embedded", "Query backend: embedded (pyoxigraph) or virtuoso (remote SPARQL)."),
     Setting("endpoint", "", "URL of the remote SPARQL endpoint when backend is virtuoso."),
+    Setting("virtuoso_dir", str(PROJECT_ROOT / ".cache" / "virtuoso"),
+            "Directory of the private Virtuoso started by `cowkg virtuoso up` (database, logs, staged files)."),
     Setting("public_base", "", "Public URL of the service, used in VoID and service descriptions."),
     Setting("wikidata_api", "https://www.wikidata.org/w/api.php",
             "Wikidata Action API (wbsearchentities, wbgetentities); tests point it at a local replay server."),
