@@ -312,5 +312,9 @@ def serve(obj: Context, host: str, port: int, workers: int | None, access_log: b
     run_server(app, host, port, workers or obj.settings["workers"], access_log)
 
 
+from .cli_reconcile import reconcile  # noqa: E402  (registered here so `cowkg --help` lists it)
+
+main.add_command(reconcile)
+
 if __name__ == "__main__":
     main()
