@@ -21,7 +21,10 @@ from .errors import InputError, Location, QuerySyntaxError, QueryTimeout, Unsupp
 from .media import Format
 from .serialize import write_boolean, write_solutions, write_triples
 from .store import KnowledgeGraph
-from .vocab import PREFIXES
+from .vocab import COWR, PREFIXES
+
+#: Base IRI of queries without a BASE of their own.
+BASE_IRI = str(COWR)
 
 _UPDATE_RE = re.compile(
     r"^\s*(?:(?:PREFIX\s+\S*:\s*<[^>]*>|BASE\s+<[^>]*>)\s*)*"
@@ -66,7 +69,8 @@ def run_query(kg: KnowledgeGraph, sparql: str, *, infer: bool = False,
     ``named-graph-uri``) replace the dataset entirely, including any FROM / FROM NAMED in the query
     (protocol §2.1.4): a graph named by neither is invisible. Without them, a query's own FROM /
     FROM NAMED decide; otherwise the default graph is the asserted graphs (plus the inferred one
-    when ``infer``) and every graph is available by name.
+    when ``infer``) and every graph is available by name. Relative IRIs resolve against the
+    entity namespace (``<keir-starmer>`` is ``cowr:keir-starmer``) unless the query has a BASE.
 
     Raises QuerySyntaxError (with line:column), UnsupportedOperation for SPARQL UPDATE, and
     QueryTimeout when ``timeout`` seconds pass while results are produced. A deadline checked
@@ -77,10 +81,12 @@ def run_query(kg: KnowledgeGraph, sparql: str, *, infer: bool = False,
     deadline = start + timeout if timeout else None
     kwargs = dataset_arguments(kg, sparql, infer, default_graph_uris, named_graph_uris)
     try:
-        result = kg.store.query(sparql, prefixes=PREFIXES, **kwargs)
+        result = kg.store.query(sparql, prefixes=PREFIXES, base_iri=BASE_IRI, **kwargs)
     except SyntaxError as exc:
         raise _syntax_error(sparql, exc) from None
     out = _materialise(result, max_rows, deadline, timeout)
+    if out.kind == "solutions" and _SELECT_STAR_RE.search(_NOISE_RE.sub(" ", sparql)):
+        out.variables = order_of_appearance(sparql, out.variables)
     out.seconds = time.perf_counter() - start
     return out
 
@@ -115,6 +121,18 @@ _NOISE_RE = re.compile("|".join((
     r'"(?:[^"\\\n]|\\.)*"', r"'(?:[^'\\\n]|\\.)*'",  # short strings
     r"#[^\n]*",  # comments
 )))
+
+
+_SELECT_STAR_RE = re.compile(r"(?i)\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?\*")
+
+
+def order_of_appearance(sparql: str, variables: list[str]) -> list[str]:
+    """``SELECT *`` variables in the order they first appear in the query (as the W3C results do)."""
+    text = _NOISE_RE.sub(" ", sparql)
+    first = {}
+    for m in re.finditer(r"[?$]([A-Za-z0-9_\u00B7-\uFFFF]+)", text):
+        first.setdefault(m.group(1), m.start())
+    return sorted(variables, key=lambda v: first.get(v, len(text)))
 
 
 def has_dataset_clause(sparql: str) -> bool:
