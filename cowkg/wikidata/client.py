@@ -273,8 +273,11 @@ class WikidataClient:
 
     # -- wbgetentities ----------------------------------------------------------------------
 
-    def get_entities(self, ids: Iterable[str], *, props: tuple[str, ...] = ENTITY_PROPS) -> EntityBatch:
+    def get_entities(self, ids: Iterable[str], *, props: tuple[str, ...] = ENTITY_PROPS,
+                     report: bool = True) -> EntityBatch:
         """Fetch entities, 50 per request. Redirects are followed (and noted), missing IDs listed.
+
+        ``report=False`` keeps redirects and missing IDs out of ``notices`` (for label look-ups).
 
         Raises BackendUnavailable when Wikidata cannot be reached and an ID is not cached.
         """
@@ -289,7 +292,7 @@ class WikidataClient:
                 continue
             entry = self.cache.get(f"entity|{prop_key}|{qid}") if self.cache else None
             if entry is not None:
-                self._record(batch, qid, entry.value)
+                self._record(batch, qid, entry.value, report)
             else:
                 todo.append(qid)
         for start in range(0, len(todo), BATCH_SIZE):
@@ -310,18 +313,20 @@ class WikidataClient:
                     for qid, rec in results.items():
                         self.cache.put(f"entity|{prop_key}|{qid}", rec)
             for qid, rec in results.items():
-                self._record(batch, qid, rec)
+                self._record(batch, qid, rec, report)
         return batch
 
-    def _record(self, batch: EntityBatch, qid: str, rec: dict[str, Any]) -> None:
+    def _record(self, batch: EntityBatch, qid: str, rec: dict[str, Any], report: bool = True) -> None:
         if rec["status"] == "missing":
             batch.missing.append(qid)
-            self.notice(f"{qid} does not exist on Wikidata (deleted or never created)")
+            if report:
+                self.notice(f"{qid} does not exist on Wikidata (deleted or never created)")
             return
         entity = Entity.from_json(rec["doc"])
         if rec.get("target") and rec["target"] != qid:
             batch.redirects[qid] = rec["target"]
-            self.notice(f"{qid} redirects to {rec['target']} (followed)")
+            if report:
+                self.notice(f"{qid} redirects to {rec['target']} (followed)")
         batch.entities[qid] = entity
 
     def _fetch_chunk(self, chunk: list[str], props: tuple[str, ...]) -> dict[str, dict[str, Any]]:

@@ -102,21 +102,27 @@ class TypeVerdict:
     text: str
 
 
+def named(qid: str, label_of) -> str:
+    """``label (Q…)`` when the item's label is known, else the bare ID."""
+    label = label_of(qid)
+    return f"{label} ({qid})" if label and label != qid else qid
+
+
 def judge_type(kind: Kind, p31: list[str], label_of) -> TypeVerdict:
     """Compare a candidate's P31 values with what ``kind`` expects. ``label_of(qid)`` names a class."""
-    named = ", ".join(f"{label_of(q)} ({q})" for q in p31) or "none"
+    named_all = ", ".join(named(q, label_of) for q in p31) or "none"
     bad = [q for q in p31 if q in NEVER]
     if bad:
         return TypeVerdict("conflicted", f"P31 is {', '.join(f'{NEVER[q]} ({q})' for q in bad)}")
     if kind.name == "person":
         if HUMAN in p31:
             return TypeVerdict("matched", f"P31 human ({HUMAN})")
-        return TypeVerdict("conflicted", f"not a human: P31 {named}")
+        return TypeVerdict("conflicted", f"not a human: P31 {named_all}")
     if HUMAN in p31:
         return TypeVerdict("conflicted", f"a human (P31 {HUMAN}), expected a {kind.name}")
     hits = [q for q in p31 if q in kind.accept]
     if hits:
-        return TypeVerdict("matched", "P31 " + ", ".join(f"{label_of(q)} ({q})" for q in hits))
+        return TypeVerdict("matched", "P31 " + ", ".join(named(q, label_of) for q in hits))
     if kind.strict and p31:
-        return TypeVerdict("conflicted", f"P31 {named} is not a {kind.name}")
-    return TypeVerdict("unconfirmed", f"P31 {named} not known for a {kind.name}")
+        return TypeVerdict("conflicted", f"P31 {named_all} is not a {kind.name}")
+    return TypeVerdict("unconfirmed", f"P31 {named_all} not known for a {kind.name}")

@@ -327,7 +327,7 @@ def check_links(kg: KnowledgeGraph, client: WikidataClient, verified: dict[str, 
                                   f"{', '.join(owners[check.qid])}")
     batch = client.get_entities(sorted({c.qid for c in checks if is_entity_id(c.qid)}, key=lambda q: int(q[1:])))
     p31 = {q for e in batch.entities.values() for q in e.item_values("P31")}
-    names = client.get_entities(sorted(p31, key=lambda q: int(q[1:])), props=("labels",))
+    names = client.get_entities(sorted(p31, key=lambda q: int(q[1:])), props=("labels",), report=False)
 
     def label_of(qid: str) -> str:
         e = names.get(qid)

@@ -107,7 +107,7 @@ def reconcile(kg: KnowledgeGraph, client: WikidataClient, *, classes: Iterable[s
         found[ent.iri] = candidate_ids(client, ent)
     batch = client.get_entities(sorted({q for ids in found.values() for q in ids}, key=lambda q: int(q[1:])))
     names = client.get_entities(sorted(_referenced(batch.entities.values()), key=lambda q: int(q[1:])),
-                                props=("labels",))
+                                props=("labels",), report=False)
 
     def label_of(qid: str) -> str:
         e = names.get(qid) or batch.get(qid)

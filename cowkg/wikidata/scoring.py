@@ -4,11 +4,12 @@ Stage: pure functions, no I/O. Input: a ``LocalEntity``, a candidate ``Entity`` 
 naming other items (for readable evidence). Output: a ``Score`` with the points, and the
 evidence that matched and that conflicted, each a short sentence a reviewer can check.
 
-Points (0–100): 50 × label similarity, then per fact +weight when it matches and −weight when it
-conflicts: type (P31) +20/−40, country (P17, or P27 for people) +15/−30, dates (P571 inception,
+Points (0–100): 60 × label similarity, then per fact +weight when it matches and −weight when it
+conflicts: type (P31) +20/−40, country (P17, or P27 for people) +10/−30, dates (P571 inception,
 P585/P580 for events; for people P569/P570 against the dates the sources show them active)
-+10/−35, position held (P39, people) +15, coordinates (P625, places) +15/−30. A candidate with
-any conflicting fact is flagged, whatever its points.
++10/−35, position held (P39, people) +10, coordinates (P625, places) +10/−30. An exact name with
+a confirmed type reaches 80 ("strong" when 10 points ahead of the next candidate). A candidate
+with any conflicting fact is flagged, whatever its points.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from .kinds import judge_type
+from .kinds import judge_type, named
 from .local import LocalEntity
 from .model import Entity, WDTime, haversine_km
 
-WEIGHTS = {"type": (20, 40), "country": (15, 30), "date": (10, 35), "position": (15, 0), "coordinates": (15, 30)}
+WEIGHTS = {"type": (20, 40), "country": (10, 30), "date": (10, 35), "position": (10, 0), "coordinates": (10, 30)}
+LABEL_WEIGHT = 60
 _STOP = {"the", "of", "and", "for", "de", "la", "le", "du", "des", "der", "die", "a", "an", "in"}
 
 
@@ -114,7 +116,7 @@ class Score:
 def score_candidate(local: LocalEntity, cand: Entity, label_of: Callable[[str], str]) -> Score:
     """Score ``cand`` as a match for ``local``; see the module docstring for the points."""
     sim, ours, theirs = best_name_match(local.names or [local.label], cand.names())
-    score = Score(50 * sim, sim)
+    score = Score(LABEL_WEIGHT * sim, sim)
     if sim >= 0.9:
         score.matched.append(f"name '{ours}' ~ '{theirs}' ({sim:.2f})")
     elif sim < 0.6:
@@ -140,10 +142,10 @@ def score_candidate(local: LocalEntity, cand: Entity, label_of: Callable[[str], 
         if theirs_c:
             common = [q for q in theirs_c if q in local.country_qids]
             if common:
-                add("country", True, f"{prop} {label_of(common[0])} ({common[0]})")
+                add("country", True, f"{prop} {named(common[0], label_of)}")
             else:
-                add("country", False, f"{prop} is {', '.join(f'{label_of(q)} ({q})' for q in theirs_c)}; cowkg says "
-                                      f"{', '.join(f'{label_of(q)} ({q})' for q in local.country_qids)}")
+                add("country", False, f"{prop} is {', '.join(named(q, label_of) for q in theirs_c)}; cowkg says "
+                                      f"{', '.join(named(q, label_of) for q in local.country_qids)}")
 
     _score_dates(local, cand, add, score)
     if kind.name == "person":

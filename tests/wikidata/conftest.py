@@ -62,3 +62,53 @@ def make_client(replay, tmp_path, sleeps):
 @pytest.fixture()
 def wd(make_client) -> WikidataClient:
     return make_client()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def synthetic_namesakes(world) -> None:
+    """Namesakes the samples lack, so ranking has something to beat. Synthetic (Q99000xx), not Wikidata's."""
+    from .replay import coord_claim, entity, item_claim, time_claim
+
+    world.add_entity(entity("Q9900001", "France", "female given name", claims={"P31": [item_claim("P31", "Q202444")]}))
+    position = {"P580": [time_claim("P580", "2024-07-05")["mainsnak"]]}
+    world.add_entity(entity("Q9900002", "Douglas Adams", "British politician (synthetic test item)", claims={
+        "P31": [item_claim("P31", "Q5")], "P27": [item_claim("P27", "Q145")],
+        "P569": [time_claim("P569", "1970-01-01")],
+        "P39": [dict(item_claim("P39", "Q9900003"), qualifiers=position)]}))
+    world.add_entity(entity("Q9900003", "Minister for Hitchhiking", "position (synthetic test item)"))
+    world.add_entity(entity("Q9900004", "Hong Kong", "1995 film (synthetic test item)",
+                            claims={"P31": [item_claim("P31", "Q11424")]}))
+    world.add_entity(entity("Q9900005", "Hong Kong Harbour", "harbour (synthetic test item)",
+                            claims={"P625": [coord_claim(48.85, 2.35)]}))
+
+
+@pytest.fixture()
+def namesakes(replay):
+    synthetic_namesakes(replay)
+    return replay
+
+
+@pytest.fixture(scope="session")
+def fixture_kg():
+    """The repository's ontology plus tests/wikidata/fixtures/entities.ttl, no inference."""
+    from cowkg.load import load_project
+    from cowkg.store import build_store
+
+    return build_store(load_project(ROOT, data=[FIXTURES / "entities.ttl"]))
+
+
+@pytest.fixture()
+def project(tmp_path):
+    """A project directory: the repository's ontology and shapes, and data/ with the fixture entities."""
+    import shutil
+
+    root = tmp_path / "project"
+    root.mkdir()
+    for name in ("ontology", "shapes", "queries"):
+        (root / name).symlink_to(ROOT / name, target_is_directory=True)
+    (root / "data").mkdir()
+    shutil.copy(FIXTURES / "entities.ttl", root / "data" / "entities.ttl")
+    return root
