@@ -1,0 +1,209 @@
+"""Entity pages, data views, search, the query UI page, VoID, the service description, graph store."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pyoxigraph as ox
+import pytest
+
+from cowkg.web.catalog import load_examples
+
+STARMER = "https://w3id.org/cowkg/id/keir-starmer"
+
+
+@pytest.mark.parametrize("accept, location", [
+    ("text/html,application/xhtml+xml,*/*;q=0.8", "/page/keir-starmer"),
+    ("text/turtle", "/data/keir-starmer.ttl"),
+    ("application/ld+json", "/data/keir-starmer.jsonld"),
+    ("application/n-triples", "/data/keir-starmer.nt"),
+    ("application/rdf+xml;q=0.9, text/html;q=0.5", "/data/keir-starmer.rdf"),
+])
+def test_entity_iri_redirects_303_by_accept(sc, accept, location):
+    r = sc.get("/id/keir-starmer", headers={"Accept": accept})
+    assert r.status_code == 303
+    assert r.headers["Location"].endswith(location)
+    assert r.headers["Vary"] == "Accept"
+
+
+def test_unknown_entity_is_404(sc):
+    r = sc.get("/id/nobody-at-all", headers={"Accept": "text/turtle"})
+    assert r.status_code == 404
+    assert r.get_json()["message"] == "no entity <https://w3id.org/cowkg/id/nobody-at-all> in this dataset"
+
+
+@pytest.mark.parametrize("ext, fmt", [("ttl", ox.RdfFormat.TURTLE), ("nt", ox.RdfFormat.N_TRIPLES),
+                                      ("jsonld", ox.RdfFormat.JSON_LD), ("rdf", ox.RdfFormat.RDF_XML)])
+def test_entity_data_has_its_statements_and_incoming_links(sc, ext, fmt):
+    r = sc.get(f"/data/keir-starmer.{ext}")
+    assert r.status_code == 200
+    triples = {q.triple for q in ox.parse(r.get_data(), format=fmt)}
+    starmer = ox.NamedNode(STARMER)
+    assert ox.Triple(starmer, ox.NamedNode("http://www.w3.org/2002/07/owl#sameAs"),
+                     ox.NamedNode("http://www.wikidata.org/entity/Q6383")) in triples
+    assert ox.Triple(ox.NamedNode("https://w3id.org/cowkg/id/meeting-04"),
+                     ox.NamedNode("https://w3id.org/cowkg/ontology#hostOrChair"), starmer) in triples
+
+
+def test_entity_page_shows_labels_types_statements_incoming_provenance_wikidata(sc):
+    r = sc.get("/page/keir-starmer")
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert "<h1>Keir Starmer</h1>" in html
+    assert "Starmer" in html and "skos:altLabel" in html
+    assert 'href="/page?iri=https%3A%2F%2Fw3id.org%2Fcowkg%2Fontology%23Person"' in html or "cow:Person" in html
+    assert "inferred" in html  # the inferred cow:Agent type is marked
+    assert 'href="https://www.wikidata.org/wiki/Q6383"' in html
+    assert 'href="/page/meeting-04"' in html  # incoming link
+    assert "[92]" in html  # citation marker of the meeting that links here
+    assert "Wikipedia article" in html  # prov:wasDerivedFrom of the entity
+    m = re.search(r'id="query-this" href="([^"]+)"', html)
+    assert m and m.group(1).startswith("/?query=")
+    assert 'id="search-box"' in html
+
+
+def test_pages_escape_their_content(small):
+    from cowkg.vocab import GRAPH_DATA
+    from web.conftest import make_app
+
+    kg_store = ox.Store()
+    kg_store.extend(q for q in small.store)
+    kg_store.add(ox.Quad(ox.NamedNode(STARMER), ox.NamedNode("https://w3id.org/cowkg/ontology#note"),
+                         ox.Literal("<script>alert(1)</script>"), ox.NamedNode(str(GRAPH_DATA))))
+    from cowkg.store import KnowledgeGraph
+
+    app = make_app(KnowledgeGraph(kg_store))
+    html = app.test_client().get("/page/keir-starmer").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    app.extensions["cowkg_pool"].close()
+
+
+def test_page_for_non_entity_iris(sc):
+    r = sc.get("/page", query_string={"iri": "https://w3id.org/cowkg/ontology#Person"})
+    assert r.status_code == 200
+    assert "person" in r.get_data(as_text=True)
+    assert sc.get("/page", query_string={"iri": "http://example.org/none"}).status_code == 404
+
+
+def test_search_ranks_named_entities_and_exact_matches_first(sc):
+    r = sc.get("/api/search", query_string={"q": "starm"})
+    assert r.status_code == 200
+    results = r.get_json()["results"]
+    assert results[0]["iri"] == STARMER
+    assert results[0]["page"] == "/page/keir-starmer"
+    assert "https://w3id.org/cowkg/id/statement-starmer-japan" in [x["iri"] for x in results]
+    exact = sc.get("/api/search", query_string={"q": "Macron"}).get_json()["results"]
+    assert exact[0]["iri"] == "https://w3id.org/cowkg/id/emmanuel-macron"
+    assert exact[0]["match"] == "exact" and exact[0]["matched_property"] == "skos:altLabel"
+    sub = sc.get("/api/search", query_string={"q": "mer"}).get_json()["results"]
+    assert {x["match"] for x in sub} <= {"word", "substring", "prefix"}
+
+
+def test_search_folds_case_and_accents(sc):
+    assert sc.get("/api/search", query_string={"q": "KÉIR"}).get_json()["results"][0]["iri"] == STARMER
+
+
+@pytest.mark.parametrize("query, message", [({"q": ""}, "missing search text: /api/search?q=..."),
+                                            ({"q": "a", "limit": "x"}, "limit must be a whole number"),
+                                            ({"q": "a", "limit": "500"}, "limit must be between 1 and 50")])
+def test_search_input_errors(sc, query, message):
+    r = sc.get("/api/search", query_string=query)
+    assert r.status_code == 400
+    assert r.get_json()["message"] == message
+
+
+def test_search_page_works_without_javascript(sc):
+    html = sc.get("/search", query_string={"q": "macron"}).get_data(as_text=True)
+    assert 'href="/page/emmanuel-macron"' in html
+
+
+def test_ui_page_serves_yasgui_locally_with_prefixes_and_examples(sc, root):
+    html = sc.get("/").get_data(as_text=True)
+    assert "/static/vendor/yasgui.min.js" in html and "/static/vendor/yasgui.min.css" in html
+    assert "cdn" not in html.lower() and "https://" not in re.sub(r'"(?:https?://[^"]+)"', "", html.split(
+        'id="cowkg-config">')[0]).replace("https://www.wikidata.org", "")
+    config = json.loads(re.search(r'<script type="application/json" id="cowkg-config">(.*?)</script>', html,
+                                  re.S).group(1))
+    from cowkg.vocab import PREFIXES
+
+    assert config["prefixes"] == PREFIXES
+    assert [e["name"] for e in config["examples"]] == [e.name for e in load_examples(root / "queries")]
+    assert sc.get("/query", query_string={"query": "ASK {}"}).status_code == 200
+
+
+def test_examples_take_title_and_description_from_the_header(tmp_path):
+    (tmp_path / "q01-meetings.rq").write_text("# title: Meetings by date\n# description: Every meeting.\n"
+                                              "SELECT * WHERE { ?s ?p ?o }\n")
+    (tmp_path / "q02-bare.rq").write_text("ASK {}\n")
+    examples = load_examples(tmp_path)
+    assert [(e.name, e.title, e.description) for e in examples] == [
+        ("q01-meetings", "Meetings by date", "Every meeting."), ("q02-bare", "q02-bare", "")]
+
+
+def test_vendor_assets_are_served_by_the_app(sc):
+    with sc.get("/static/vendor/yasgui.min.js") as r:
+        assert r.status_code == 200, "run `npm run build` in frontend/ (scripts/setup.sh does)"
+        assert len(r.get_data()) > 100_000
+
+
+def _void(sc) -> list[ox.Triple]:
+    r = sc.get("/.well-known/void", headers={"Accept": "application/n-triples"})
+    assert r.status_code == 200 and r.mimetype == "application/n-triples"
+    return [q.triple for q in ox.parse(r.get_data(), format=ox.RdfFormat.N_TRIPLES)]
+
+
+def _value(triples, subject_suffix, prop):
+    return [t.object.value for t in triples if t.subject.value.endswith(subject_suffix) and
+            t.predicate.value == "http://rdfs.org/ns/void#" + prop]
+
+
+def test_void_counts_come_from_the_store(sc, small):
+    triples = _void(sc)
+    sizes = {g: 0 for g in ("ontology", "data", "meta")}
+    for q in small.store:
+        local = q.graph_name.value.rsplit("/", 1)[-1]
+        if local in sizes:
+            sizes[local] += 1
+    assert _value(triples, "#cowkg", "triples") == [str(sum(sizes.values()))]
+    assert _value(triples, "#graph-inferred", "triples") == ["2"]
+    assert _value(triples, "#wikidata-links", "triples") == ["1"]
+    assert _value(triples, "#wikidata-links", "linkPredicate") == ["http://www.w3.org/2002/07/owl#sameAs"]
+    assert _value(triples, "#wikidata", "uriSpace") == ["http://www.wikidata.org/entity/"]
+    assert _value(triples, "#cowkg", "sparqlEndpoint") == ["http://localhost/sparql"]
+
+
+def test_service_description_states_inference_and_limits(sc):
+    r = sc.get("/sparql", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200 and r.mimetype == "text/turtle"
+    text = r.get_data(as_text=True)
+    assert "infer=true|false" in text and "default: infer=false" in text
+    assert "http://www.w3.org/ns/entailment/OWL-RDF-Based" in text
+    assert "1.5 s per query" in text and "50 result rows" in text
+
+
+def test_browsers_asking_the_endpoint_go_to_the_ui(sc):
+    r = sc.get("/sparql", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/")
+
+
+def test_graph_store_get_named_and_default_graph(sc):
+    meta = sc.get("/rdf-graphs", query_string={"graph": "https://w3id.org/cowkg/graph/meta"},
+                  headers={"Accept": "application/n-triples"})
+    assert meta.status_code == 200
+    assert len(list(ox.parse(meta.get_data(), format=ox.RdfFormat.N_TRIPLES))) == 1
+    default = sc.get("/rdf-graphs?default", headers={"Accept": "text/turtle"})
+    assert default.status_code == 200 and b"keir-starmer" in default.get_data()
+    assert "X-Cowkg-Truncated" not in default.headers  # graphs are never cut by the row cap
+    assert sc.get("/rdf-graphs", query_string={"graph": "http://example.org/none"}).status_code == 404
+    assert sc.get("/rdf-graphs").status_code == 400
+    r = sc.put("/rdf-graphs?default", data=b"")
+    assert r.status_code == 405 and "PUT" not in r.headers["Allow"]
+
+
+def test_static_and_pages_revalidate_with_etags(sc):
+    first = sc.get("/page/keir-starmer")
+    assert first.headers["ETag"]
+    again = sc.get("/page/keir-starmer", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
