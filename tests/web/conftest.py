@@ -70,3 +70,26 @@ def tight_server(tmp_path_factory):
     """A production server on the small graph with a 2 s query limit and a 50-row cap."""
     with fixture_server(tmp_path_factory.mktemp("tight"), "--timeout", "2", "--max-rows", "50") as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def project_server(tmp_path_factory):
+    """``cowkg serve`` (the installed console script, as users run it) on the shipped data."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("project-server") / "server.log"
+    script = Path(sys.executable).with_name("cowkg")
+    cmd = [str(script)] if script.exists() else [sys.executable, "-c", "from cowkg.cli import main; main()"]
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen([*cmd, "serve", "--port", str(port), "--workers", "2"], stdout=fh,
+                                stderr=subprocess.STDOUT, cwd=ROOT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_for(base + "/health", proc, 240)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
