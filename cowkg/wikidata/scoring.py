@@ -38,7 +38,8 @@ def normalise(text: str) -> str:
 
 
 def similarity(a: str, b: str) -> float:
-    """1.0 for the same name, 0.98 for the same words in another order, else a sequence ratio."""
+    """1.0 for the same name, 0.98 for the same words in another order, at least 0.85 when one
+    name's words all occur in the other ("Putin" / "Vladimir Putin"), else a sequence ratio."""
     na, nb = normalise(a), normalise(b)
     if not na or not nb:
         return 0.0
@@ -46,7 +47,11 @@ def similarity(a: str, b: str) -> float:
         return 1.0
     if sorted(na.split()) == sorted(nb.split()):
         return 0.98
-    return round(SequenceMatcher(None, na, nb).ratio(), 3)
+    ratio = round(SequenceMatcher(None, na, nb).ratio(), 3)
+    ta, tb = _tokens(a), _tokens(b)
+    if ta and tb and (ta <= tb or tb <= ta):
+        return max(ratio, 0.85)
+    return ratio
 
 
 def best_name_match(names: list[str], candidate_names: list[str]) -> tuple[float, str, str]:

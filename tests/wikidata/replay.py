@@ -51,6 +51,7 @@ class Fault:
     delay: float = 0.0
     cut: bool = False  # promise a longer body, send a few bytes, close the connection
     passthrough: bool = False  # only delay, then answer normally
+    action: str | None = None  # only Action API requests with this action=
 
 
 @dataclass
@@ -158,11 +159,13 @@ class ReplayWikidata:
         self.redirects[source] = target
 
     def fail(self, route: str, status: int = 200, *, headers: dict[str, str] | None = None, body: bytes | str = b"",
-             delay: float = 0.0, cut: bool = False, times: int = 1, passthrough: bool = False) -> None:
-        """Queue ``times`` faults for requests under ``route`` ("/w/api.php", "/wiki/", "/sparql", "/")."""
+             delay: float = 0.0, cut: bool = False, times: int = 1, passthrough: bool = False,
+             action: str | None = None) -> None:
+        """Queue ``times`` faults for requests under ``route`` ("/w/api.php", "/wiki/", "/sparql", "/"),
+        optionally only for one Action API ``action`` (e.g. "wbgetentities")."""
         data = body.encode() if isinstance(body, str) else body
         for _ in range(times):
-            self.faults.append(Fault(route, status, dict(headers or {}), data, delay, cut, passthrough))
+            self.faults.append(Fault(route, status, dict(headers or {}), data, delay, cut, passthrough, action))
 
     def sample(self, name: str) -> bytes:
         return (self.samples / name).read_bytes()
@@ -298,10 +301,10 @@ class ReplayWikidata:
 
     # -- server ---------------------------------------------------------------------------
 
-    def next_fault(self, path: str) -> Fault | None:
+    def next_fault(self, path: str, params: dict[str, list[str]]) -> Fault | None:
         with self._lock:
             for i, f in enumerate(self.faults):
-                if path.startswith(f.route):
+                if path.startswith(f.route) and (f.action is None or params.get("action") == [f.action]):
                     return self.faults.pop(i)
         return None
 
@@ -380,7 +383,7 @@ def _handler(world: ReplayWikidata):
                 for k, v in parse_qs(body.decode(), keep_blank_values=True).items():
                     params.setdefault(k, []).extend(v)
             world.seen.append(Seen(self.command, parts.path, params, dict(self.headers), body))
-            fault = world.next_fault(parts.path)
+            fault = world.next_fault(parts.path, params)
             if fault is not None:
                 if fault.delay:
                     time.sleep(fault.delay)

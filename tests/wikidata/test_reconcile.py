@@ -114,7 +114,8 @@ def test_wikidata_going_away_mid_run_raises_and_returns_nothing(fixture_kg, repl
 
 
 @pytest.mark.parametrize("a, b, expected", [("Élysée Palace", "Elysee palace", 1.0), ("The Times", "Times", 1.0),
-                                            ("Keir Starmer", "Starmer Keir", 0.98)])
+                                            ("Keir Starmer", "Starmer Keir", 0.98), ("Putin", "Vladimir Putin", 0.85),
+                                            ("Westminster", "City of Westminster", 0.85)])
 def test_similarity(a, b, expected):
     assert similarity(a, b) == expected
 
