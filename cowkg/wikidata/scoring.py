@@ -39,7 +39,8 @@ def normalise(text: str) -> str:
 
 def similarity(a: str, b: str) -> float:
     """1.0 for the same name, 0.98 for the same words in another order, at least 0.85 when one
-    name's words all occur in the other ("Putin" / "Vladimir Putin"), else a sequence ratio."""
+    name's words all occur in the other, twice as long at most ("Putin" / "Vladimir Putin"), else
+    a sequence ratio."""
     na, nb = normalise(a), normalise(b)
     if not na or not nb:
         return 0.0
@@ -48,8 +49,8 @@ def similarity(a: str, b: str) -> float:
     if sorted(na.split()) == sorted(nb.split()):
         return 0.98
     ratio = round(SequenceMatcher(None, na, nb).ratio(), 3)
-    ta, tb = _tokens(a), _tokens(b)
-    if ta and tb and (ta <= tb or tb <= ta):
+    small, large = sorted((_tokens(a), _tokens(b)), key=len)
+    if small and small <= large and len(small) * 2 >= len(large):
         return max(ratio, 0.85)
     return ratio
 
