@@ -1,0 +1,393 @@
+"""The remote backend: the same ``query()`` API, answered by a SPARQL endpoint (Virtuoso).
+
+Stage: between store and web/CLI, like the embedded backend. Input: a query and the request's
+dataset choice. Output: a ``QueryResult`` whose rows hold pyoxigraph terms, so serialisation,
+content negotiation, the row cap and the error shape are the embedded backend's.
+
+What forwarding has to do so that Virtuoso answers as the embedded store would:
+
+- **Parse first, locally.** The query is parsed by pyoxigraph (on an empty store, nothing is
+  evaluated), so syntax errors carry the same line:column and message on both backends, UPDATE is
+  refused the same way, and the query form (boolean, solutions, graph) is known before sending.
+  Virtuoso's own extensions (``DEFINE``, ``bif:``/``sql:`` functions) and ``SERVICE`` are refused.
+- **Same dataset.** Virtuoso's default graph is the union of *all* its graphs, its own system
+  graphs included; it adds ``default-graph-uri`` to a query's FROM instead of replacing it, and
+  a query with FROM only still sees every graph through ``GRAPH ?g``. So the query's FROM / FROM
+  NAMED clauses are blanked out (positions kept) and the effective dataset is always sent as
+  ``default-graph-uri`` / ``named-graph-uri`` parameters, with a graph that holds nothing
+  (``urn:cowkg:empty``) standing for an empty default graph or an empty set of named graphs.
+- **Same prefixes.** The project's prefixes are predeclared on the embedded store; here they are
+  prepended on the query's first line (so Virtuoso's error line numbers stay right).
+- **Form POST only** (pitfall P3: a direct ``application/sparql-query`` POST hangs).
+- **Caps and deadlines.** The time limit is sent as Virtuoso's ``timeout`` (ms); a query cut by
+  it comes back 200 with *partial* rows and ``X-SQL-State: S1TAT`` (P9): that is a QueryTimeout,
+  never a result. ``X-SPARQL-MaxRows`` says the server's ResultSetMaxRows cut the rows (P7): the
+  result is flagged truncated. The row cap is applied here as on the embedded store.
+- **Errors.** Unreachable → BackendUnavailable (502); SPARQL compiler errors → QuerySyntaxError
+  (400) with the line; transaction timeouts and cost-estimate refusals → QueryTimeout (503);
+  security refusals → UnsupportedOperation (400); anything else → BackendError (502), logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+import requests
+
+from ..errors import (
+    BackendError,
+    BackendUnavailable,
+    InputError,
+    Location,
+    QuerySyntaxError,
+    QueryTimeout,
+    UnsupportedOperation,
+)
+from ..query import QueryResult, _syntax_error
+from ..vocab import ALL_GRAPHS, ASSERTED_GRAPHS, PREFIXES
+
+log = logging.getLogger(__name__)
+
+#: A graph IRI that holds nothing: stands for "no graph" in default-graph-uri / named-graph-uri.
+EMPTY_GRAPH = "urn:cowkg:empty"
+RESULTS_JSON = "application/sparql-results+json"
+N_TRIPLES = "application/n-triples"
+
+_MASK_RE = re.compile(r'<[^<>"{}|^`\\\s]*>|"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"'
+                      r"|'(?:[^'\\\n]|\\.)*'|#[^\n]*")
+_PNAME = r"[A-Za-z](?:[\w.-]*\w)?"
+_FROM_RE = re.compile(rf"(?i)(?<![\w?$:])FROM\s+(NAMED\s+)?(<[^>]*>|(?:{_PNAME})?:[^\s{{}}]*)")
+_PREFIX_RE = re.compile(rf"(?i)(?<![\w?$:])PREFIX\s+((?:{_PNAME})?):\s*(<[^>]*>)")
+_BASE_RE = re.compile(r"(?i)(?<![\w?$:])BASE\s+(<[^>]*>)")
+_KEYWORD_RE = re.compile(r"(?i)(?<![\w?$:])(SERVICE|DEFINE)(?![\w:])")
+_VIRTUOSO_SCHEME_RE = re.compile(r"(?i)^(bif|sql):")
+_LINE_RE = re.compile(r"line (\d+)")
+_STATE_RE = re.compile(r"Virtuoso (\w{5}) Error ([^:]*):\s*(.*)")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The graphs a query sees: default-graph IRIs and named-graph IRIs (both explicit)."""
+
+    default: tuple[str, ...]
+    named: tuple[str, ...]
+
+    def parameters(self) -> list[tuple[str, str]]:
+        return ([("default-graph-uri", g) for g in self.default or (EMPTY_GRAPH,)]
+                + [("named-graph-uri", g) for g in self.named or (EMPTY_GRAPH,)])
+
+
+class Row:
+    """One solution, read like a pyoxigraph ``QuerySolution``: ``row["var"]``, ``row[0]``, iteration."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, index: dict[str, int], values: tuple) -> None:
+        self._index = index
+        self._values = values
+
+    def __getitem__(self, key):
+        if isinstance(key, int):
+            return self._values[key]
+        name = key.value if isinstance(key, ox.Variable) else key
+        i = self._index.get(name)
+        return None if i is None else self._values[i]
+
+    def __iter__(self) -> Iterator:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Row) and self._values == other._values and self._index == other._index
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        pairs = " ".join(f"{k}={self._values[i]}" for k, i in self._index.items() if self._values[i] is not None)
+        return f"<Row {pairs}>"
+
+
+def mask(sparql: str) -> str:
+    """``sparql`` with IRIs, strings and comments overwritten (same length, newlines kept)."""
+    return _MASK_RE.sub(lambda m: _blank(m.group(), "x"), sparql)
+
+
+def _blank(text: str, fill: str = " ") -> str:
+    return "".join("\n" if c == "\n" else fill for c in text)
+
+
+def split_dataset(sparql: str) -> tuple[str, list[str], list[str]]:
+    """Remove the query's FROM / FROM NAMED clauses; return (query, FROM IRIs, FROM NAMED IRIs).
+
+    Removed clauses are replaced by spaces, so every other token keeps its line and column.
+    Prefixed names are expanded with the query's PREFIX lines and the project's prefixes.
+    """
+    masked = mask(sparql)
+    prefixes = dict(PREFIXES)
+    for m in _PREFIX_RE.finditer(masked):
+        prefixes[m.group(1)] = sparql[m.start(2) + 1:m.end(2) - 1]
+    base = _BASE_RE.search(masked)
+    base_iri = sparql[base.start(1) + 1:base.end(1) - 1] if base else None
+    default, named, spans = [], [], []
+    for m in _FROM_RE.finditer(masked):
+        token = sparql[m.start(2):m.end(2)]
+        iri = _expand(token, prefixes, base_iri)
+        (named if m.group(1) else default).append(iri)
+        spans.append((m.start(), m.end()))
+    if not spans:
+        return sparql, [], []
+    out, last = [], 0
+    for start, end in spans:
+        out += [sparql[last:start], _blank(sparql[start:end])]
+        last = end
+    out.append(sparql[last:])
+    return "".join(out), default, named
+
+
+def _expand(token: str, prefixes: dict[str, str], base: str | None) -> str:
+    if token.startswith("<"):
+        iri = token[1:-1]
+        if base and not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", iri):
+            from urllib.parse import urljoin
+
+            return urljoin(base, iri)
+        return iri
+    prefix, _, local = token.partition(":")
+    if prefix not in prefixes:
+        raise QuerySyntaxError(f"prefix {prefix}: is not declared", Location("query"))
+    return prefixes[prefix] + re.sub(r"\\(.)", r"\1", local)
+
+
+def declared_prefixes(sparql: str) -> set[str]:
+    return {m.group(1) for m in _PREFIX_RE.finditer(mask(sparql))}
+
+
+def query_form(sparql: str) -> str:
+    """"boolean", "solutions" or "graph", from a local parse that evaluates nothing.
+
+    Raises the embedded backend's QuerySyntaxError / UnsupportedOperation for an invalid query or
+    an update.
+    """
+    try:
+        result = ox.Store().query(sparql, prefixes=PREFIXES)
+    except SyntaxError as exc:
+        raise _syntax_error(sparql, exc) from None
+    if isinstance(result, ox.QueryBoolean | bool):
+        return "boolean"
+    return "solutions" if isinstance(result, ox.QuerySolutions) else "graph"
+
+
+def refuse_extensions(sparql: str) -> None:
+    """Refuse what a read-only SPARQL 1.1 endpoint must not forward: SERVICE, DEFINE, bif:/sql: IRIs."""
+    masked = mask(sparql)
+    m = _KEYWORD_RE.search(masked)
+    if m:
+        what = m.group(1).upper()
+        raise UnsupportedOperation(f"{what} is not forwarded to the remote store",
+                                   hint="federated queries and Virtuoso pragmas are disabled on this endpoint")
+    iris = [sparql[i.start() + 1:i.end() - 1] for i in re.finditer(r"<[^<>\s]*>", sparql)]
+    # A namespace that is a start of "bif:" ("b", "bi", ...) spells one with a prefixed name (x:if:exec).
+    partial = [iri for _, iri in _prefix_values(sparql) if any(s.startswith(iri.lower()) for s in ("bif:", "sql:"))]
+    if partial or any(_VIRTUOSO_SCHEME_RE.match(i) for i in iris):
+        raise UnsupportedOperation("Virtuoso built-in functions (bif:, sql:) are not accepted",
+                                   hint="use SPARQL 1.1 functions")
+
+
+def _prefix_values(sparql: str) -> list[tuple[str, str]]:
+    masked = mask(sparql)
+    return [(m.group(1), sparql[m.start(2) + 1:m.end(2) - 1]) for m in _PREFIX_RE.finditer(masked)]
+
+
+class RemoteSparqlBackend:
+    """Forward queries to a SPARQL endpoint; answer with the embedded backend's types and errors.
+
+    ``endpoint`` is the anonymous, read-only ``/sparql`` URL (never an authenticated one: the
+    endpoint's own permissions are the second line of defence). ``request_timeout`` bounds every
+    HTTP exchange when a query brings no time limit of its own.
+    """
+
+    name = "virtuoso"
+
+    def __init__(self, endpoint: str, *, graphs: Sequence[str] = tuple(str(g) for g in ALL_GRAPHS),
+                 asserted: Sequence[str] = tuple(str(g) for g in ASSERTED_GRAPHS), inferred: Sequence[str] = (),
+                 connect_timeout: float = 5.0, request_timeout: float = 300.0) -> None:
+        if not re.match(r"https?://[^/]+", endpoint or ""):
+            raise InputError(f"not an HTTP endpoint URL: {endpoint!r}",
+                             hint="e.g. --endpoint http://127.0.0.1:8890/sparql (see `cowkg virtuoso status`)")
+        self.endpoint = endpoint
+        self.graphs = tuple(graphs)
+        self.asserted = tuple(asserted)
+        self.inferred = tuple(inferred) or tuple(g for g in self.graphs if g not in self.asserted)
+        self.connect_timeout = connect_timeout
+        self.request_timeout = request_timeout
+        self._session: requests.Session | None = None
+        self._pid = 0
+
+    def __repr__(self) -> str:
+        return f"RemoteSparqlBackend({self.endpoint!r})"
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_session"], state["_pid"] = None, 0
+        return state
+
+    @property
+    def session(self) -> requests.Session:
+        """One connection pool per process: a pool inherited through fork would share sockets."""
+        if self._session is None or self._pid != os.getpid():
+            self._session = requests.Session()
+            self._pid = os.getpid()
+        return self._session
+
+    # ----------------------------------------------------------------------------------------
+
+    def dataset(self, sparql: str, infer: bool, default_graph_uris: Sequence[str] | None,
+                named_graph_uris: Sequence[str] | None) -> tuple[str, Dataset]:
+        """The query without its FROM clauses and the dataset the embedded store would use."""
+        stripped, from_default, from_named = split_dataset(sparql)
+        if default_graph_uris or named_graph_uris:
+            return stripped, Dataset(tuple(default_graph_uris or ()), tuple(named_graph_uris or ()))
+        if from_default or from_named:
+            return stripped, Dataset(tuple(from_default), tuple(from_named))
+        default = self.asserted + (self.inferred if infer else ())
+        return stripped, Dataset(default, self.graphs)
+
+    def prepare(self, sparql: str, infer: bool = False, default_graph_uris: Sequence[str] | None = None,
+                named_graph_uris: Sequence[str] | None = None) -> tuple[str, str, Dataset]:
+        """(query form, query text to send, dataset): everything decided before the request."""
+        form = query_form(sparql)
+        refuse_extensions(sparql)
+        text, dataset = self.dataset(sparql, infer, default_graph_uris, named_graph_uris)
+        declared = declared_prefixes(sparql)
+        prologue = " ".join(f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items() if p not in declared)
+        return form, (prologue + " " + text if prologue else text), dataset
+
+    def query(self, sparql: str, *, infer: bool = False, default_graph_uris: Sequence[str] | None = None,
+              named_graph_uris: Sequence[str] | None = None, max_rows: int | None = None,
+              timeout: float | None = None) -> QueryResult:
+        """Evaluate ``sparql`` on the remote endpoint over the dataset the embedded store would use.
+
+        Raises QuerySyntaxError, UnsupportedOperation, QueryTimeout, BackendUnavailable or
+        BackendError (see the module docstring for which Virtuoso signal maps to which).
+        """
+        start = time.perf_counter()
+        form, text, dataset = self.prepare(sparql, infer, default_graph_uris, named_graph_uris)
+        data = [("query", text), *dataset.parameters()]
+        if timeout:
+            data.append(("timeout", str(max(1, int(timeout * 1000)))))
+        read_timeout = (timeout + 10) if timeout else self.request_timeout
+        accept = N_TRIPLES if form == "graph" else RESULTS_JSON
+        try:
+            resp = self.session.post(self.endpoint, data=data, headers={"Accept": accept},
+                                     timeout=(self.connect_timeout, read_timeout))
+        except requests.ReadTimeout:
+            raise QueryTimeout(f"the remote store did not answer within {read_timeout:g} s",
+                               hint="raise query_timeout or narrow the query",
+                               details={"limit_seconds": timeout}) from None
+        except requests.RequestException as exc:
+            raise BackendUnavailable(f"cannot reach the SPARQL endpoint {self.endpoint}: {exc.__class__.__name__}",
+                                     hint="is Virtuoso running? `cowkg virtuoso status`") from None
+        result = self._result(resp, form, max_rows, timeout)
+        result.seconds = time.perf_counter() - start
+        return result
+
+    def _result(self, resp: requests.Response, form: str, max_rows: int | None, timeout: float | None) -> QueryResult:
+        if resp.status_code != 200:
+            raise translate_error(resp.status_code, resp.text, timeout)
+        if resp.headers.get("X-SQL-State") == "S1TAT":
+            raise QueryTimeout(f"query stopped after {timeout:g} s" if timeout else "query stopped by the remote store",
+                               hint="raise query_timeout or narrow the query (Virtuoso returned partial rows)",
+                               details={"limit_seconds": timeout})
+        server_cap = resp.headers.get("X-SPARQL-MaxRows")
+        if form == "graph":
+            triples = [q.triple for q in ox.parse(resp.content, format=ox.RdfFormat.N_TRIPLES)]
+            truncated = server_cap is not None and len(triples) >= int(server_cap)
+            if max_rows is not None and len(triples) > max_rows:
+                triples, truncated = triples[:max_rows], True
+            return QueryResult("graph", triples=triples, truncated=truncated)
+        try:
+            body = json.loads(resp.content)
+        except ValueError:
+            raise BackendError(f"the remote store sent unreadable JSON: {resp.text[:120]!r}") from None
+        if form == "boolean":
+            return QueryResult("boolean", boolean=ask_value(body))
+        variables = list(body.get("head", {}).get("vars", []))
+        index = {v: i for i, v in enumerate(variables)}
+        bindings = body.get("results", {}).get("bindings", [])
+        truncated = server_cap is not None and len(bindings) >= int(server_cap)
+        if max_rows is not None and len(bindings) > max_rows:
+            bindings, truncated = bindings[:max_rows], True
+        rows = [Row(index, tuple(term(b[v]) if v in b else None for v in variables)) for b in bindings]
+        return QueryResult("solutions", variables=variables, rows=rows, truncated=truncated)
+
+    def graph_sizes(self) -> dict[str, int]:
+        """Triples per project graph, counted by the remote store."""
+        res = self.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+                         timeout=self.request_timeout)
+        sizes = dict.fromkeys(self.graphs, 0)
+        for row in res.rows:
+            sizes[row["g"].value] = int(row["n"].value)
+        return sizes
+
+
+def ask_value(body: dict) -> bool:
+    """The boolean of an ASK answer: standard ``{"boolean": ...}``, or Virtuoso's one-row table.
+
+    Virtuoso 7.2 answers ASK in JSON as a SELECT of ``__ASK_RETVAL`` (one row ``1`` when true,
+    no rows when false).
+    """
+    if "boolean" in body:
+        return bool(body["boolean"])
+    for b in body.get("results", {}).get("bindings", []):
+        for value in b.values():
+            return value.get("value") not in ("0", "false")
+    return False
+
+
+def term(b: dict) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """A SPARQL JSON results term (Virtuoso's ``typed-literal`` and ``nodeID://`` blank nodes too)."""
+    kind, value = b.get("type"), b.get("value", "")
+    if kind == "uri":
+        return ox.NamedNode(value)
+    if kind == "bnode":
+        label = re.sub(r"[^A-Za-z0-9_]", "_", value.removeprefix("nodeID://").removeprefix("_:")) or "b"
+        return ox.BlankNode(label)
+    if "xml:lang" in b:
+        return ox.Literal(value, language=b["xml:lang"])
+    if "datatype" in b:
+        return ox.Literal(value, datatype=ox.NamedNode(b["datatype"]))
+    return ox.Literal(value)
+
+
+def translate_error(status: int, text: str, timeout: float | None) -> Exception:
+    """The cowkg error for a non-200 answer of Virtuoso's SPARQL endpoint."""
+    first = text.strip().splitlines()[0] if text.strip() else f"HTTP {status}"
+    m = _STATE_RE.search(first)
+    code = m.group(2).strip() if m else ""
+    message = m.group(3).strip() if m else first
+    details = {"backend_status": status, "backend_code": code} if code else {"backend_status": status}
+    if code.startswith("SP0") or (status == 400 and "syntax error" in message):
+        line = _LINE_RE.search(message)
+        return QuerySyntaxError(f"SPARQL syntax error (remote store): {message}",
+                                Location("query", int(line.group(1)) if line else None),
+                                hint="the remote store's compiler rejected the query", details=details)
+    if code == "SR171" or "timed out" in message or "exceeds the limit" in message:
+        return QueryTimeout(f"query stopped by the remote store: {message}",
+                            hint="raise query_timeout or narrow the query", details={**details,
+                                                                                     "limit_seconds": timeout})
+    if code in ("SR158", "SQ070", "SR186") or "SECURITY" in message.upper():
+        return UnsupportedOperation(f"the remote store refused the query: {message}",
+                                    hint="this endpoint forwards read-only SPARQL 1.1 queries", details=details)
+    hints = {"SR353": "ORDER BY with OFFSET + LIMIT above the server's MaxSortedTopRows; sort in a subquery",
+             "TR...": "Virtuoso needs one end of a transitive property path (+, *) to be bound"}
+    log.warning("remote store error %s %s: %s", status, code, message)
+    return BackendError(f"the remote store failed: {message}", hint=hints.get(code), details=details)
