@@ -38,6 +38,16 @@
       if (ex) { load(ex.query); yasqe.query(); }
     });
   });
+  // Dataset IRIs in the results open their page on this server, not the public w3id.org redirect.
+  const idSpace = cfg.prefixes.cowr;
+  document.getElementById("yasgui").addEventListener("click", function (event) {
+    const link = event.target.closest("a[href]");
+    if (link && link.href.startsWith(idSpace) && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault();
+      event.stopPropagation();
+      window.location.href = "/page/" + link.href.slice(idSpace.length);
+    }
+  }, true);
   window.cowkgYasgui = yasgui;
   window.cowkgPrefixLines = prefixLines;
 })();

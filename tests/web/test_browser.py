@@ -1,0 +1,89 @@
+"""Debian's chromium (headless, through Playwright) drives the UI like a person: runs an example
+query, reads the result table, opens an entity page from a result, uses the search box. Screenshots
+go to test-artifacts/. Every request the browser makes is checked: none may leave 127.0.0.1."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from conftest import ARTIFACTS, require
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser_page(project_server):
+    require(Path(CHROMIUM).exists() or shutil.which("chromium") is not None, "Debian's chromium is not installed")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "the playwright package is not installed")
+    ARTIFACTS.mkdir(exist_ok=True)
+    requests_seen: list[str] = []
+    outside: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+
+        def guard(route):
+            url = route.request.url
+            requests_seen.append(url)
+            if url.startswith(("data:", "blob:", "about:")) or urlparse(url).hostname == "127.0.0.1":
+                route.continue_()
+            else:
+                outside.append(url)
+                route.abort()
+
+        context.route("**/*", guard)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield page, project_server, requests_seen, outside, errors
+        context.close()
+        browser.close()
+
+
+@pytest.mark.browser
+def test_ui_runs_an_example_query_and_opens_an_entity_page(browser_page):
+    page, base, seen, outside, errors = browser_page
+    page.goto(base + "/")
+    page.wait_for_selector(".yasqe .CodeMirror", timeout=20_000)
+    first = page.locator("button.example").first
+    title = first.inner_text()
+    first.click()
+    page.wait_for_selector(".yasr table.dataTable tbody tr td", timeout=30_000)
+    headers = [h.strip() for h in page.locator(".yasr table.dataTable thead th").all_inner_texts()]
+    rows = page.locator(".yasr table.dataTable tbody tr")
+    assert rows.count() >= 1, f"example {title!r} returned no rows"
+    assert len([h for h in headers if h]) >= 1
+    page.screenshot(path=str(ARTIFACTS / "browser-query-ui.png"), full_page=True)
+    link = page.locator(".yasr table.dataTable tbody a[href^='https://w3id.org/cowkg/id/']").first
+    slug = link.get_attribute("href").rsplit("/", 1)[-1]
+    link.dispatch_event("click")  # the cell's overflow marker covers the link's centre
+    page.wait_for_url(f"**/page/{slug}", timeout=15_000)
+    page.wait_for_selector("article.entity h1")
+    assert page.locator("section.provenance").count() == 1
+    assert page.locator("#query-this").get_attribute("href").startswith("/?query=")
+    page.screenshot(path=str(ARTIFACTS / "browser-entity-page.png"), full_page=True)
+    assert any("/sparql" in url for url in seen)
+    assert outside == [], f"requests left 127.0.0.1: {outside}"
+    assert errors == []
+
+
+@pytest.mark.browser
+def test_search_box_suggests_labels(browser_page):
+    page, base, _seen, outside, _errors = browser_page
+    page.goto(base + "/page/coalition")
+    page.fill("#search-box", "coalit")
+    page.wait_for_selector("#search-suggestions li a", timeout=10_000)
+    assert page.locator("#search-suggestions li a").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "browser-search.png"))
+    page.locator("#search-suggestions li a").first.click()
+    page.wait_for_selector("article.entity h1")
+    assert outside == []
