@@ -308,6 +308,8 @@ class ReconciliationService:
             features.append({"id": "name", "value": round(name_sim, 3)})
         matches = []
         for p in props:
+            if p["v"] in ("", [], None):
+                continue  # an empty cell constrains nothing
             pid = self._pid(str(p.get("pid") or p.get("p")))
             ok = self._property_matches(rec, pid, p["v"])
             matches.append(ok)
@@ -390,7 +392,7 @@ class ReconciliationService:
                     rank = r
             if rank is not None and p:
                 # Named things (people, states, places) before records (statements, events, roles).
-                hits.append((rank, "SourcedRecord" in rec.types, rec.name.casefold(), rec.id, rec))
+                hits.append(("SourcedRecord" in rec.types, rank, rec.name.casefold(), rec.id, rec))
         hits.sort(key=lambda h: h[:4])
         page = hits[cursor:cursor + limit]
         return {"result": [self._suggest_item(rec) for *_, rec in page]}

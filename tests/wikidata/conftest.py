@@ -65,6 +65,7 @@ def wd(make_client) -> WikidataClient:
 
 
 ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
