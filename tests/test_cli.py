@@ -37,3 +37,53 @@ def test_broken_turtle_exits_2_with_file_line_column(tmp_path):
     res = run("validate", "--data", str(bad))
     assert res.exit_code == 2
     assert f"{bad}:2:" in res.output
+
+
+def test_export_infer_nt_has_wikidata_organiser_of_4_september_meeting(tmp_path):
+    import rdflib
+
+    out = tmp_path / "all.nt"
+    res = run("export", "--infer", "--format", "nt", "-o", str(out))
+    assert res.exit_code == 0
+    g = rdflib.Graph().parse(out, format="nt")
+    rows = list(g.query("""
+        PREFIX wdt: <http://www.wikidata.org/prop/direct/>
+        PREFIX owl: <http://www.w3.org/2002/07/owl#>
+        PREFIX cow: <https://w3id.org/cowkg/ontology#>
+        SELECT ?m WHERE {
+          ?m cow:date "2025-09-04"^^<http://www.w3.org/2001/XMLSchema#date> ; wdt:P664 ?p .
+          ?p owl:sameAs <http://www.wikidata.org/entity/Q3052772> .
+        }"""))
+    assert rows
+
+
+def test_reason_reports_inferred_count():
+    res = run("reason")
+    assert res.exit_code == 0
+    assert "triples inferred by" in res.output
+
+
+def test_validate_shipped_data_exits_0():
+    res = run("validate")
+    assert res.exit_code == 0, res.output
+    assert res.output.strip().endswith("conforms")
+
+
+def test_validate_broken_fixture_exits_1_with_focus_and_line():
+    res = run("validate", "--data", "tests/fixtures/broken/plan-with-occurred-date.ttl")
+    assert res.exit_code == 1
+    assert "plan-with-occurred-date.ttl:" in res.output and "cowr:x cow:date" in res.output
+
+
+def test_stats_json_lists_graphs_and_classes():
+    res = run("stats", "--format", "json")
+    assert res.exit_code == 0
+    data = json.loads(res.output)
+    assert data["shacl"]["conforms"] is True
+    assert data["classes"]["cow:CoalitionMeeting"] == 14
+
+
+def test_coverage_is_complete():
+    res = run("coverage")
+    assert res.exit_code == 0, res.output[-2000:]
+    assert "721/721" in res.output
