@@ -72,11 +72,15 @@ def run_query(kg: KnowledgeGraph, sparql: str, *, infer: bool = False,
     when ``infer``) and every graph is available by name. Relative IRIs resolve against the
     entity namespace (``<keir-starmer>`` is ``cowr:keir-starmer``) unless the query has a BASE.
 
-    Raises QuerySyntaxError (with line:column), UnsupportedOperation for SPARQL UPDATE, and
+    Raises QuerySyntaxError (with line:column), UnsupportedOperation for SPARQL UPDATE and for
+    SERVICE (federation is refused, see ``uses_service``), and
     QueryTimeout when ``timeout`` seconds pass while results are produced. A deadline checked
     between rows cannot stop a query that computes long before its first row: the web layer runs
     queries in killable worker processes for that (cowkg.web.evaluator).
     """
+    if uses_service(sparql):
+        raise UnsupportedOperation("SERVICE (federated query) is refused: cowkg never calls other endpoints",
+                                   hint="run federated queries on an engine that federates; see docs/FEDERATION.md")
     start = time.perf_counter()
     deadline = start + timeout if timeout else None
     kwargs = dataset_arguments(kg, sparql, infer, default_graph_uris, named_graph_uris)
@@ -133,6 +137,18 @@ def order_of_appearance(sparql: str, variables: list[str]) -> list[str]:
     for m in re.finditer(r"[?$]([A-Za-z0-9_\u00B7-\uFFFF]+)", text):
         first.setdefault(m.group(1), m.start())
     return sorted(variables, key=lambda v: first.get(v, len(text)))
+
+
+_SERVICE_RE = re.compile(r"(?i)(?<![\w?$:])SERVICE\b")
+
+
+def uses_service(sparql: str) -> bool:
+    """Whether the query has a SERVICE clause (outside strings, IRIs and comments).
+
+    pyoxigraph would run it itself, against any IRI (loopback included), with its own
+    User-Agent and no hook to allow-list or time it: so it is refused (docs/FEDERATION.md).
+    """
+    return bool(_SERVICE_RE.search(_NOISE_RE.sub(" ", sparql)))
 
 
 def has_dataset_clause(sparql: str) -> bool:
