@@ -248,6 +248,33 @@ def export(obj: Context, fmt: str, infer: bool, graphs: tuple[str, ...], subject
 
 
 @main.command()
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Release directory: writes OUTPUT/<version>/ and points OUTPUT/latest at it.")
+@click.option("--release", default=None, help="Release name (default: dcat:version of data/meta/dataset.ttl).")
+@click.option("--replace", is_flag=True, help="Replace an existing release of the same name (atomic swap).")
+@click.pass_obj
+def dump(obj: Context, out_dir: str, release: str | None, replace: bool) -> None:
+    """Write a release: every format (+ .gz), framed JSON-LD, VoID + DCAT, SHA256SUMS, CHANGES.md.
+
+    \b
+    Atomic: written to a temporary directory, then renamed; a killed dump leaves the previous
+    release and OUTPUT/latest as they were. Check a release with `sha256sum -c SHA256SUMS`.
+    Examples:
+      cowkg dump -o dist
+      cowkg dump -o dist --release 0.1.1
+    """
+    from .dump import dump_release, release_summary
+
+    try:
+        done = dump_release(obj.kg(), out_dir, release=release, replace=replace,
+                            base_url=(obj.settings["public_base"].rstrip("/") + "/") if obj.settings["public_base"]
+                            else "https://w3id.org/cowkg/")
+    except CowkgError as exc:
+        fail(exc)
+    click.echo(release_summary(done), err=True)
+
+
+@main.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.pass_obj
 def stats(obj: Context, fmt: str) -> None:

@@ -222,19 +222,17 @@ def write_jsonld(triples: Iterable[ox.Triple], context: dict) -> bytes:
     return _document(context, (_node(c, s, subjects[s]) for s in sorted(subjects)))
 
 
-def write_framed(kg: KnowledgeGraph, quads: Sequence[ox.Quad], class_iris: Sequence[str], context: dict) -> bytes:
-    """A framed JSON-LD document: one tree per instance of ``class_iris``, sorted by IRI.
+def write_framed(quads: Sequence[ox.Quad], roots: Sequence[str], context: dict) -> bytes:
+    """A framed JSON-LD document: one tree per entity of ``roots`` (e.g. every instance of a class).
 
-    Each instance carries its n-ary records under ``@reverse`` (e.g. a meeting's attendances
-    under ``"@reverse": {"ofMeeting": [...]}``); any other described node (citations, the
-    source) is embedded where it is first referenced and referenced by IRI afterwards, like
-    JSON-LD framing's ``@embed: @once``. Nothing of ``quads`` is lost: it expands to the same triples.
+    Each root carries its n-ary records under ``@reverse`` (e.g. a meeting's attendances under
+    ``"@reverse": {"ofMeeting": [...]}``); any other described node (citations, the source) is
+    embedded where it is first referenced and referenced by IRI afterwards, like JSON-LD
+    framing's ``@embed: @once``. Nothing of ``quads`` is lost: it expands to the same triples.
     """
-    from .export import instances_of
-
     c = Compactor(context)
     subjects = _by_subject(q.triple for q in quads)
-    top = sorted({i for cls in class_iris for i in instances_of(kg, cls)} & subjects.keys())
+    top = sorted(set(roots) & subjects.keys())
     pointing: dict[str, list[tuple[str, str]]] = {}
     for s, ts in subjects.items():
         for t in ts:

@@ -128,11 +128,12 @@ def expand_iri(text: str) -> str:
                      hint=f"write <https://...> or use a prefix: {', '.join(PREFIXES)}")
 
 
-def instances_of(kg: KnowledgeGraph, class_iri: str, graphs: Sequence[str] = ASSERTED_GRAPHS) -> list[str]:
-    """IRIs typed ``class_iri`` or one of its subclasses (by the ontology's asserted hierarchy), sorted."""
-    res = kg.store.query(
-        f"SELECT DISTINCT ?s WHERE {{ ?s a ?c . ?c <http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{class_iri}> "
-        "FILTER(isIRI(?s)) }", default_graph=[ox.NamedNode(str(g)) for g in graphs])
+def instances_of(kg: KnowledgeGraph, class_iri: str, graphs: Sequence[str] = ASSERTED_GRAPHS,
+                 direct: bool = False) -> list[str]:
+    """IRIs typed ``class_iri`` or (unless ``direct``) one of its subclasses, by the asserted hierarchy."""
+    path = "" if direct else "/<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"
+    res = kg.store.query(f"SELECT DISTINCT ?s WHERE {{ ?s a{path} <{class_iri}> FILTER(isIRI(?s)) }}",
+                         default_graph=[ox.NamedNode(str(g)) for g in graphs])
     return sorted(row["s"].value for row in res)
 
 
@@ -150,8 +151,9 @@ def describe(kg: KnowledgeGraph, roots: Iterable[str], graphs: Sequence[str] | N
     """The bounded description of ``roots``: what an entity page offers as a download.
 
     It holds each root's own statements (following blank nodes, as a Concise Bounded Description
-    does), the n-ary records that point to a root (instances of NARY_CLASSES: attendances,
-    memberships, roles, observations, statements, ...) with their own statements, and the
+    does), the n-ary records that point to a root other than as provenance (instances of
+    NARY_CLASSES: attendances, memberships, roles, observations, statements, ...; a record that
+    merely cites a citation is not that citation's record) with their own statements, and the
     provenance of all of these (the citation, excerpt and source nodes they name). Quads keep
     their named graph; blank nodes are canonicalised and skolemised as in full exports.
     Raises NotFound when a root appears in none of ``graphs``.
@@ -188,7 +190,7 @@ def describe(kg: KnowledgeGraph, roots: Iterable[str], graphs: Sequence[str] | N
         for g in gnodes:
             for q in store.quads_for_pattern(None, None, root, g):
                 s = q.subject
-                if s not in described and any(
+                if s not in described and q.predicate.value not in PROVENANCE_PROPERTIES and any(
                         t.object.value in nary for g2 in gnodes for t in store.quads_for_pattern(s, rdf_type, None, g2)
                         if isinstance(t.object, ox.NamedNode)):
                     own(s)
@@ -262,9 +264,10 @@ def export_bytes(kg: KnowledgeGraph, fmt_name: str, infer: bool = False, *, grap
             if not found:
                 raise NotFound(f"no instances of {c}", hint="check the class IRI (e.g. cow:CoalitionMeeting)")
             roots += found
-        quads = describe(kg, dict.fromkeys(roots), chosen)
+        roots = list(dict.fromkeys(roots))
+        quads = describe(kg, roots, chosen)
         if framed:
-            return write_framed(kg, quads, class_iris, build_context(kg))
+            return write_framed(quads, roots, build_context(kg))
     else:
         quads = collect_quads(kg, chosen)
     return serialize_export(quads, fmt, build_context(kg) if fmt.name == "jsonld" else None)

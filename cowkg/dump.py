@@ -1,0 +1,538 @@
+"""Releases: ``cowkg dump -o DIR`` writes every export, gzip variants, VoID + DCAT, checksums, CHANGES.
+
+Stage: after export. Input: a ``KnowledgeGraph`` (with its inferred graph). Output: a release
+directory ``DIR/<version>/`` and the pointer ``DIR/latest`` (a symlink to it)::
+
+    cowkg-asserted.{ttl,nt,jsonld,trig,nq}[.gz]  ontology + data + meta graphs, no inferred triples
+    cowkg-inferred.{ttl,nt,jsonld}[.gz]          only the inferred graph (entailments not asserted)
+    cowkg-full.{trig,nq}[.gz]                    all four named graphs, the inferred one apart
+    cowkg-context.jsonld                          the JSON-LD @context (https://w3id.org/cowkg/context.jsonld)
+    framed/<Class>.jsonld                         one framed JSON-LD document per entity type
+    void.ttl                                      VoID + DCAT: counts, licence, source, distributions
+    CHANGES.md                                    triples added/removed by class since the previous release
+    SHA256SUMS                                    ``sha256sum -c SHA256SUMS`` checks the release
+
+The same files (minus CHANGES.md, which needs a previous release) are what ``/download/`` serves.
+
+Atomicity: the release is written into ``DIR/.tmp-<version>-<pid>-*``, synced, then renamed to
+``DIR/<version>``; ``latest`` is replaced by ``os.replace`` of a fresh symlink. A dump killed at
+any point (even by SIGKILL) leaves the previous release and ``latest`` untouched; the next dump
+removes the dead temporary directory. Replacing an existing version (``replace=True``) swaps the
+two directories in one ``renameat2(RENAME_EXCHANGE)`` call where the kernel offers it.
+
+Test hook: with ``COWKG_DUMP_PAUSE_AFTER=N`` in the environment the dump stops after writing N
+files into its temporary directory and waits (tests kill it there).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import datetime as dt
+import gzip
+import hashlib
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .context import build_context, context_document, write_framed
+from .errors import InputError, NotFound
+from .export import (
+    NARY_CLASSES,
+    canonical_quads,
+    collect_quads,
+    describe,
+    instances_of,
+    serialize_export,
+    write_turtle,
+)
+from .media import by_name
+from .store import KnowledgeGraph
+from .vocab import ALL_GRAPHS, ASSERTED_GRAPHS, BASE, COW, COWR, GRAPH_DATA, GRAPH_INFERRED, GRAPH_META
+
+__all__ = ["DATASET", "Release", "ReleaseFile", "dump_release", "release_files", "verify_release", "void_counts"]
+
+DATASET = BASE + "dataset"
+ASSERTED_SUBSET = DATASET + "#asserted"
+LICENSE = "https://creativecommons.org/licenses/by-sa/4.0/"
+IANA = "https://www.iana.org/assignments/media-types/"
+PAUSE_ENV = "COWKG_DUMP_PAUSE_AFTER"
+_RELEASE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+DCT = "http://purl.org/dc/terms/"
+DCAT = "http://www.w3.org/ns/dcat#"
+VOID = "http://rdfs.org/ns/void#"
+SPDX = "http://spdx.org/rdf/terms#"
+
+#: (file stem, graphs it holds, formats, what it says about inference)
+VARIANTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], str], ...] = (
+    ("cowkg-asserted", tuple(str(g) for g in ASSERTED_GRAPHS), ("ttl", "nt", "jsonld", "trig", "nq"),
+     "asserted triples only (ontology, data and metadata graphs); no inferred triples"),
+    ("cowkg-inferred", (str(GRAPH_INFERRED),), ("ttl", "nt", "jsonld"),
+     "inferred triples only: the OWL 2 RL entailments of the asserted graphs that are not asserted"),
+    ("cowkg-full", tuple(str(g) for g in ALL_GRAPHS), ("trig", "nq"),
+     "asserted and inferred triples, each named graph apart (the inferred one is cowg:inferred)"),
+)
+
+
+@dataclass(frozen=True)
+class ReleaseFile:
+    """One file of a release: its path inside the release, bytes, media type and what it holds."""
+
+    name: str
+    content: bytes
+    media_type: str
+    description: str
+    subset: str | None = None  # the VoID (sub)dataset it is a distribution of; None for auxiliary files
+    compressed: bool = False
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+@dataclass
+class Release:
+    """What ``dump_release`` did."""
+
+    path: Path
+    name: str
+    previous: str | None
+    files: list[ReleaseFile]
+    seconds: float
+
+
+# --------------------------------------------------------------------------------------------
+# Building the files
+# --------------------------------------------------------------------------------------------
+
+def release_date(today: dt.date | None = None) -> dt.date:
+    """The release date: ``today``, else SOURCE_DATE_EPOCH (reproducible builds), else today (UTC)."""
+    if today is not None:
+        return today
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
+    return dt.datetime.now(dt.UTC).date()
+
+
+def dataset_version(kg: KnowledgeGraph) -> str:
+    """The version the metadata graph gives the dataset (``dcat:version`` in data/meta/dataset.ttl)."""
+    res = kg.store.query(f"SELECT ?v WHERE {{ GRAPH <{GRAPH_META}> {{ <{DATASET}> <{DCAT}version> ?v }} }}")
+    versions = sorted(row["v"].value for row in res)
+    if not versions:
+        raise NotFound(f"no dcat:version for <{DATASET}> in the meta graph",
+                       hint="add one to data/meta/dataset.ttl or pass --release")
+    return versions[-1]
+
+
+def gzip_bytes(content: bytes) -> bytes:
+    """Deterministic gzip: no file name, modification time 0."""
+    return gzip.compress(content, compresslevel=9, mtime=0)
+
+
+def framed_types(kg: KnowledgeGraph) -> list[str]:
+    """The entity types that get a framed JSON-LD file: cow: classes with direct instances in the
+    data graph, except the n-ary record classes (their records are embedded in the entities')."""
+    res = kg.store.query(f"SELECT DISTINCT ?c WHERE {{ GRAPH <{GRAPH_DATA}> {{ ?s a ?c }} "
+                         f"FILTER(STRSTARTS(STR(?c), \"{COW}\")) }}")
+    nary = set(NARY_CLASSES)
+    sub = kg.store.query("SELECT ?c ?top WHERE { ?c <http://www.w3.org/2000/01/rdf-schema#subClassOf>+ ?top }",
+                         default_graph=[ox.NamedNode(str(g)) for g in ASSERTED_GRAPHS])
+    nary |= {row["c"].value for row in sub if row["top"].value in NARY_CLASSES}
+    return sorted(row["c"].value for row in res if row["c"].value not in nary)
+
+
+def release_files(kg: KnowledgeGraph, *, version: str, issued: dt.date, base_url: str = BASE) -> list[ReleaseFile]:
+    """Every file of a release except CHANGES.md and SHA256SUMS, in a fixed order.
+
+    ``base_url`` is where ``download/<file>`` is published (VoID's ``void:dataDump``).
+    """
+    context = build_context(kg)
+    files: list[ReleaseFile] = []
+    for stem, graphs, formats, says in VARIANTS:
+        quads = collect_quads(kg, graphs)
+        subset = {"cowkg-asserted": ASSERTED_SUBSET, "cowkg-inferred": str(GRAPH_INFERRED)}.get(stem, DATASET)
+        for name in formats:
+            fmt = by_name(name, ("graph", "dataset"))
+            content = serialize_export(quads, fmt, context)
+            files.append(ReleaseFile(f"{stem}{fmt.suffix}", content, fmt.media_type, says, subset))
+            files.append(ReleaseFile(f"{stem}{fmt.suffix}.gz", gzip_bytes(content), fmt.media_type,
+                                     says + "; gzip-compressed", subset, compressed=True))
+    files.append(ReleaseFile("cowkg-context.jsonld", context_document(context), "application/ld+json",
+                             "the JSON-LD @context of the JSON-LD files (short keys for the ontology's terms)"))
+    for cls in framed_types(kg):
+        local = cls[len(str(COW)):]
+        roots = instances_of(kg, cls, direct=True)
+        files.append(ReleaseFile(f"framed/{local}.jsonld", write_framed(describe(kg, roots), roots, context),
+                                 "application/ld+json", f"every cow:{local} with its n-ary records and their "
+                                 "provenance, one framed JSON-LD tree each; asserted triples only", ASSERTED_SUBSET))
+    void = void_turtle(kg, files, version=version, issued=issued, base_url=base_url)
+    files.append(ReleaseFile("void.ttl", void, "text/turtle", "VoID and DCAT description of this release"))
+    return files
+
+
+# --------------------------------------------------------------------------------------------
+# VoID + DCAT
+# --------------------------------------------------------------------------------------------
+
+def _count_query(graphs: Sequence[str]) -> str:
+    froms = " ".join(f"FROM <{g}>" for g in graphs)
+    return f"""SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?p) AS ?properties)
+        (COUNT(DISTINCT ?o) AS ?objects) (COUNT(DISTINCT ?e) AS ?entities) (COUNT(DISTINCT ?c) AS ?classes)
+        {froms} WHERE {{
+          {{ SELECT DISTINCT ?s ?p ?o WHERE {{ ?s ?p ?o }} }}
+          BIND(IF(isIRI(?s) && STRSTARTS(STR(?s), "{COWR}"), ?s, ?unbound) AS ?e)
+          BIND(IF(?p = <{RDF}type>, ?o, ?unbound) AS ?c)
+        }}"""
+
+
+def void_counts(kg: KnowledgeGraph, graphs: Sequence[str]) -> dict[str, int]:
+    """VoID statistics of the union of ``graphs`` (each distinct triple once), computed by SPARQL.
+
+    Keys: triples, distinctSubjects, properties, distinctObjects, entities (subjects in the
+    ``void:uriSpace`` https://w3id.org/cowkg/id/), classes (distinct objects of rdf:type).
+    """
+    row = next(iter(kg.store.query(_count_query(graphs))))
+    return {"triples": int(row["triples"].value), "distinctSubjects": int(row["subjects"].value),
+            "properties": int(row["properties"].value), "distinctObjects": int(row["objects"].value),
+            "entities": int(row["entities"].value), "classes": int(row["classes"].value)}
+
+
+def _partitions(kg: KnowledgeGraph, graphs: Sequence[str]) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    froms = " ".join(f"FROM <{g}>" for g in graphs)
+    classes = kg.store.query(f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) {froms} WHERE {{ ?s a ?c FILTER(isIRI(?c)) }} "
+                             "GROUP BY ?c ORDER BY ?c")
+    props = kg.store.query(f"SELECT ?p (COUNT(*) AS ?n) {froms} WHERE {{ SELECT DISTINCT ?s ?p ?o "
+                           "WHERE { ?s ?p ?o } } GROUP BY ?p ORDER BY ?p")
+    return ([(r["c"].value, int(r["n"].value)) for r in classes], [(r["p"].value, int(r["n"].value)) for r in props])
+
+
+def _slug(iri: str) -> str:
+    from .vocab import shorten
+
+    short = shorten(iri)
+    if short != iri:
+        return short.replace(":", "-")
+    return hashlib.sha256(iri.encode()).hexdigest()[:16]
+
+
+def void_turtle(kg: KnowledgeGraph, files: Iterable[ReleaseFile], *, version: str, issued: dt.date,
+                base_url: str = BASE) -> bytes:
+    """VoID + DCAT for a release: the dataset (all four graphs), its asserted part and each named
+    graph with their counts, class and property partitions, and one dcat:Distribution per file
+    (download URL, media type, byte size, SHA-256) attached to the (sub)dataset it holds."""
+    t: list[ox.Triple] = []
+
+    def add(s: str, p: str, o) -> None:
+        obj = o if isinstance(o, ox.Literal | ox.NamedNode) else ox.NamedNode(o)
+        t.append(ox.Triple(ox.NamedNode(s), ox.NamedNode(p), obj))
+
+    def lit(value, datatype: str | None = None, lang: str | None = None) -> ox.Literal:
+        if lang:
+            return ox.Literal(str(value), language=lang)
+        return ox.Literal(str(value), datatype=ox.NamedNode(datatype)) if datatype else ox.Literal(str(value))
+
+    def describe_counts(s: str, graphs: Sequence[str]) -> None:
+        add(s, RDF + "type", VOID + "Dataset")
+        for key, n in void_counts(kg, graphs).items():
+            add(s, VOID + key, lit(n, XSD + "integer"))
+
+    # The static description (data/meta/dataset.ttl) travels with the release.
+    for q in kg.store.quads_for_pattern(None, None, None, ox.NamedNode(str(GRAPH_META))):
+        t.append(q.triple)
+    every = [str(g) for g in ALL_GRAPHS]
+    asserted = [str(g) for g in ASSERTED_GRAPHS]
+    describe_counts(DATASET, every)
+    describe_counts(ASSERTED_SUBSET, asserted)
+    add(ASSERTED_SUBSET, DCT + "title", lit("cowkg, asserted triples", lang="en"))
+    add(DATASET, VOID + "subset", ASSERTED_SUBSET)
+    for g in every:
+        describe_counts(g, [g])
+        add(ASSERTED_SUBSET if g in asserted else DATASET, VOID + "subset", g)
+    add(DATASET, DCT + "issued", lit(issued.isoformat(), XSD + "date"))
+    add(DATASET, DCT + "modified", lit(issued.isoformat(), XSD + "date"))
+    add(DATASET, DCAT + "version", lit(version))
+    add(DATASET, VOID + "feature", "http://www.w3.org/ns/formats/Turtle")
+    for fmt in ("N-Triples", "JSON-LD", "TriG", "N-Quads"):
+        add(DATASET, VOID + "feature", f"http://www.w3.org/ns/formats/{fmt}")
+    classes, props = _partitions(kg, asserted)
+    for cls, n in classes:
+        part = f"{DATASET}#class-{_slug(cls)}"
+        add(ASSERTED_SUBSET, VOID + "classPartition", part)
+        add(part, VOID + "class", cls)
+        add(part, VOID + "entities", lit(n, XSD + "integer"))
+    for prop, n in props:
+        part = f"{DATASET}#property-{_slug(prop)}"
+        add(ASSERTED_SUBSET, VOID + "propertyPartition", part)
+        add(part, VOID + "property", prop)
+        add(part, VOID + "triples", lit(n, XSD + "integer"))
+    for f in files:
+        if f.subset is None:
+            continue
+        url = f"{base_url}download/{f.name}"
+        add(f.subset, VOID + "dataDump", url)
+        add(f.subset, DCAT + "distribution", url)
+        add(url, RDF + "type", DCAT + "Distribution")
+        add(url, DCT + "title", lit(f.name))
+        add(url, DCT + "description", lit(f.description, lang="en"))
+        add(url, DCAT + "downloadURL", url)
+        add(url, DCAT + "mediaType", IANA + f.media_type)
+        if f.compressed:
+            add(url, DCAT + "compressFormat", IANA + "application/gzip")
+        add(url, DCAT + "byteSize", lit(len(f.content), XSD + "nonNegativeInteger"))
+        add(url, DCT + "license", LICENSE)
+        add(url, DCT + "issued", lit(issued.isoformat(), XSD + "date"))
+        add(url, SPDX + "checksum", url + "#sha256")
+        add(url + "#sha256", RDF + "type", SPDX + "Checksum")
+        add(url + "#sha256", SPDX + "algorithm", SPDX + "checksumAlgorithm_sha256")
+        add(url + "#sha256", SPDX + "checksumValue", lit(f.sha256, XSD + "hexBinary"))
+    header = (f"# VoID + DCAT description of cowkg {version}, written by `cowkg dump` on {issued.isoformat()}.\n"
+              "# Counts are computed by SPARQL over the named graphs; each distribution says whether it\n"
+              "# holds inferred triples (cowkg-asserted: none, cowkg-inferred: only those, cowkg-full: both).\n")
+    return header.encode() + write_turtle([q.triple for q in canonical_quads(
+        ox.Quad(x.subject, x.predicate, x.object, ox.DefaultGraph()) for x in set(t))])
+
+
+# --------------------------------------------------------------------------------------------
+# CHANGES
+# --------------------------------------------------------------------------------------------
+
+def _read_release_triples(path: Path) -> set[ox.Triple] | None:
+    for name in ("cowkg-asserted.nt", "cowkg-asserted.nt.gz"):
+        f = path / name
+        if f.is_file():
+            data = f.read_bytes()
+            if name.endswith(".gz"):
+                data = gzip.decompress(data)
+            return set(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
+    return None
+
+
+def _classes_by_subject(triples: Iterable[ox.Triple]) -> dict:
+    out: dict = {}
+    for t in triples:
+        if t.predicate.value == RDF + "type":
+            out.setdefault(t.subject, set()).add(t.object.value)
+    return out
+
+
+def changes_entry(previous: Path | None, previous_name: str | None, files: Sequence[ReleaseFile],
+                  version: str, issued: dt.date) -> str:
+    """The CHANGES entry of this release: asserted triples added and removed, by subject class."""
+    from .vocab import shorten
+
+    new_nt = next(f.content for f in files if f.name == "cowkg-asserted.nt")
+    new = set(ox.parse(new_nt, format=ox.RdfFormat.N_TRIPLES))
+    old = _read_release_triples(previous) if previous is not None else None
+    lines = [f"## {version} ({issued.isoformat()})", ""]
+    if old is None:
+        lines += [f"First release: {len(new):,} asserted triples.", ""]
+        return "\n".join(lines)
+    added, removed = new - old, old - new
+    lines += [f"Compared with {previous_name}: {len(added):,} asserted triples added, {len(removed):,} removed "
+              f"({len(new):,} in all).", ""]
+    if added or removed:
+        new_cls, old_cls = _classes_by_subject(new), _classes_by_subject(old)
+        count_added: Counter = Counter()
+        count_removed: Counter = Counter()
+        for counter, triples, classes in ((count_added, added, new_cls), (count_removed, removed, old_cls)):
+            for t in triples:
+                for c in classes.get(t.subject, {"(no class)"}):
+                    counter[c] += 1
+        lines += ["| class of the subject | added | removed |", "|---|---:|---:|"]
+        touched = count_added.keys() | count_removed.keys()
+        for c in sorted(touched, key=lambda c: (-count_added[c] - count_removed[c], c)):
+            lines.append(f"| {shorten(c)} | {count_added[c]} | {count_removed[c]} |")
+        lines += ["", "A triple counts once under each class of its subject.", ""]
+    return "\n".join(lines)
+
+
+def _changes_file(entry: str, previous: Path | None) -> bytes:
+    older = ""
+    if previous is not None and (previous / "CHANGES.md").is_file():
+        older = (previous / "CHANGES.md").read_text(encoding="utf-8").split("\n", 2)[-1]
+    return ("# Changes of the cowkg dataset\n\n" + entry + ("\n" + older if older.strip() else "")).encode()
+
+
+# --------------------------------------------------------------------------------------------
+# Writing a release atomically
+# --------------------------------------------------------------------------------------------
+
+def current_release(out: Path) -> str | None:
+    """The name of the release ``out/latest`` points to, if any."""
+    latest = out / "latest"
+    if latest.is_symlink():
+        target = os.readlink(latest)
+        return target if (out / target).is_dir() else None
+    return None
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_dead_temporaries(out: Path) -> None:
+    """Remove temporary release directories whose dump process is gone (killed or crashed)."""
+    for tmp in out.glob(".tmp-*"):
+        m = re.match(r"\.tmp-.+-(\d+)-[^-]+$", tmp.name)
+        if m and not _pid_alive(int(m.group(1))):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two directories (Linux renameat2 RENAME_EXCHANGE). False where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def _write_file(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        fh.write(content)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _pause_point(written: int) -> None:
+    """The test hook: stop here when COWKG_DUMP_PAUSE_AFTER says so."""
+    wanted = os.environ.get(PAUSE_ENV)
+    if wanted and int(wanted) == written:
+        print(f"cowkg dump: paused after {written} files", file=sys.stderr, flush=True)
+        time.sleep(3600)
+
+
+def checksums(files: Iterable[tuple[str, bytes]]) -> bytes:
+    """SHA256SUMS in coreutils format (``sha256sum -c`` reads it), sorted by path."""
+    return "".join(f"{hashlib.sha256(c).hexdigest()}  {n}\n" for n, c in sorted(files)).encode()
+
+
+def dump_release(kg: KnowledgeGraph, out_dir: str | Path, *, release: str | None = None, replace: bool = False,
+                 today: dt.date | None = None, base_url: str = BASE) -> Release:
+    """Write a complete release to ``out_dir/<release>`` and point ``out_dir/latest`` at it.
+
+    ``release`` defaults to the dataset version in the meta graph. Raises InputError when that
+    release exists already (unless ``replace``) or its name is unusable. An interrupted dump
+    changes nothing visible: see the module docstring.
+    """
+    start = time.perf_counter()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _remove_dead_temporaries(out)
+    name = release or dataset_version(kg)
+    if not _RELEASE_NAME.fullmatch(name) or name == "latest":
+        raise InputError(f"unusable release name {name!r}", hint="letters, digits, '.', '_' and '-' only")
+    target = out / name
+    if target.exists() and not replace:
+        raise InputError(f"release {name} exists already in {out}",
+                         hint="bump dcat:version in data/meta/dataset.ttl, pass --release NAME, or --replace")
+    previous_name = current_release(out)
+    previous = out / previous_name if previous_name else None
+    issued = release_date(today)
+    files = release_files(kg, version=name, issued=issued, base_url=base_url)
+    changes = _changes_file(changes_entry(previous, previous_name, files, name, issued), previous)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-{os.getpid()}-", dir=out))
+    try:
+        contents = [(f.name, f.content) for f in files] + [("CHANGES.md", changes)]
+        for i, (path, content) in enumerate(contents, start=1):
+            _write_file(tmp / path, content)
+            _pause_point(i)
+        _write_file(tmp / "SHA256SUMS", checksums(contents))
+        for d in {tmp} | {(tmp / p).parent for p, _ in contents}:
+            _fsync_dir(d)
+        os.chmod(tmp, 0o755)
+        if target.exists():
+            if not _exchange(tmp, target):
+                old = out / f".old-{name}-{os.getpid()}"
+                os.rename(target, old)
+                os.rename(tmp, target)
+                tmp = old
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            os.rename(tmp, target)
+        link = out / f".latest-{os.getpid()}"
+        link.unlink(missing_ok=True)
+        os.symlink(name, link)
+        os.replace(link, out / "latest")
+        _fsync_dir(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Release(target, name, previous_name, files, time.perf_counter() - start)
+
+
+def verify_release(path: str | Path, *, parse: bool = False) -> list[str]:
+    """Problems found in the release at ``path`` (empty: complete and intact).
+
+    Checks that SHA256SUMS lists every file, every listed file exists with that digest, and (with
+    ``parse``) that every RDF file parses with pyoxigraph.
+    """
+    path = Path(path)
+    sums = path / "SHA256SUMS"
+    if not sums.is_file():
+        return [f"{path}: no SHA256SUMS"]
+    problems = []
+    listed = {}
+    for line in sums.read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.partition("  ")
+        listed[name] = digest
+    present = {str(p.relative_to(path)) for p in path.rglob("*") if p.is_file()} - {"SHA256SUMS"}
+    problems += [f"{n}: not listed in SHA256SUMS" for n in sorted(present - listed.keys())]
+    for name, digest in sorted(listed.items()):
+        f = path / name
+        if not f.is_file():
+            problems.append(f"{name}: missing")
+            continue
+        data = f.read_bytes()
+        if hashlib.sha256(data).hexdigest() != digest:
+            problems.append(f"{name}: SHA-256 mismatch")
+            continue
+        if parse:
+            inner = name[:-3] if name.endswith(".gz") else name
+            fmt = ox.RdfFormat.from_extension(inner.rsplit(".", 1)[-1]) if "." in inner else None
+            if fmt is not None:
+                try:
+                    ox.parse(gzip.decompress(data) if name.endswith(".gz") else data, format=fmt)
+                except SyntaxError as exc:
+                    problems.append(f"{name}: does not parse: {exc}")
+    return problems
+
+
+def release_summary(release: Release) -> str:
+    """One line per file (size, name) and a total: what ``cowkg dump`` prints."""
+    lines = [f"{len(f.content):>12,}  {f.name}" for f in release.files]
+    total = sum(len(f.content) for f in release.files)
+    since = f" (previous: {release.previous})" if release.previous else ""
+    lines.append(f"release {release.name}{since}: {len(release.files) + 2} files, {total:,} bytes, "
+                 f"{release.seconds:.1f} s → {release.path}")
+    return "\n".join(lines)
+
