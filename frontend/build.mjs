@@ -1,4 +1,4 @@
-// Copy the query UI's browser assets from node_modules into cowkg/web/static/vendor/ (gitignored),
+// Copy the browser assets of the query UI and the analyst views from node_modules into cowkg/web/static/vendor/ (gitignored),
 // so the app serves them itself: no CDN, no request leaves the server's origin.
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -9,13 +9,22 @@ const out = join(here, "..", "cowkg", "web", "static", "vendor");
 const assets = [
   ["@zazuko/yasgui/build/yasgui.min.js", "yasgui.min.js"],
   ["@zazuko/yasgui/build/yasgui.min.css", "yasgui.min.css"],
+  // The analyst views (/timeline, /attendance, /graph, /map): only the dist files they load.
+  ["vis-timeline/standalone/umd/vis-timeline-graph2d.min.js", "vis-timeline/vis-timeline-graph2d.min.js"],
+  ["vis-timeline/styles/vis-timeline-graph2d.min.css", "vis-timeline/vis-timeline-graph2d.min.css"],
+  ["d3/dist/d3.min.js", "d3/d3.min.js"],
+  ["@observablehq/plot/dist/plot.umd.min.js", "plot/plot.umd.min.js"],
+  ["cytoscape/dist/cytoscape.min.js", "cytoscape/cytoscape.min.js"],
+  ["topojson-client/dist/topojson-client.min.js", "topojson-client/topojson-client.min.js"],
+  ["world-atlas/countries-50m.json", "world-atlas/countries-50m.json"],
 ];
 
 mkdirSync(out, { recursive: true });
 const manifest = {};
 for (const [src, dest] of assets) {
+  mkdirSync(dirname(join(out, dest)), { recursive: true });
   copyFileSync(join(here, "node_modules", src), join(out, dest));
-  const pkg = src.split("/").slice(0, 2).join("/");
+  const pkg = src.split("/").slice(0, src.startsWith("@") ? 2 : 1).join("/");
   manifest[dest] = `${pkg}@${JSON.parse(readFileSync(join(here, "node_modules", pkg, "package.json"))).version}`;
 }
 writeFileSync(join(out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");

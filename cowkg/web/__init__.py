@@ -39,7 +39,7 @@ def create_app(settings: dict[str, Any] | None = None, backend=None) -> Flask:
     app.extensions["cowkg_cache"] = ResponseCache()
     app.extensions["cowkg_catalog"] = Catalog(backend, Path(cfg["root"]))
 
-    from . import describe, entities, errors, graphs, health, http, reconcile, sparql, ui
+    from . import describe, entities, errors, graphs, health, http, reconcile, sparql, ui, views
 
     http.init_app(app)
     errors.init_app(app)
@@ -50,6 +50,7 @@ def create_app(settings: dict[str, Any] | None = None, backend=None) -> Flask:
     app.register_blueprint(entities.bp)
     app.register_blueprint(ui.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(views.bp)
     app.register_blueprint(reconcile.bp)
     return app
 

@@ -1,0 +1,186 @@
+// The timeline view: the rows of queries/views/timeline.rq drawn with vis-timeline (zoom and pan),
+// one lane per kind of record, planned and proposed items drawn apart from what happened; filters
+// by status, kind and actor; the same rows as a table (the text alternative).
+(function () {
+  "use strict";
+  const V = window.cowkgViews;
+  const LANES = ["coalition meetings", "other meetings and events", "documents and plans",
+    "statements, reports and views", "pledges"];
+  const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December"];
+  // How the source presents an item → one of three looks.
+  const STATUS_GROUP = { plan: "planned", proposal: "planned", claim: "said", report: "said", view: "said",
+    refquote: "said" };
+  const container = document.getElementById("timeline");
+  const tbody = document.querySelector("#timeline-table tbody");
+  const details = document.getElementById("details");
+  let all = [];
+  let timeline;
+  const dataset = new vis.DataSet();
+
+  function statusGroup(row) { return STATUS_GROUP[V.localName(row.status)] || "happened"; }
+
+  // "2025-03-02" / "2025-09" / "2025" → [first day, day after the last day] as local dates.
+  function span(start, end) {
+    const parse = function (s, last) {
+      const p = s.split("-").map(Number);
+      if (p.length === 3) return new Date(p[0], p[1] - 1, p[2] + (last ? 1 : 0));
+      if (p.length === 2) return new Date(p[0], p[1] - 1 + (last ? 1 : 0), 1);
+      return new Date(p[0] + (last ? 1 : 0), 0, 1);
+    };
+    return [parse(start, false), parse(end || start, true)];
+  }
+
+  function showDate(row) {
+    const one = function (s) {
+      const p = s.split("-").map(Number);
+      if (p.length === 3) return p[2] + " " + MONTHS[p[1] - 1] + " " + p[0];
+      if (p.length === 2) return MONTHS[p[1] - 1] + " " + p[0];
+      return String(p[0]);
+    };
+    return row.end && row.end !== row.start ? one(row.start) + " – " + one(row.end) : one(row.start);
+  }
+
+  function shortLabel(label) {
+    let s = label.replace(/\s*\((?:[^()]*\d{4}[^()]*)\)\s*$/, "").replace(/,\s*(?:\d{1,2}[–-])?\d{1,2} \w+ \d{4}$/, "");
+    s = s.replace(/^Coalition meeting (\d+): /, "#$1 ");
+    return s.length > 38 ? s.slice(0, 36) + "…" : s;
+  }
+
+  function toItem(row) {
+    const [start, end] = span(row.start, row.end);
+    const day = row.start.length === 10 && (!row.end || row.end === row.start);
+    const content = V.el("span", { class: "tl-item" }, [V.link(row.item, shortLabel(row.label))]);
+    if (statusGroup(row) === "planned") content.prepend(V.el("span", { class: "tl-flag", text: row.statusLabel + ": " }));
+    return {
+      id: row.item, group: row.lane, content: content, start: start, end: day ? undefined : end,
+      type: day ? "box" : "range",
+      className: "st-" + statusGroup(row) + " status-" + V.localName(row.status),
+      title: row.label + " — " + showDate(row) + " — " + row.kind + ", " + row.statusLabel,
+    };
+  }
+
+  function selected() {
+    const form = document.getElementById("timeline-filters");
+    const statuses = new Set(Array.from(form.querySelectorAll("input[name=status]:checked")).map(function (i) { return i.value; }));
+    const kinds = new Set(Array.from(form.querySelectorAll("input[name=kind]:checked")).map(function (i) { return i.value; }));
+    const actor = document.getElementById("actor-select").value;
+    return all.filter(function (r) {
+      return statuses.has(statusGroup(r)) && kinds.has(r.kind) &&
+        (!actor || r.actorList.some(function (a) { return a.iri === actor; }));
+    });
+  }
+
+  function renderTable(rows) {
+    tbody.replaceChildren();
+    for (const r of rows) {
+      tbody.append(V.el("tr", { class: "st-" + statusGroup(r), "data-iri": r.item }, [
+        V.el("td", { class: "nowrap", text: showDate(r) }),
+        V.el("td", {}, [V.link(r.item, r.label)]),
+        V.el("td", { text: r.lane }),
+        V.el("td", { text: r.kind }),
+        V.el("td", {}, [V.el("span", { class: "status-badge st-" + statusGroup(r), text: r.statusLabel })]),
+        V.el("td", {}, [V.links(r.actorList)]),
+        V.el("td", {}, [V.links(r.sourceList)]),
+      ]));
+    }
+  }
+
+  function showDetails(row) {
+    if (!row) { details.hidden = true; return; }
+    details.replaceChildren(
+      V.el("h2", {}, [V.link(row.item, row.label)]),
+      V.el("dl", {}, [
+        V.el("dt", { text: "Date" }), V.el("dd", { text: showDate(row) }),
+        V.el("dt", { text: "Status" }), V.el("dd", { text: row.statusLabel }),
+        V.el("dt", { text: "Kind" }), V.el("dd", { text: row.kind + " (" + row.lane + ")" }),
+        V.el("dt", { text: "Actors" }), V.el("dd", {}, [row.actorList.length ? V.links(row.actorList) : "none recorded"]),
+        V.el("dt", { text: "Sources" }), V.el("dd", {}, [row.sourceList.length ? V.links(row.sourceList) : "no citation marker"]),
+      ]),
+      V.el("p", {}, [V.el("a", { href: "/graph?iri=" + encodeURIComponent(row.item), text: "Show its links as a graph" })]));
+    details.hidden = false;
+  }
+
+  function apply() {
+    const rows = selected();
+    dataset.clear();
+    dataset.add(rows.map(toItem));
+    renderTable(rows);
+    V.status("Showing " + rows.length + " of " + all.length + " dated items (November 2024 – December 2025).");
+    return rows;
+  }
+
+  function buildFilters() {
+    const kinds = Array.from(new Set(all.map(function (r) { return r.kind; }))).sort();
+    const boxes = document.getElementById("kind-boxes");
+    for (const k of kinds) {
+      const n = all.filter(function (r) { return r.kind === k; }).length;
+      boxes.append(V.el("label", {}, [V.el("input", { type: "checkbox", name: "kind", value: k, checked: true }), " " + k + " (" + n + ")"]));
+    }
+    const actors = new Map();
+    for (const r of all) for (const a of r.actorList) {
+      const entry = actors.get(a.iri) || { label: a.label, n: 0 };
+      entry.n += 1;
+      actors.set(a.iri, entry);
+    }
+    const select = document.getElementById("actor-select");
+    Array.from(actors.entries()).sort(function (a, b) { return a[1].label.localeCompare(b[1].label); })
+      .forEach(function ([iri, a]) { select.append(V.el("option", { value: iri, text: a.label + " (" + a.n + ")" })); });
+    document.getElementById("timeline-filters").addEventListener("change", apply);
+  }
+
+  function controls() {
+    const range = function () { const w = timeline.getWindow(); return w.end - w.start; };
+    const pan = function (dir) {
+      const w = timeline.getWindow(), d = range() * 0.25 * dir;
+      timeline.setWindow(new Date(w.start.valueOf() + d), new Date(w.end.valueOf() + d), { animation: false });
+    };
+    const zoom = function (how) {
+      if (how === "in") timeline.zoomIn(0.5, { animation: false });
+      else if (how === "out") timeline.zoomOut(0.5, { animation: false });
+      else timeline.fit({ animation: false });
+    };
+    document.querySelectorAll(".zoom-bar [data-zoom]").forEach(function (b) {
+      b.addEventListener("click", function () { zoom(b.dataset.zoom); });
+    });
+    document.querySelectorAll(".zoom-bar [data-pan]").forEach(function (b) {
+      b.addEventListener("click", function () { pan(Number(b.dataset.pan)); });
+    });
+    container.addEventListener("keydown", function (e) {
+      if (e.target !== container) return;
+      const keys = { "+": function () { zoom("in"); }, "=": function () { zoom("in"); }, "-": function () { zoom("out"); },
+        ArrowLeft: function () { pan(-1); }, ArrowRight: function () { pan(1); }, "0": function () { zoom("fit"); } };
+      if (keys[e.key]) { keys[e.key](); e.preventDefault(); }
+    });
+    timeline.on("select", function (props) {
+      showDetails(all.find(function (r) { return r.item === props.items[0]; }));
+    });
+    container.addEventListener("focusin", function (e) {
+      const row = e.target.closest && e.target.closest(".tl-item") && all.find(function (r) { return r.item === e.target.title; });
+      if (row) showDetails(row);
+    });
+  }
+
+  V.fetchQuery("timeline").then(function (res) {
+    all = res.rows.map(function (r) {
+      return Object.assign(r, { actorList: V.entries(r.actors), sourceList: V.entries(r.sources) });
+    });
+    buildFilters();
+    const groups = new vis.DataSet(LANES.map(function (l, i) { return { id: l, content: l, order: i }; }));
+    const rows = apply();
+    timeline = new vis.Timeline(container, dataset, groups, {
+      start: new Date(2024, 9, 20), end: new Date(2026, 0, 12), min: new Date(2024, 8, 1), max: new Date(2026, 3, 1),
+      zoomMin: 1000 * 60 * 60 * 24 * 4, stack: true, orientation: "top", showCurrentTime: false,
+      margin: { item: { horizontal: 2, vertical: 3 } }, groupOrder: "order",
+      tooltip: { followMouse: false, delay: 200 }, xss: { disabled: false },
+    });
+    controls();
+    V.downloads(function () {
+      return V.domToSvg(container, ".vis-label, .vis-time-axis .vis-text, .vis-item.vis-box, .vis-item.vis-range, .vis-item.vis-point",
+        "Coalition of the Willing: timeline (" + dataset.length + " items)");
+    }, "cowkg-timeline");
+    timeline.once("changed", function () {
+      V.ready({ items: rows.length, drawn: container.querySelectorAll(".tl-item").length });
+    });
+  }).catch(V.fail);
+})();
