@@ -375,6 +375,10 @@ def translate_error(status: int, text: str, timeout: float | None) -> Exception:
     code = m.group(2).strip() if m else ""
     message = m.group(3).strip() if m else first
     details = {"backend_status": status, "backend_code": code} if code else {"backend_status": status}
+    if "Internal error" in message:
+        log.warning("remote store internal error %s %s: %s", status, code, message)
+        return BackendError(f"the remote store failed to compile the query: {message}",
+                            hint="a defect of the remote store; rephrase the query", details=details)
     if code.startswith("SP0") or (status == 400 and "syntax error" in message):
         line = _LINE_RE.search(message)
         return QuerySyntaxError(f"SPARQL syntax error (remote store): {message}",

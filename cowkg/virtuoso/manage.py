@@ -144,12 +144,14 @@ MaxQueryExecutionTime = {max_query_seconds}
 
 
 def up(directory: str | Path, *, buffers: int = DEFAULT_BUFFERS, max_rows: int = DEFAULT_MAX_ROWS,
-       max_query_seconds: int = DEFAULT_MAX_QUERY_SECONDS, wait: float = 120) -> Instance:
+       max_query_seconds: int = DEFAULT_MAX_QUERY_SECONDS, wait: float = 120,
+       die_with_parent: bool = False) -> Instance:
     """Start a private Virtuoso in ``directory`` (created if needed) and wait until it answers.
 
-    Returns the running instance; if one already runs there, returns it unchanged. Raises
-    BackendUnavailable when the server exits or does not answer within ``wait`` seconds (the end
-    of its log is in the message).
+    Returns the running instance; if one already runs there, returns it unchanged. With
+    ``die_with_parent`` (tests) the server gets SIGTERM when the calling process dies, so a killed
+    test run leaves no server behind. Raises BackendUnavailable when the server exits or does not
+    answer within ``wait`` seconds (the end of its log is in the message).
     """
     directory = Path(directory).resolve()
     existing = find_instance(directory)
@@ -166,7 +168,7 @@ def up(directory: str | Path, *, buffers: int = DEFAULT_BUFFERS, max_rows: int =
         with open(directory / "stdout.log", "ab") as out:
             proc = subprocess.Popen([VIRTUOSO, "+foreground", "+configfile", str(directory / INI_FILE)],
                                     cwd=directory, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+                                    start_new_session=True, preexec_fn=_die_with_parent if die_with_parent else None)
         _PROCESSES[proc.pid] = proc
         instance = Instance(directory, sql_port, http_port, proc.pid)
         instance.save()
@@ -183,6 +185,12 @@ def up(directory: str | Path, *, buffers: int = DEFAULT_BUFFERS, max_rows: int =
         log.info("virtuoso %d ready: %s (SQL %s)", proc.pid, instance.endpoint, instance.sql_address)
         return instance
     raise last or BackendUnavailable("virtuoso did not start")
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def wait_ready(instance: Instance, wait: float = 120) -> None:
