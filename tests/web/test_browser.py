@@ -53,7 +53,9 @@ def test_ui_runs_an_example_query_and_opens_an_entity_page(browser_page):
     page, base, seen, outside, errors = browser_page
     page.goto(base + "/")
     page.wait_for_selector(".yasqe .CodeMirror", timeout=20_000)
-    first = page.locator("button.example").first
+    # A competency query (q01, q02, ...) when there is one: other examples may be refused (SERVICE).
+    numbered = page.locator("button.example[data-name^='q0']")
+    first = numbered.first if numbered.count() else page.locator("button.example").first
     title = first.inner_text()
     first.click()
     page.wait_for_selector(".yasr table.dataTable tbody tr td", timeout=30_000)

@@ -1,0 +1,268 @@
+"""HTTP throughput of `cowkg serve` against `oxigraph serve-read-only` and an rdflib-based server.
+
+Same data (the asserted graphs of the shipped project, as one default graph for the other
+servers), same client (C processes, keep-alive HTTP/1.1, GET with Accept JSON), same
+concurrency, in one run. The competency queries of ``queries/*.rq`` are the mix, each sent with
+the project's PREFIX lines so every server understands it. Three rounds per server:
+
+- ``mix``: the queries repeated, as real clients repeat them (cowkg answers repeats from its
+  response cache: the data is read-only, so that is safe);
+- ``mix-unique``: every request made unique with a comment (``# n123``), so nothing is cached
+  and each query is evaluated: the engine plus HTTP cost;
+- ``heavy-unique``: the slowest third of the queries (by in-process time), unique.
+
+Prints req/s, p50/p99 latency and the ratios cowkg / Oxigraph and cowkg / rdflib.
+Also the bounded load test: ``--only cowkg --clients 8 --seconds 30`` (0 errors expected).
+
+Usage: .venv/bin/python bench/http_throughput.py [--seconds 10] [--clients 4] [--only cowkg,oxigraph,rdflib]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+ACCEPT = "application/sparql-results+json, text/turtle;q=0.9"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(port: int, path: str, proc: subprocess.Popen, seconds: float = 240) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server on {port} exited with {proc.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            if conn.getresponse().status < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"server on {port} not up")
+
+
+# ---------------------------------------------------------------------------------------------
+# The rdflib-based server: Flask + rdflib Graph under gunicorn (2 sync workers), the usual recipe.
+
+def serve_rdflib(port: int, data: str, workers: int) -> None:
+    from flask import Flask, Response, request
+    from gunicorn.app.base import BaseApplication
+    from rdflib import Graph
+
+    graph = Graph().parse(data, format="nt")
+    app = Flask("rdflib-server")
+
+    @app.route("/sparql", methods=["GET", "POST"])
+    def sparql():
+        try:
+            result = graph.query(request.values["query"])
+        except Exception as exc:  # the baseline's error handling, on purpose minimal
+            return Response(str(exc), status=400)
+        if result.type in ("CONSTRUCT", "DESCRIBE"):
+            return Response(result.serialize(format="turtle"), content_type="text/turtle")
+        return Response(result.serialize(format="json"), content_type="application/sparql-results+json")
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"127.0.0.1:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", None)
+            self.cfg.set("timeout", 120)
+
+        def load(self):
+            return app
+
+    Server().run()
+
+
+# ---------------------------------------------------------------------------------------------
+# The client.
+
+def client(args: tuple) -> tuple[list[float], int, int]:
+    port, path, queries, seconds, unique, offset = args
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    latencies, errors, n = [], 0, offset
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        query = queries[n % len(queries)]
+        if unique:
+            query += f"\n# n{os.getpid()}-{n}"
+        n += 1
+        url = f"{path}?query={quote(query)}"
+        start = time.perf_counter()
+        try:
+            conn.request("GET", url, headers={"Accept": ACCEPT})
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status != 200:
+                errors += 1
+            if resp.getheader("Connection", "").lower() == "close":
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        except (OSError, http.client.HTTPException):
+            errors += 1
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        latencies.append(time.perf_counter() - start)
+    conn.close()
+    return latencies, errors, n - offset
+
+
+def load(port: int, path: str, queries: list[str], clients: int, seconds: float, unique: bool) -> dict:
+    """Run ``clients`` client processes for ``seconds``; throughput and latency percentiles."""
+    with multiprocessing.get_context("fork").Pool(clients) as pool:
+        start = time.monotonic()
+        parts = pool.map(client, [(port, path, queries, seconds, unique, i * 7) for i in range(clients)])
+        elapsed = time.monotonic() - start
+    latencies = sorted(x for lat, _, _ in parts for x in lat)
+    errors = sum(e for _, e, _ in parts)
+    return {"rps": len(latencies) / elapsed, "p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
+            "errors": errors, "requests": len(latencies)}
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+# ---------------------------------------------------------------------------------------------
+
+def prepare(tmp: Path) -> tuple[list[tuple[str, str]], list[str], Path]:
+    """(name, query) of the mix, the heavy subset, and the data as N-Triples."""
+    sys.path.insert(0, str(ROOT))
+    import pyoxigraph as ox
+
+    from cowkg.query import run_query
+    from cowkg.store import open_project
+    from cowkg.vocab import ASSERTED_GRAPHS, sparql_prologue
+    from cowkg.web.catalog import load_examples
+
+    kg = open_project(ROOT)
+    triples = {q.triple for g in ASSERTED_GRAPHS for q in kg.store.quads_for_pattern(None, None, None,
+                                                                                      ox.NamedNode(str(g)))}
+    data = tmp / "data.nt"
+    data.write_bytes(ox.serialize(sorted(triples, key=str), format=ox.RdfFormat.N_TRIPLES))
+    prologue = sparql_prologue()
+    mix, timings = [], {}
+    from cowkg.errors import CowkgError
+
+    for ex in load_examples(ROOT / "queries"):
+        text = prologue + ex.query
+        samples = []
+        try:
+            run_query(kg, text)
+        except CowkgError as exc:  # e.g. an example of a SERVICE query, which cowkg refuses
+            print(f"skipping {ex.name}: {exc.message}")
+            continue
+        for _ in range(5):
+            start = time.perf_counter()
+            run_query(kg, text)
+            samples.append(time.perf_counter() - start)
+        timings[ex.name] = statistics.median(samples)
+        mix.append((ex.name, text))
+    ranked = sorted(timings, key=timings.get, reverse=True)
+    heavy = [text for name, text in mix if name in ranked[: max(1, len(ranked) // 3)]]
+    print(f"data: {len(triples):,} triples; mix: {len(mix)} queries; in-process median per query "
+          f"{statistics.median(timings.values()) * 1e3:.2f} ms; heavy third: {', '.join(ranked[:len(heavy)])}")
+    return mix, heavy, data
+
+
+def start_servers(names: list[str], data: Path, tmp: Path, workers: int) -> dict:
+    servers = {}
+    if "cowkg" in names:
+        port = free_port()
+        exe = VENV_BIN / "cowkg"
+        cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from cowkg.cli import main; main()"]
+        proc = subprocess.Popen([*cmd, "serve", "--port", str(port), "--workers", str(workers), "--no-access-log"],
+                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        servers["cowkg"] = (proc, port, "/sparql")
+    if "oxigraph" in names:
+        oxi = shutil.which("oxigraph", path=str(VENV_BIN)) or shutil.which("oxigraph")
+        location = tmp / "oxigraph"
+        subprocess.run([oxi, "load", "--location", str(location), "--file", str(data)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        port = free_port()
+        proc = subprocess.Popen([oxi, "serve-read-only", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        servers["oxigraph"] = (proc, port, "/query")
+    if "rdflib" in names:
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, __file__, "--serve-rdflib", str(port), str(data),
+                                 "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        servers["rdflib"] = (proc, port, "/sparql")
+    for _name, (proc, port, path) in servers.items():
+        wait_up(port, path + "?query=" + quote("ASK {}"), proc)
+    return servers
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--workers", type=int, default=2, help="worker processes of cowkg and the rdflib server")
+    ap.add_argument("--only", default="cowkg,oxigraph,rdflib")
+    ap.add_argument("--rounds", default="mix,mix-unique,heavy-unique")
+    ap.add_argument("--serve-rdflib", nargs=2, metavar=("PORT", "DATA"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.serve_rdflib:
+        serve_rdflib(int(args.serve_rdflib[0]), args.serve_rdflib[1], args.workers)
+        return
+    names = args.only.split(",")
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        mix, heavy, data = prepare(tmp)
+        servers = start_servers(names, data, tmp, args.workers)
+        results: dict[tuple[str, str], dict] = {}
+        try:
+            for round_name in args.rounds.split(","):
+                queries = heavy if round_name.startswith("heavy") else [q for _, q in mix]
+                unique = round_name.endswith("unique")
+                for name in names:
+                    _proc, port, path = servers[name]
+                    load(port, path, queries, args.clients, min(2.0, args.seconds), unique)  # warm-up
+                    results[(round_name, name)] = r = load(port, path, queries, args.clients, args.seconds, unique)
+                    print(f"{round_name:<13} {name:<9} {r['rps']:>9.1f} req/s  p50 {r['p50'] * 1e3:>8.2f} ms  "
+                          f"p99 {r['p99'] * 1e3:>8.2f} ms  errors {r['errors']}/{r['requests']}", flush=True)
+        finally:
+            for proc, _, _ in servers.values():
+                proc.terminate()
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+    print(f"\nratios ({args.clients} clients, {args.seconds:g} s per round, one run on this machine):")
+    for round_name in args.rounds.split(","):
+        cow = results.get((round_name, "cowkg"))
+        for other in ("oxigraph", "rdflib"):
+            o = results.get((round_name, other))
+            if cow and o:
+                print(f"  {round_name:<13} cowkg/{other:<8} throughput {cow['rps'] / o['rps']:>6.2f}x  "
+                      f"p50 {cow['p50'] / o['p50']:>6.2f}x  p99 {cow['p99'] / o['p99']:>6.2f}x")
+    cow_errors = sum(r["errors"] for (_, name), r in results.items() if name == "cowkg")
+    print(f"cowkg errors: {cow_errors} (rdflib's baseline server fails some queries; its errors are only counted)")
+    if cow_errors:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
