@@ -90,14 +90,16 @@ def parse_accept(header: str | None) -> list[tuple[str, float]]:
         media = fields[0].lower()
         if "/" not in media:
             continue
-        q = 1.0
+        q: float | None = 1.0
         for param in fields[1:]:
             name, _, value = param.partition("=")
             if name.strip().lower() == "q":
                 try:
                     q = min(max(float(value), 0.0), 1.0)
                 except ValueError:
-                    q = 0.0
+                    q = None
+        if q is None:
+            continue
         specificity = 0 if media == "*/*" else 1 if media.endswith("/*") else 2
         ranges.append((media, q, specificity, pos))
     ranges.sort(key=lambda r: (-r[1], -r[2], r[3]))
