@@ -208,8 +208,9 @@ def reason(obj: Context, reasoner: str | None, no_cache: bool) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["ttl", "nt", "jsonld", "trig", "nq"]), default="ttl",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["ttl", "nt", "jsonld", "trig", "nq", "quickstatements"]),
+              default="ttl", show_default=True,
+              help="quickstatements: facts Wikidata lacks about linked entities (asks Wikidata; see `reconcile`).")
 @click.option("--infer", is_flag=True, help="Include the inferred graph (its own named graph in TriG/N-Quads).")
 @click.option("--graph", "graphs", multiple=True, type=click.Choice(["ontology", "data", "meta", "inferred"]),
               help="Export only these named graphs (repeatable; replaces the --infer choice).")
@@ -232,9 +233,15 @@ def export(obj: Context, fmt: str, infer: bool, graphs: tuple[str, ...], subject
       cowkg export --graph inferred --format ttl      # only what the reasoner added
       cowkg export --subject cowr:meeting-04          # one entity, its records and citations
       cowkg export --class cow:CoalitionMeeting --format jsonld --framed
+      cowkg export --format quickstatements -o facts.qs   # QuickStatements V1, with references
     """
     from .export import export_bytes, write_atomic
 
+    if fmt == "quickstatements":
+        from .cli_reconcile import export_quickstatements
+
+        export_quickstatements(obj, output)
+        return
     try:
         content = export_bytes(obj.kg(with_inference=infer or "inferred" in graphs), fmt, infer=infer,
                                graphs=graphs, subjects=subjects, classes=classes, framed=framed)

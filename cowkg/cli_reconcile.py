@@ -140,3 +140,27 @@ def check(obj: Context, reference: str | None, fmt: str, offline: bool) -> None:
     sys.exit(1 if report.failures else 0)
 
 
+
+
+def export_quickstatements(obj: Context, output: str | None, offline: bool = False) -> None:
+    """``cowkg export --format quickstatements``: V1 lines for facts Wikidata lacks, written atomically.
+
+    Exit 4 (nothing written) when Wikidata cannot be reached and the cache lacks an answer.
+    """
+    from .export import write_atomic
+    from .quickstatements import export_quickstatements as run
+
+    client = _client(obj, offline)
+    try:
+        result = run(obj.kg(with_inference=False), client)
+    except CowkgError as exc:
+        _notices(client.notices)
+        fail(exc)
+    _notices(result.notices)
+    content = result.as_bytes()
+    if output:
+        write_atomic(output, content)
+        click.echo(f"wrote {output} ({len(result.lines)} statements, {len(result.skipped)} left out)", err=True)
+    else:
+        sys.stdout.buffer.write(content)
+        click.echo(f"{len(result.lines)} statements, {len(result.skipped)} left out", err=True)
