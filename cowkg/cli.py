@@ -325,8 +325,12 @@ def stats(obj: Context, fmt: str) -> None:
 @click.option("--port", default=8000, type=int, show_default=True)
 @click.option("--workers", type=int, default=None, help="Worker processes (default: the workers setting).")
 @click.option("--access-log/--no-access-log", default=True, help="Log each request to stderr.")
+@click.option("--backend", type=click.Choice(["embedded", "virtuoso"]), default=None,
+              help="Where queries run (default: the backend setting).")
+@click.option("--endpoint", default=None, help="SPARQL endpoint URL of --backend virtuoso.")
 @click.pass_obj
-def serve(obj: Context, host: str, port: int, workers: int | None, access_log: bool) -> None:
+def serve(obj: Context, host: str, port: int, workers: int | None, access_log: bool, backend: str | None,
+          endpoint: str | None) -> None:
     """Serve the SPARQL endpoint and web UI with gunicorn (a production WSGI server).
 
     \b
@@ -334,13 +338,14 @@ def serve(obj: Context, host: str, port: int, workers: int | None, access_log: b
     Examples:
       cowkg serve
       cowkg serve --host 0.0.0.0 --port 8080 --workers 4
+      cowkg serve --backend virtuoso --endpoint http://127.0.0.1:8890/sparql
       curl 'http://127.0.0.1:8000/sparql?query=ASK%7B%7D'
     """
     from .web import create_app
     from .web.server import run_server
 
     try:
-        app = create_app({"root": str(obj.root)})
+        app = create_app({"root": str(obj.root), "backend": backend, "endpoint": endpoint})
     except CowkgError as exc:
         fail(exc)
     run_server(app, host, port, workers or obj.settings["workers"], access_log)
@@ -349,6 +354,10 @@ def serve(obj: Context, host: str, port: int, workers: int | None, access_log: b
 from .cli_reconcile import reconcile  # noqa: E402  (registered here so `cowkg --help` lists it)
 
 main.add_command(reconcile)
+
+from .cli_virtuoso import virtuoso_group  # noqa: E402
+
+main.add_command(virtuoso_group)
 
 if __name__ == "__main__":
     main()

@@ -72,6 +72,9 @@ _LINE_RE = re.compile(r"line (\d+)")
 _STATE_RE = re.compile(r"Virtuoso (\w{5}) Error ([^:]*):\s*(.*)")
 
 
+_INHERITED: list[requests.Session] = []
+
+
 @dataclass(frozen=True)
 class Dataset:
     """The graphs a query sees: default-graph IRIs and named-graph IRIs (both explicit)."""
@@ -181,6 +184,10 @@ def query_form(sparql: str) -> str:
         result = ox.Store().query(sparql, prefixes=PREFIXES)
     except SyntaxError as exc:
         raise _syntax_error(sparql, exc) from None
+    except RuntimeError as exc:  # pyoxigraph plans the query: unknown functions fail here
+        if "custom function" not in str(exc):
+            raise
+        raise UnsupportedOperation(str(exc), hint="use SPARQL 1.1 functions") from None
     if isinstance(result, ox.QueryBoolean | bool):
         return "boolean"
     return "solutions" if isinstance(result, ox.QuerySolutions) else "graph"
@@ -242,8 +249,14 @@ class RemoteSparqlBackend:
 
     @property
     def session(self) -> requests.Session:
-        """One connection pool per process: a pool inherited through fork would share sockets."""
+        """One connection pool per process: a pool inherited through fork would share sockets.
+
+        The inherited pool is kept, never closed: its sockets are the parent's (and a forked
+        evaluator has closed their descriptors already).
+        """
         if self._session is None or self._pid != os.getpid():
+            if self._session is not None:
+                _INHERITED.append(self._session)
             self._session = requests.Session()
             self._pid = os.getpid()
         return self._session
@@ -264,8 +277,8 @@ class RemoteSparqlBackend:
     def prepare(self, sparql: str, infer: bool = False, default_graph_uris: Sequence[str] | None = None,
                 named_graph_uris: Sequence[str] | None = None) -> tuple[str, str, Dataset]:
         """(query form, query text to send, dataset): everything decided before the request."""
-        form = query_form(sparql)
         refuse_extensions(sparql)
+        form = query_form(sparql)
         text, dataset = self.dataset(sparql, infer, default_graph_uris, named_graph_uris)
         declared = declared_prefixes(sparql)
         prologue = " ".join(f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items() if p not in declared)

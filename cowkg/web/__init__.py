@@ -63,4 +63,10 @@ def make_backend(cfg: dict[str, Any]):
 
         kg = open_project(cfg["root"], reasoner=cfg["reasoner"], cache_dir=cfg["cache_dir"])
         return EmbeddedBackend(kg)
+    if cfg["backend"] == "virtuoso":
+        from ..backends.virtuoso import RemoteSparqlBackend
+        from ..virtuoso import find_instance
+
+        private = find_instance(cfg["virtuoso_dir"])  # `cowkg virtuoso up` without --endpoint
+        return RemoteSparqlBackend(cfg["endpoint"] or (private.endpoint if private else ""))
     raise ValueError(f"unknown backend {cfg['backend']!r}")

@@ -1,0 +1,163 @@
+"""``cowkg virtuoso up|load|status|down``: a Virtuoso holding the project's graphs.
+
+Thin click wrappers over ``cowkg.virtuoso``. A private instance lives in ``--dir`` (default: the
+``virtuoso_dir`` setting) and listens on 127.0.0.1 only. With ``--endpoint URL`` the commands
+work on a Virtuoso that is already running (loading then goes over the Graph Store protocol with
+the login of COWKG_VIRTUOSO_USER / COWKG_VIRTUOSO_PASSWORD; there is no option for a password).
+Exit codes as for every command: 0 ok, 2 bad input, 4 Virtuoso unreachable or failing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+from .errors import CowkgError, InputError
+
+if TYPE_CHECKING:
+    from .cli import Context
+
+DIR_HELP = "Directory of the private instance (default: the virtuoso_dir setting)."
+ENDPOINT_HELP = "SPARQL endpoint of an already running Virtuoso, e.g. http://127.0.0.1:8890/sparql."
+
+
+def fail(exc: CowkgError) -> NoReturn:
+    """The CLI's error exit (imported late: ``cowkg.cli`` imports this module at its end)."""
+    from .cli import fail as cli_fail
+
+    cli_fail(exc)
+    raise SystemExit(exc.exit_code)
+
+
+def _dir(obj: Context, directory: str | None) -> Path:
+    return Path(directory or obj.settings["virtuoso_dir"])
+
+
+def _running(obj: Context, directory: str | None):
+    from .virtuoso import find_instance
+
+    instance = find_instance(_dir(obj, directory))
+    if instance is None or not instance.alive():
+        raise InputError(f"no private Virtuoso runs in {_dir(obj, directory)}",
+                         hint="start one with `cowkg virtuoso up`, or pass --endpoint URL")
+    return instance
+
+
+@click.group("virtuoso")
+def virtuoso_group() -> None:
+    """Run the knowledge graph on Virtuoso (Debian's virtuoso-opensource-7).
+
+    \b
+    Examples:
+      cowkg virtuoso up && cowkg virtuoso load
+      cowkg serve --backend virtuoso --endpoint "$(cowkg virtuoso status --format json | jq -r .endpoint)"
+      cowkg virtuoso down
+    See docs/VIRTUOSO.md.
+    """
+
+
+@virtuoso_group.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False), help=DIR_HELP)
+@click.option("--buffers", type=int, default=None, help="NumberOfBuffers (8 KiB pages; default 170000 ≈ 1.3 GiB).")
+@click.option("--wait", type=float, default=120, show_default=True, help="Seconds to wait until it answers.")
+@click.pass_obj
+def up(obj: Context, directory: str | None, buffers: int | None, wait: float) -> None:
+    """Start a private Virtuoso on free loopback ports and wait until it answers.
+
+    Idempotent: when one already runs in the directory, print it and exit 0.
+    """
+    from .virtuoso import manage
+
+    try:
+        kwargs = {"buffers": buffers} if buffers else {}
+        instance = manage.up(_dir(obj, directory), wait=wait, **kwargs)
+    except CowkgError as exc:
+        fail(exc)
+    click.echo(f"virtuoso {instance.pid} ready: {instance.endpoint} (SQL {instance.sql_address}, "
+               f"dir {instance.directory})")
+
+
+@virtuoso_group.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False), help=DIR_HELP)
+@click.option("--endpoint", help=ENDPOINT_HELP + " Loads with Graph Store PUT.")
+@click.option("--no-infer", is_flag=True, help="Load the asserted graphs only (no inferred graph).")
+@click.pass_obj
+def load(obj: Context, directory: str | None, endpoint: str | None, no_infer: bool) -> None:
+    """Load ontology, data, meta and inferred graphs as named graphs (reloading replaces them).
+
+    \b
+    Examples:
+      cowkg virtuoso load
+      COWKG_VIRTUOSO_PASSWORD=... cowkg virtuoso load --endpoint http://127.0.0.1:8890/sparql
+    """
+    from .virtuoso import manage
+
+    try:
+        graphs = manage.project_graphs(obj.root, reasoner=obj.settings["reasoner"],
+                                       cache_dir=obj.settings["cache_dir"], with_inference=not no_infer)
+        if endpoint:
+            from .virtuoso.graphstore import credentials, put_graphs
+
+            report = put_graphs(endpoint, graphs, credentials())
+        else:
+            report = manage.load(_running(obj, directory), graphs)
+    except CowkgError as exc:
+        fail(exc)
+    for graph, n in report.loaded.items():
+        mark = "" if n == report.expected[graph] else f"  (expected {report.expected[graph]})"
+        click.echo(f"  {graph:<45} {n:>9}{mark}")
+    click.echo(f"loaded {sum(report.loaded.values())} triples with the {report.method} in {report.seconds:.2f} s")
+    if not report.complete:
+        fail(CowkgError("Virtuoso holds other counts than were loaded", hint="see docs/VIRTUOSO.md (P6b)"))
+
+
+@virtuoso_group.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False), help=DIR_HELP)
+@click.option("--endpoint", help=ENDPOINT_HELP)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_obj
+def status(obj: Context, directory: str | None, endpoint: str | None, fmt: str) -> None:
+    """Whether Virtuoso answers, where, and how many triples each project graph holds (exit 4 if down)."""
+    from .virtuoso import find_instance, manage
+
+    instance = None if endpoint else find_instance(_dir(obj, directory))
+    try:
+        info = manage.status(instance, endpoint)
+    except CowkgError as exc:
+        fail(exc)
+    if fmt == "json":
+        click.echo(json.dumps(info, indent=2))
+    else:
+        click.echo(f"{'running' if info['running'] else 'not running'}: {info.get('endpoint') or '-'}")
+        for key in ("pid", "sql", "directory", "version"):
+            if info.get(key):
+                click.echo(f"  {key:<10} {info[key]}")
+        for graph, n in info.get("graphs", {}).items():
+            click.echo(f"  {graph:<45} {n:>9}")
+    if not info["running"]:
+        raise SystemExit(4)
+
+
+@virtuoso_group.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False), help=DIR_HELP)
+@click.option("--purge", is_flag=True, help="Also delete the instance directory (database included).")
+@click.pass_obj
+def down(obj: Context, directory: str | None, purge: bool) -> None:
+    """Stop the private instance cleanly (``shutdown;`` checkpoints first; SIGTERM would lose loads).
+
+    Servers not started by `up` are not stopped here: use their own service manager.
+    """
+    from .virtuoso import find_instance, manage
+
+    instance = find_instance(_dir(obj, directory))
+    if instance is None:
+        click.echo(f"no private Virtuoso recorded in {_dir(obj, directory)}")
+        return
+    try:
+        seconds = manage.down(instance, purge=purge)
+    except CowkgError as exc:
+        fail(exc)
+    click.echo(f"virtuoso {instance.pid} stopped in {seconds:.2f} s" + (" and purged" if purge else ""))
