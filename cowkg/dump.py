@@ -177,7 +177,7 @@ def release_files(kg: KnowledgeGraph, *, version: str, issued: dt.date, base_url
         files.append(ReleaseFile(f"framed/{local}.jsonld", write_framed(describe(kg, roots), roots, context),
                                  "application/ld+json", f"every cow:{local} with its n-ary records and their "
                                  "provenance, one framed JSON-LD tree each; asserted triples only", ASSERTED_SUBSET))
-    void = void_turtle(kg, files, version=version, issued=issued, base_url=base_url)
+    void = void_turtle(kg, files, release=version, issued=issued, base_url=base_url)
     files.append(ReleaseFile("void.ttl", void, "text/turtle", "VoID and DCAT description of this release"))
     return files
 
@@ -227,7 +227,7 @@ def _slug(iri: str) -> str:
     return hashlib.sha256(iri.encode()).hexdigest()[:16]
 
 
-def void_turtle(kg: KnowledgeGraph, files: Iterable[ReleaseFile], *, version: str, issued: dt.date,
+def void_turtle(kg: KnowledgeGraph, files: Iterable[ReleaseFile], *, release: str, issued: dt.date,
                 base_url: str = BASE) -> bytes:
     """VoID + DCAT for a release: the dataset (all four graphs), its asserted part and each named
     graph with their counts, class and property partitions, and one dcat:Distribution per file
@@ -262,7 +262,10 @@ def void_turtle(kg: KnowledgeGraph, files: Iterable[ReleaseFile], *, version: st
         add(ASSERTED_SUBSET if g in asserted else DATASET, VOID + "subset", g)
     add(DATASET, DCT + "issued", lit(issued.isoformat(), XSD + "date"))
     add(DATASET, DCT + "modified", lit(issued.isoformat(), XSD + "date"))
-    add(DATASET, DCAT + "version", lit(version))
+    try:
+        dataset_version(kg)
+    except NotFound:
+        add(DATASET, DCAT + "version", lit(release))
     add(DATASET, VOID + "feature", "http://www.w3.org/ns/formats/Turtle")
     for fmt in ("N-Triples", "JSON-LD", "TriG", "N-Quads"):
         add(DATASET, VOID + "feature", f"http://www.w3.org/ns/formats/{fmt}")
@@ -297,7 +300,7 @@ def void_turtle(kg: KnowledgeGraph, files: Iterable[ReleaseFile], *, version: st
         add(url + "#sha256", RDF + "type", SPDX + "Checksum")
         add(url + "#sha256", SPDX + "algorithm", SPDX + "checksumAlgorithm_sha256")
         add(url + "#sha256", SPDX + "checksumValue", lit(f.sha256, XSD + "hexBinary"))
-    header = (f"# VoID + DCAT description of cowkg {version}, written by `cowkg dump` on {issued.isoformat()}.\n"
+    header = (f"# VoID + DCAT description of cowkg release {release}, written by `cowkg dump` on {issued}.\n"
               "# Counts are computed by SPARQL over the named graphs; each distribution says whether it\n"
               "# holds inferred triples (cowkg-asserted: none, cowkg-inferred: only those, cowkg-full: both).\n")
     return header.encode() + write_turtle([q.triple for q in canonical_quads(
