@@ -169,18 +169,23 @@
     const groups = new vis.DataSet(LANES.map(function (l, i) { return { id: l, content: l, order: i }; }));
     const rows = apply();
     timeline = new vis.Timeline(container, dataset, groups, {
-      start: new Date(2024, 9, 20), end: new Date(2026, 0, 12), min: new Date(2024, 8, 1), max: new Date(2026, 3, 1),
+      min: new Date(2024, 8, 1), max: new Date(2026, 3, 1),
       zoomMin: 1000 * 60 * 60 * 24 * 4, stack: true, orientation: "top", showCurrentTime: false,
       margin: { item: { horizontal: 2, vertical: 3 } }, groupOrder: "order",
       tooltip: { followMouse: false, delay: 200 }, xss: { disabled: false },
+      // Without start/end options vis-timeline shows itself on its first draw; then the window is set.
+      onInitialDrawComplete: function () {
+        timeline.once("changed", function () {
+          V.ready({ items: rows.length, drawn: container.querySelectorAll(".tl-item").length });
+        });
+        timeline.setWindow(new Date(2024, 9, 20), new Date(2026, 0, 12), { animation: false });
+      },
     });
+    window.cowkgTimeline = timeline;
     controls();
     V.downloads(function () {
       return V.domToSvg(container, ".vis-label, .vis-time-axis .vis-text, .vis-item.vis-box, .vis-item.vis-range, .vis-item.vis-point",
         "Coalition of the Willing: timeline (" + dataset.length + " items)");
     }, "cowkg-timeline");
-    timeline.once("changed", function () {
-      V.ready({ items: rows.length, drawn: container.querySelectorAll(".tl-item").length });
-    });
   }).catch(V.fail);
 })();

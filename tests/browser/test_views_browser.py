@@ -1,0 +1,233 @@
+"""The analyst views in Debian's chromium (headless, through Playwright) against ``cowkg serve``.
+
+Each view is loaded on a real server; the items it draws are counted in the page and compared with
+the view's count query; a click leads to an entity page; the SVG and PNG downloads are produced;
+a screenshot goes to test-artifacts/views-<name>.png. Every request the browser makes is recorded,
+and none may leave 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import requests
+from conftest import ARTIFACTS, ROOT, require
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+STARMER = "https://w3id.org/cowkg/id/keir-starmer"
+READY = "document.body.dataset.viewReady === 'true' || !!document.body.dataset.viewError"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser(live_server):
+    """One chromium for the module; yields (context factory state): context, base URL, requests seen."""
+    require(Path(CHROMIUM).exists() or shutil.which("chromium") is not None, "Debian's chromium is not installed")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "the playwright package is not installed")
+    ARTIFACTS.mkdir(exist_ok=True)
+    seen: list[str] = []
+    outside: list[str] = []
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = chromium.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+
+        def guard(route):
+            url = route.request.url
+            seen.append(url)
+            if url.startswith(("data:", "blob:", "about:")) or urlparse(url).hostname == "127.0.0.1":
+                route.continue_()
+            else:
+                outside.append(url)
+                route.abort()
+
+        context.route("**/*", guard)
+        yield context, live_server, seen, outside
+        context.close()
+        chromium.close()
+    assert not outside, f"requests left 127.0.0.1: {outside}"
+
+
+@pytest.fixture()
+def page(browser):
+    context, base, seen, outside = browser
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg, base, errors
+    pg.close()
+    assert not errors, errors
+    assert not outside, f"requests left 127.0.0.1: {outside}"
+
+
+def count(base: str, name: str, var: str, **params) -> int:
+    r = requests.get(f"{base}/api/views/{name}", params=params, timeout=30)
+    r.raise_for_status()
+    return int(r.json()["results"]["bindings"][0][var]["value"])
+
+
+def rows(base: str, name: str, **params) -> list[dict]:
+    r = requests.get(f"{base}/api/views/{name}", params=params, timeout=30)
+    r.raise_for_status()
+    return r.json()["results"]["bindings"]
+
+
+def open_view(pg, base: str, path: str) -> dict:
+    pg.goto(base + path)
+    pg.wait_for_function(READY, timeout=20_000)
+    assert not pg.evaluate("document.body.dataset.viewError || ''")
+    return pg.evaluate("window.cowkgViewReady.counts")
+
+
+def check_query_link(pg, name: str, text: str | None = None) -> None:
+    href = pg.locator(f"a.view-query[data-query='{name}']").get_attribute("href")
+    url = urlparse(href)
+    assert url.path == "/query"
+    expected = text if text is not None else (ROOT / "queries" / "views" / f"{name}.rq").read_text()
+    assert parse_qs(url.query)["query"] == [expected]
+
+
+def check_downloads(pg, name: str) -> None:
+    with pg.expect_download() as svg_info:
+        pg.click("button.download-svg")
+    svg = Path(svg_info.value.path()).read_text()
+    assert svg.startswith("<?xml") and "<svg" in svg
+    with pg.expect_download() as png_info:
+        pg.click("button.download-png")
+    assert Path(png_info.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png_info.value.suggested_filename == f"cowkg-{name}.png"
+
+
+def test_timeline_draws_every_dated_item_and_links_to_entity_pages(page):
+    pg, base, _ = page
+    drawn = open_view(pg, base, "/timeline")
+    expected = count(base, "timeline-count", "items")
+    assert drawn == {"items": expected, "drawn": expected}
+    assert pg.locator("#timeline .tl-item").count() == expected
+    assert pg.locator("#timeline-table tbody tr").count() == expected
+    assert pg.locator("#timeline .vis-item.st-planned").count() >= 2, "plans are drawn apart"
+    check_query_link(pg, "timeline")
+    pg.screenshot(path=str(ARTIFACTS / "views-timeline.png"))
+    check_downloads(pg, "timeline")
+
+    # Filters: the planned items only, then one actor.
+    pg.uncheck("input[name=status][value=happened]")
+    pg.uncheck("input[name=status][value=said]")
+    planned = [r for r in rows(base, "timeline") if r["status"]["value"].rsplit("/", 1)[-1] in ("plan", "proposal")]
+    assert pg.locator("#timeline .tl-item").count() == len(planned) == pg.locator("#timeline-table tbody tr").count()
+    pg.check("input[name=status][value=happened]")
+    pg.check("input[name=status][value=said]")
+    pg.select_option("#actor-select", STARMER)
+    with_starmer = [r for r in rows(base, "timeline") if f"<{STARMER}>" in r.get("actors", {}).get("value", "")]
+    assert pg.locator("#timeline-table tbody tr").count() == len(with_starmer) > 0
+    pg.select_option("#actor-select", "")
+
+    # Keyboard: focus the timeline, zoom in with "+".
+    before = pg.evaluate("(() => { const w = cowkgTimeline.getWindow(); return w.end - w.start; })()")
+    pg.focus("#timeline")
+    pg.keyboard.press("+")
+    after = pg.evaluate("(() => { const w = cowkgTimeline.getWindow(); return w.end - w.start; })()")
+    assert after < before
+
+    link = pg.locator("#timeline .tl-item a").first
+    iri = link.get_attribute("title")
+    link.click()
+    pg.wait_for_url("**/page/**")
+    assert pg.locator("article.entity").get_attribute("data-iri") == iri
+
+
+def test_attendance_matrix_and_chart_equal_the_queries(page):
+    pg, base, _ = page
+    drawn = open_view(pg, base, "/attendance")
+    parties = count(base, "attendance-count", "parties")
+    cells = count(base, "attendance-count", "cells")
+    meetings = rows(base, "attendance-per-meeting")
+    assert drawn["rows"] == parties == pg.locator("#matrix tbody tr").count()
+    assert drawn["cells"] == cells == pg.locator("#matrix td.cell:not(.empty)").count()
+    other = {r["meeting"]["value"] for r in rows(base, "attendance") if r["coalition"]["value"] == "false"}
+    assert pg.locator("#matrix thead th.meeting").count() == len(meetings) + len(other)
+    bars = pg.locator("#participants-chart g.participants-bar line, #participants-chart g.participants-missing line")
+    assert bars.count() == len(meetings) == pg.locator("#participants-table tbody tr").count()
+    # The membership standard: Albania (4 participations, membership recorded) is highlighted.
+    albania = pg.locator("#matrix tbody tr[data-iri='https://w3id.org/cowkg/id/albania']")
+    assert "standard" in albania.get_attribute("class") and albania.locator(".badge.member").count() == 1
+    check_query_link(pg, "attendance")
+    check_query_link(pg, "attendance-per-meeting")
+    pg.screenshot(path=str(ARTIFACTS / "views-attendance.png"), full_page=True)
+    check_downloads(pg, "attendance")
+
+    # Sorting from the keyboard: focus the name column's button and press Enter.
+    pg.focus("#matrix th[data-sort=label] button")
+    pg.keyboard.press("Enter")
+    assert pg.locator("#matrix th[data-sort=label]").get_attribute("aria-sort") == "descending"
+    names = pg.locator("#matrix tbody th.party a").all_inner_texts()
+    assert names == sorted(names, reverse=True)
+
+    cell = pg.locator("#matrix td.cell:not(.empty) a").first
+    target = cell.get_attribute("href")
+    cell.click()
+    pg.wait_for_url("**" + target)
+    assert pg.locator("article.entity").count() == 1
+
+
+def test_entity_graph_draws_the_neighbourhood_and_expands_on_click(page):
+    pg, base, _ = page
+    drawn = open_view(pg, base, "/graph?iri=" + STARMER)
+    links = count(base, "entity-graph-count", "links", iri=STARMER)
+    neighbours = count(base, "entity-graph-count", "neighbours", iri=STARMER)
+    assert drawn == {"nodes": neighbours + 1, "edges": links}
+    assert pg.locator("#links-table tbody tr").count() == links
+    text = (ROOT / "queries" / "views" / "entity-graph.rq").read_text().replace(
+        "VALUES ?iri { cowr:coalition }", f"VALUES ?iri {{ <{STARMER}> }}")
+    check_query_link(pg, "entity-graph", text)
+    pg.screenshot(path=str(ARTIFACTS / "views-graph.png"))
+    check_downloads(pg, "graph")
+
+    # Click the node of the United Kingdom on the canvas: it expands and shows its details.
+    uk = "https://w3id.org/cowkg/id/united-kingdom"
+    box = pg.locator("#cy").bounding_box()
+    pos = pg.evaluate(f"cowkgGraph.cy().getElementById('{uk}').renderedPosition()")
+    pg.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
+    pg.wait_for_function(f"cowkgGraph.cy().getElementById('{uk}').hasClass('expanded')", timeout=10_000)
+    uk_links = count(base, "entity-graph-count", "links", iri=uk)
+    total = pg.evaluate("cowkgGraph.cy().edges().length")
+    assert total > links and total <= links + uk_links
+    pg.click("#entity-page-link")
+    pg.wait_for_url("**/page/united-kingdom")
+    assert pg.locator("article.entity").get_attribute("data-iri") == uk
+
+
+def test_map_draws_every_place_from_npm_vector_data(page):
+    pg, base, _ = page
+    drawn = open_view(pg, base, "/map")
+    places = count(base, "places-count", "places")
+    assert drawn == {"places": places, "markers": places, "unplaced": 0}
+    assert pg.locator("#places-table tbody tr").count() == places
+    assert pg.locator("#map path.land").count() > 100, "country shapes drawn from world-atlas"
+    check_query_link(pg, "places")
+    pg.screenshot(path=str(ARTIFACTS / "views-map.png"))
+    check_downloads(pg, "map")
+
+    # Keyboard: the markers are links; zoom with "+" on the focused map.
+    pg.focus("#map")
+    pg.keyboard.press("+")
+    pg.click("button[aria-label='Show Paris on the map']")
+    marker = pg.locator("#map a.marker[data-iri='https://w3id.org/cowkg/id/paris']")
+    marker.focus()
+    pg.keyboard.press("Enter")
+    pg.wait_for_url("**/page/paris")
+    assert pg.locator("article.entity").get_attribute("data-iri") == "https://w3id.org/cowkg/id/paris"
+
+
+def test_no_request_left_the_machine(browser):
+    _, _, seen, outside = browser
+    assert seen and not outside
+    assert all(url.startswith(("data:", "blob:")) or urlparse(url).hostname == "127.0.0.1" for url in seen)
