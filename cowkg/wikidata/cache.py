@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -59,15 +62,25 @@ class DiskCache:
         return entry
 
     def put(self, key: str, value: Any) -> None:
-        """Store ``value`` (JSON-serialisable) under ``key``; readers never see half a file."""
+        """Store ``value`` (JSON-serialisable) under ``key``; readers never see half a file.
+
+        A cache that cannot be written (read-only disk, full disk) is logged, not fatal.
+        """
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         body = json.dumps({"key": key, "stored": self.clock(), "value": value}, ensure_ascii=False)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        except OSError as exc:
+            log.warning("Wikidata cache not written (%s): %s", self.directory, exc)
+            return
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(body)
             os.replace(tmp, path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            log.warning("Wikidata cache not written (%s): %s", self.directory, exc)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

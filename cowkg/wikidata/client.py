@@ -166,7 +166,7 @@ class WikidataClient:
         except requests.Timeout:
             raise _Retry(f"no answer within {self.timeout:g} s") from None
         except requests.RequestException as exc:
-            raise _Retry(f"connection failed ({type(exc).__name__})") from None
+            raise _Retry(f"connection failed ({type(exc).__name__}: {_short(exc)})") from None
         status = resp.status_code
         if status == 404 and not api:
             return None  # Special:EntityData answers 404 for an ID that does not exist
@@ -413,6 +413,12 @@ def _classify(qid: str, doc: dict[str, Any] | None) -> dict[str, Any]:
         return {"status": "missing"}
     target = (doc.get("redirects") or {}).get("to") or doc["id"]
     return {"status": "ok", "target": target, "doc": doc}
+
+
+def _short(exc: Exception) -> str:
+    """The last, most specific part of a requests/urllib3 error message, shortened."""
+    text = str(exc).rsplit(": ", 1)[-1].strip("')\" ")
+    return text[:120] or type(exc).__name__
 
 
 def _age(seconds: float) -> str:

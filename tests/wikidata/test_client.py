@@ -240,3 +240,10 @@ def test_non_json_200_from_wdqs_is_an_error(make_client, replay):
                                               ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)])
 def test_parse_retry_after(header, expected):
     assert parse_retry_after(header) == expected
+
+
+def test_unwritable_cache_is_not_fatal(make_client, tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the cache directory should be")
+    wd = make_client(cache=DiskCache(blocker / "cache", ttl=60))
+    assert wd.search("France")[0].id == "Q142"
