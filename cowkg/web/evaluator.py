@@ -236,6 +236,16 @@ class EvaluatorPool:
             raise value
         raise EvaluatorCrashed(f"evaluator raised:\n{value}")
 
+    def prestart(self, count: int | None = None) -> None:
+        """Fork ``count`` (default: all) evaluators now, e.g. before a server process starts threads."""
+        if os.getpid() != self._pid:
+            self._reset()
+        with self._cond:
+            while len(self._all) < min(self._size, count or self._size):
+                child = _Child(self._work)
+                self._all.append(child)
+                self._idle.append(child)
+
     def pids(self) -> list[int]:
         """Process ids of the live evaluators of this process."""
         return [c.pid for c in self._all] if os.getpid() == self._pid else []
