@@ -2,8 +2,11 @@
 
 Stage: after loading. Input: asserted triples (``Sources``). Output: the triples the closure adds,
 minus tautologies that carry no information (see ``is_noise``). owlrl is the reference reasoner;
-``reasonable`` is a faster OWL 2 RL engine used for large inputs. Results are cached on disk by
-the hash of the input files, so a server with several workers reasons once.
+``reasonable`` (Rust) is used for large inputs, completed with the two rule groups it lacks
+(schema rules, property chains) so that both give the same triples on the project
+(tests/test_reason_reasonable.py); ``auto`` picks by size and ``Inference.reasoner`` says which
+ran. Results are cached on disk by the hash of the input files, so a server with several workers
+reasons once.
 """
 
 from __future__ import annotations
@@ -17,16 +20,18 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
-from rdflib.namespace import OWL, RDF, RDFS
+from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from .load import Sources, from_rdflib, to_rdflib
-from .vocab import ASSERTED_GRAPHS
+from .vocab import ASSERTED_GRAPHS, GRAPH_ONTOLOGY
 
 log = logging.getLogger(__name__)
 
 #: Above this many asserted triples, ``auto`` picks the faster reasoner.
 AUTO_THRESHOLD = 50_000
 REASONERS = ("owlrl", "reasonable", "auto")
+#: Part of the cache key: bump when the closure or its noise filter changes, so old caches are ignored.
+CLOSURE_VERSION = 2
 
 
 @dataclass
@@ -41,14 +46,18 @@ _REFLEXIVE = {OWL.sameAs, OWL.equivalentClass, OWL.equivalentProperty, RDFS.subC
 _TRIVIAL_TYPES = {OWL.Thing, RDFS.Resource, OWL.NamedIndividual}
 
 
-def is_noise(s: rdflib.term.Node, p: rdflib.term.Node, o: rdflib.term.Node) -> bool:
+def is_noise(s: rdflib.term.Node, p: rdflib.term.Node, o: rdflib.term.Node,
+             type_properties: frozenset = frozenset({RDF.type})) -> bool:
     """Tautologies every OWL 2 RL closure adds: reflexive axioms, ``owl:Thing`` typing, triples
-    about literals and about the RDF/OWL vocabularies themselves."""
+    about literals and about the RDF/OWL vocabularies themselves.
+
+    ``type_properties`` are rdf:type and the properties equivalent to it (``wdt:P31``): typing
+    by ``owl:Thing`` through any of them is noise."""
     if isinstance(s, rdflib.Literal):
         return True
     if p in _REFLEXIVE and s == o:
         return True
-    if p == RDF.type and o in _TRIVIAL_TYPES:
+    if p in type_properties and o in _TRIVIAL_TYPES:
         return True
     if p == RDF.type and isinstance(o, rdflib.URIRef) and str(o).startswith(str(RDFS)) and o != RDFS.Class:
         return True
@@ -68,14 +77,18 @@ def infer(sources: Sources, reasoner: str = "auto", cache_dir: str | Path | None
     """Compute (or read from cache) the inferred triples for ``sources``."""
     asserted = [t for t in sources.triples(str(g) for g in ASSERTED_GRAPHS)]
     chosen = pick_reasoner(reasoner, len(asserted))
-    cache_file = Path(cache_dir) / f"inferred-{chosen}-{sources.digest[:32]}.nt" if cache_dir else None
+    name = f"inferred-{chosen}-v{CLOSURE_VERSION}-{sources.digest[:32]}.nt"
+    cache_file = Path(cache_dir) / name if cache_dir else None
     if cache_file and cache_file.is_file():
         start = time.perf_counter()
         triples = [q.triple for q in ox.parse(path=str(cache_file), format=ox.RdfFormat.N_TRIPLES)]
         return Inference(triples, chosen, time.perf_counter() - start, cached=True)
     start = time.perf_counter()
     graph = to_rdflib(asserted)
-    added = _closure_owlrl(graph) if chosen == "owlrl" else _closure_reasonable(graph)
+    if chosen == "owlrl":
+        added = _closure_owlrl(graph)
+    else:
+        added = _closure_reasonable(graph, to_rdflib(sources.triples([str(GRAPH_ONTOLOGY)])))
     triples = from_rdflib(added)
     elapsed = time.perf_counter() - start
     if cache_file:
@@ -90,22 +103,105 @@ def _closure_owlrl(graph: rdflib.Graph) -> rdflib.Graph:
     before = set(graph)
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, rdfs_closure=False, axiomatic_triples=False,
                            datatype_axioms=False).expand(graph)
+    types = _type_properties(graph)
     out = rdflib.Graph(bind_namespaces="none")
     for t in graph:
-        if t not in before and not is_noise(*t):
+        if t not in before and not is_noise(*t, type_properties=types):
             out.add(t)
     return out
 
 
-def _closure_reasonable(graph: rdflib.Graph) -> rdflib.Graph:
+def _closure_reasonable(graph: rdflib.Graph, ontology: rdflib.Graph) -> rdflib.Graph:
+    """The owlrl closure (as ``_closure_owlrl`` filters it), computed mostly by ``reasonable``.
+
+    reasonable 0.4 implements most OWL 2 RL rules, but not the schema rules that derive new
+    domain, range, subclass and subproperty axioms from equivalences (scm-*), nor property chains
+    (prp-spo2); and it returns plain literals typed ``xsd:string``. So: (1) owlrl closes the
+    ontology graph alone (small: its schema inferences are the ones owlrl would add on the whole
+    graph, since the data holds no schema axioms); (2) reasonable closes ontology closure + data;
+    (3) property chains are applied to its output, and (2)-(3) repeat until nothing is added.
+    tests/test_reason_reasonable.py checks the result equals owlrl's on the project.
+    """
     import reasonable
 
-    r = reasonable.PyReasoner()
-    r.from_graph(graph)
+    schema = _closure_owlrl(ontology)
+    known = set(graph) | set(schema)
+    chains = _property_chains(known)
+    while True:
+        r = reasonable.PyReasoner()
+        r.from_graph(_graph_of(known))
+        closed = {_plain(t) for t in r.reason()}
+        added = _apply_chains(closed, chains) - closed
+        if not added:
+            break
+        known = closed | added
+    types = _type_properties(closed)
     out = rdflib.Graph(bind_namespaces="none")
-    for t in r.reason():
-        if t not in graph and not is_noise(*t):
+    for t in closed:
+        if t not in graph and not is_noise(*t, type_properties=types):
             out.add(t)
+    return out
+
+
+def _graph_of(triples) -> rdflib.Graph:
+    g = rdflib.Graph(bind_namespaces="none")
+    for t in triples:
+        g.add(t)
+    return g
+
+
+def _plain(t: tuple) -> tuple:
+    """reasonable returns plain literals as ``xsd:string``-typed ones: the same term in RDF 1.1."""
+    s, p, o = t
+    if isinstance(o, rdflib.Literal) and o.datatype == XSD.string:
+        o = rdflib.Literal(str(o))
+    return s, p, o
+
+
+def _type_properties(triples) -> frozenset:
+    """rdf:type and the properties every rdf:type triple implies (``rdf:type rdfs:subPropertyOf
+    wdt:P31``, or an equivalence): their ``owl:Thing`` objects are noise too."""
+    out = {RDF.type}
+    for s, p, o in triples:
+        if (p == OWL.equivalentProperty and RDF.type in (s, o)) or (p == RDFS.subPropertyOf and s == RDF.type):
+            out.add(o if s == RDF.type else s)
+    return frozenset(out)
+
+
+def _property_chains(triples) -> list[tuple[rdflib.term.Node, list[rdflib.term.Node]]]:
+    """(property, [p1, ..., pn]) for every ``owl:propertyChainAxiom`` list among ``triples``."""
+    first, rest = {}, {}
+    for s, p, o in triples:
+        if p == RDF.first:
+            first[s] = o
+        elif p == RDF.rest:
+            rest[s] = o
+    chains = []
+    for s, p, o in triples:
+        if p == OWL.propertyChainAxiom:
+            steps, node = [], o
+            while node in first:
+                steps.append(first[node])
+                node = rest.get(node, RDF.nil)
+            if steps:
+                chains.append((s, steps))
+    return chains
+
+
+def _apply_chains(triples, chains) -> set[tuple]:
+    """prp-spo2: ``s p1 x1 ... x(n-1) pn o`` gives ``s p o`` for each chain ``p = p1/.../pn``."""
+    if not chains:
+        return set()
+    by_property: dict = {}
+    for s, p, o in triples:
+        by_property.setdefault(p, {}).setdefault(s, set()).add(o)
+    out = set()
+    for prop, steps in chains:
+        pairs = {(s, o) for s, objects in by_property.get(steps[0], {}).items() for o in objects}
+        for step in steps[1:]:
+            index = by_property.get(step, {})
+            pairs = {(s, o2) for s, o in pairs for o2 in index.get(o, ())}
+        out.update((s, prop, o) for s, o in pairs)
     return out
 
 
