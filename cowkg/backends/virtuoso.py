@@ -120,8 +120,12 @@ class Row:
 
 
 def mask(sparql: str) -> str:
-    """``sparql`` with IRIs, strings and comments overwritten (same length, newlines kept)."""
-    return _MASK_RE.sub(lambda m: _blank(m.group(), "x"), sparql)
+    """``sparql`` with strings and comments overwritten, and IRIs' insides (same length, newlines kept)."""
+    def one(m: re.Match) -> str:
+        text = m.group()
+        return "<" + "x" * (len(text) - 2) + ">" if text.startswith("<") else _blank(text, "x")
+
+    return _MASK_RE.sub(one, sparql)
 
 
 def _blank(text: str, fill: str = " ") -> str:
