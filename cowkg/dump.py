@@ -138,7 +138,7 @@ def dataset_version(kg: KnowledgeGraph) -> str:
 
 def gzip_bytes(content: bytes) -> bytes:
     """Deterministic gzip: no file name, modification time 0."""
-    return gzip.compress(content, compresslevel=9, mtime=0)
+    return gzip.compress(content, compresslevel=6, mtime=0)
 
 
 def framed_types(kg: KnowledgeGraph) -> list[str]:

@@ -275,17 +275,14 @@ def export_bytes(kg: KnowledgeGraph, fmt_name: str, infer: bool = False, *, grap
 
 def used_prefixes(terms: Iterable) -> dict[str, str]:
     """The project prefixes whose namespaces some IRI (or datatype) among ``terms`` uses, sorted."""
-    namespaces = set(PREFIXES.values())
-    used = set()
+    iris = set()
     for term in terms:
         if isinstance(term, ox.Literal):
             term = term.datatype
         if isinstance(term, ox.NamedNode):
-            iri = term.value
-            cut = max(iri.rfind("#"), iri.rfind("/")) + 1
-            if iri[:cut] in namespaces:
-                used.add(iri[:cut])
-    return {p: ns for p, ns in sorted(PREFIXES.items()) if ns in used}
+            iris.add(term.value)
+    namespaces = {iri[:max(iri.rfind("#"), iri.rfind("/")) + 1] for iri in iris}
+    return {p: ns for p, ns in sorted(PREFIXES.items()) if ns in namespaces}
 
 
 def _prefix_index(prefixes: dict[str, str]) -> dict[str, str]:
@@ -303,12 +300,12 @@ def turtle_iri(iri: str, ns_index: dict[str, str]) -> str:
 
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+_TRANSLATION = str.maketrans({**{chr(c): f"\\u{c:04X}" for c in (*range(0x20), 0x7F)}, **_ESCAPES})
 
 
 def turtle_string(value: str) -> str:
     """A double-quoted Turtle string with the escapes N-Triples uses for control characters."""
-    return '"' + "".join(_ESCAPES.get(c) or (f"\\u{ord(c):04X}" if ord(c) < 0x20 or ord(c) == 0x7F else c)
-                         for c in value) + '"'
+    return '"' + value.translate(_TRANSLATION) + '"'
 
 
 def turtle_term(term, ns_index: dict[str, str]) -> str:

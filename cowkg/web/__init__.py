@@ -54,6 +54,9 @@ def create_app(settings: dict[str, Any] | None = None, backend=None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(reconcile.bp)
+    from . import downloads, ontology_page  # exports: /download/, /ontology, /context.jsonld
+    app.register_blueprint(downloads.bp)
+    app.register_blueprint(ontology_page.bp)
     return app
 
 

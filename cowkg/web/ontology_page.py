@@ -1,0 +1,104 @@
+"""The ontology at its IRI: ``/ontology`` answers HTML documentation to browsers and RDF to clients.
+
+Stage: web. https://w3id.org/cowkg/ontology resolves here. Content negotiation (``Vary:
+Accept``): text/html gets the page rendered from ``cowkg.ontodoc``; Turtle (the default for
+``*/*``), N-Triples, JSON-LD and RDF/XML get the ontology graph. ``/ontology.<ext>`` and
+``?format=`` choose explicitly; ``/ontology/<version>`` is the version IRI. ``/context.jsonld``
+serves the JSON-LD @context generated from the ontology.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, render_template, request
+
+from ..context import build_context, context_document
+from ..errors import InputError, NotAcceptable, NotFound
+from ..export import collect_quads, serialize_export
+from ..media import GRAPH_FORMATS, HTML, Format, by_name, content_type, negotiate
+from ..ontodoc import ontology_doc
+from ..vocab import COWR, GRAPH_ONTOLOGY
+from .downloads import current_kg
+
+bp = Blueprint("ontology_page", __name__)
+_lock = threading.Lock()
+SUFFIXES = {"html": HTML, **{f.suffix.lstrip("."): f for f in GRAPH_FORMATS}}
+
+
+@bp.app_template_filter("entity_path")
+def entity_path(iri: str) -> str:
+    """The local path of a dataset entity IRI (``/id/<slug>``), for links that stay on this server."""
+    return "/id/" + iri[len(str(COWR)):] if iri.startswith(str(COWR)) else iri
+
+
+def _cached(key: str, build) -> bytes:
+    cache = current_app.extensions.setdefault("cowkg_ontology", {})
+    if key not in cache:
+        with _lock:
+            if key not in cache:
+                cache[key] = build()
+    return cache[key]
+
+
+def _graph_bytes(fmt: Format) -> bytes:
+    kg = current_kg()
+    quads = collect_quads(kg, [str(GRAPH_ONTOLOGY)])
+    if fmt.name == "rdfxml":
+        return ox.serialize([q.triple for q in quads], format=ox.RdfFormat.RDF_XML)
+    return serialize_export(quads, fmt, build_context(kg) if fmt.name == "jsonld" else None)
+
+
+def _respond(choice: Format | str) -> Response:
+    if choice == HTML:
+        body = _cached("html", lambda: render_template("ontology/ontology.html",
+                                                       doc=ontology_doc(current_kg())).encode())
+        resp = Response(body, content_type="text/html; charset=utf-8")
+    else:
+        resp = Response(_cached(choice.name, lambda: _graph_bytes(choice)), content_type=content_type(choice))
+    resp.vary.add("Accept")
+    return resp
+
+
+@bp.get("/ontology")
+def ontology():
+    """The ontology IRI: HTML for browsers, RDF for clients (Turtle when anything goes)."""
+    wanted = request.args.get("format")
+    if wanted:
+        choice = SUFFIXES.get(wanted) or by_name(wanted, ("graph",))
+        if choice is None:
+            raise InputError(f"unknown format {wanted!r}", hint=f"use one of {', '.join(SUFFIXES)}")
+    else:
+        choice = negotiate(GRAPH_FORMATS, request.headers.get("Accept"), extra=(HTML,))
+        if choice is None:
+            raise NotAcceptable("the ontology is available as HTML, Turtle, N-Triples, JSON-LD and RDF/XML",
+                                hint="Accept: text/html, text/turtle, application/n-triples, application/ld+json")
+    return _respond(choice)
+
+
+@bp.get("/ontology.<ext>")
+def ontology_file(ext: str):
+    """The ontology in the format its suffix names (``/ontology.ttl``, ``.jsonld``, ``.nt``, ``.rdf``, ``.html``)."""
+    choice = SUFFIXES.get(ext)
+    if choice is None:
+        raise NotFound(f"no ontology file with suffix .{ext}", hint=f"use one of {', '.join(SUFFIXES)}")
+    return _respond(choice)
+
+
+@bp.get("/ontology/<version>")
+def ontology_version(version: str):
+    """The version IRI (owl:versionIRI): the current ontology when the version matches."""
+    kg = current_kg()
+    current = {q.object.value for q in kg.store.quads_for_pattern(
+        None, ox.NamedNode("http://www.w3.org/2002/07/owl#versionInfo"), None, ox.NamedNode(str(GRAPH_ONTOLOGY)))}
+    if version not in current:
+        raise NotFound(f"no ontology version {version!r}", hint=f"this server has {', '.join(sorted(current))}")
+    return ontology()
+
+
+@bp.get("/context.jsonld")
+def context():
+    """The JSON-LD @context of cowkg's JSON-LD (https://w3id.org/cowkg/context.jsonld)."""
+    body = _cached("context", lambda: context_document(build_context(current_kg())))
+    return Response(body, content_type="application/ld+json")
