@@ -33,6 +33,15 @@ DEFAULT_ENTITY = str(COWR) + "coalition"
 
 
 @dataclass(frozen=True)
+class Cached:
+    """A view query's serialised answer, kept in the app's response cache (the data is read-only while serving)."""
+
+    body: bytes
+    rows: int
+    truncated: bool
+
+
+@dataclass(frozen=True)
 class View:
     """One analyst view: its page, title, the named queries it draws and the test count queries."""
 
@@ -93,7 +102,8 @@ def api_query(name: str):
     """Results of the named view query: SPARQL JSON by default, ``format=csv|tsv|xml`` for downloads.
 
     ``iri=`` sets the entity of queries with a ``VALUES ?iri`` row. Caps and deadline are the
-    endpoint's (``max_rows``, ``query_timeout``); ``X-Cowkg-Truncated`` says when rows were cut.
+    endpoint's (``max_rows``, ``query_timeout``); ``X-Cowkg-Truncated`` says when rows were cut. Answers
+    are kept in the app's response cache, keyed by the dataset version and the query text.
     """
     cfg = current_app.config["COWKG"]
     query = named_query(name)
@@ -102,11 +112,17 @@ def api_query(name: str):
     fmt = by_name(request.args.get("format", "json"), ("results",))
     if fmt is None:
         raise InputError(f"unknown format {request.args['format']!r}", hint="format is json, csv, tsv or xml")
-    result = current_app.extensions["cowkg_backend"].query(query, max_rows=cfg["max_rows"],
-                                                             timeout=cfg["query_timeout"])
-    resp = Response(result.serialize(fmt), content_type=content_type(fmt))
-    resp.headers["X-Cowkg-Rows"] = str(len(result))
-    if result.truncated:
+    cache = current_app.extensions["cowkg_cache"]
+    key = ("views", current_app.extensions["cowkg_catalog"].version, query, fmt.name)
+    cached = cache.get(key)
+    if cached is None:
+        result = current_app.extensions["cowkg_backend"].query(query, max_rows=cfg["max_rows"],
+                                                                 timeout=cfg["query_timeout"])
+        cached = Cached(result.serialize(fmt), len(result), result.truncated)
+        cache.put(key, cached)
+    resp = Response(cached.body, content_type=content_type(fmt))
+    resp.headers["X-Cowkg-Rows"] = str(cached.rows)
+    if cached.truncated:
         resp.headers["X-Cowkg-Truncated"] = f"true; max_rows={cfg['max_rows']}"
     if fmt.name != "json":
         resp.headers["Content-Disposition"] = f'attachment; filename="{name}{fmt.suffix}"'

@@ -79,10 +79,25 @@
     return res;
   }
 
+  // Concentric rings: the first entity in the middle, then its neighbours, then theirs. A ring with
+  // many nodes is split into several, outer rings holding more; nodes are grouped by class so
+  // colours cluster.
   function layout() {
-    const max = Math.max.apply(null, Array.from(nodes.values()).map(function (n) { return n.depth; }));
-    cy.layout({ name: "concentric", animate: false, fit: true, padding: 20, minNodeSpacing: 6, startAngle: 0,
-      concentric: function (n) { const d = nodes.get(n.id()); return max - (d ? d.depth : max); },
+    const all = Array.from(nodes.values());
+    const max = Math.max.apply(null, all.map(function (n) { return n.depth; }));
+    const value = new Map();
+    for (let d = 0; d <= max; d++) {
+      const ring = all.filter(function (n) { return n.depth === d; })
+        .sort(function (a, b) { return a.cls.localeCompare(b.cls) || a.label.localeCompare(b.label); });
+      let sub = 0, start = 0, size = 24;
+      ring.forEach(function (n, i) {
+        if (i - start >= size) { sub += 1; start = i; size += 14; }
+        // The fraction orders nodes along their ring (by class) without moving them to another ring.
+        value.set(n.iri, (max - d) * 100 + (50 - sub) + 0.9 * (1 - i / ring.length));
+      });
+    }
+    cy.layout({ name: "concentric", animate: false, fit: true, padding: 20, minNodeSpacing: 8, startAngle: 0,
+      concentric: function (n) { return value.get(n.id()) || 0; },
       levelWidth: function () { return 1; } }).run();
     if (cy.zoom() > 1.6) { cy.zoom(1.6); cy.center(); }
   }
