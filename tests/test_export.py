@@ -14,6 +14,8 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyld import jsonld
 from rdflib.compare import isomorphic
 
@@ -32,6 +34,7 @@ from cowkg.export import (
     instances_of,
 )
 from cowkg.load import to_rdflib
+from cowkg.store import KnowledgeGraph
 from cowkg.vocab import ASSERTED_GRAPHS, COW, GRAPH_DATA, GRAPH_INFERRED, GRAPH_ONTOLOGY
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -264,3 +267,85 @@ def test_cli_export_class_and_errors(tmp_path):
     assert run(main, ["export", "--subject", "cowr:no-such-entity"]).exit_code == 2
     res = run(main, ["export", "--framed"])
     assert res.exit_code == 2 and "--framed" in res.output
+
+
+# --------------------------------------------------------------------------------------------
+# The writers on awkward terms: a small graph built here, and generated literals
+# --------------------------------------------------------------------------------------------
+
+def small_kg(triples) -> KnowledgeGraph:
+    """A store with ``triples`` in the data graph and a two-term ontology (for the JSON-LD context)."""
+    onto = ox.NamedNode(str(GRAPH_ONTOLOGY))
+    data = ox.NamedNode(str(GRAPH_DATA))
+    rdf_type, rng = ox.NamedNode(str(rdflib.RDF.type)), ox.NamedNode(str(rdflib.RDFS.range))
+    store = ox.Store()
+    store.extend([
+        ox.Quad(ox.NamedNode(str(COW.amount)), rdf_type, ox.NamedNode(str(rdflib.OWL.DatatypeProperty)), onto),
+        ox.Quad(ox.NamedNode(str(COW.amount)), rng, ox.NamedNode(str(rdflib.XSD.decimal)), onto),
+        ox.Quad(ox.NamedNode(str(COW.about)), rdf_type, ox.NamedNode(str(rdflib.OWL.ObjectProperty)), onto),
+        *(ox.Quad(t.subject, t.predicate, t.object, data) for t in triples)])
+    return KnowledgeGraph(store)
+
+
+XSD_NS = "http://www.w3.org/2001/XMLSchema#"
+S = ox.NamedNode("https://w3id.org/cowkg/id/s")
+AWKWARD = [
+    ox.Literal('quote " backslash \\ newline \n tab \t cr \r nul \x00 del \x7f bell \x07'),
+    ox.Literal(""), ox.Literal("é ü ñ 🇺🇦 ї \u2028 \u0301"), ox.Literal("Київ", language="uk"),
+    ox.Literal("colour", language="en-GB"),
+    ox.Literal("007", datatype=ox.NamedNode(XSD_NS + "integer")),
+    ox.Literal("+5", datatype=ox.NamedNode(XSD_NS + "integer")),
+    ox.Literal("-12", datatype=ox.NamedNode(XSD_NS + "integer")),
+    ox.Literal("123456789012345678901234567890", datatype=ox.NamedNode(XSD_NS + "integer")),
+    ox.Literal("1", datatype=ox.NamedNode(XSD_NS + "boolean")),
+    ox.Literal("true", datatype=ox.NamedNode(XSD_NS + "boolean")),
+    ox.Literal("1.50", datatype=ox.NamedNode(XSD_NS + "decimal")),
+    ox.Literal("2025-09", datatype=ox.NamedNode(XSD_NS + "gYearMonth")),
+    ox.Literal("x", datatype=ox.NamedNode("http://example.org/dt#custom")),
+    ox.NamedNode("https://en.wikipedia.org/wiki/Coalition_of_the_willing_(Russo-Ukrainian_war)"),
+    ox.NamedNode("https://w3id.org/cowkg/id/ends-with-dot."), ox.NamedNode("https://w3id.org/cowkg/id/a.b"),
+    ox.NamedNode("https://w3id.org/cowkg/id/100%25"), ox.NamedNode("https://w3id.org/cowkg/id/"),
+    ox.NamedNode("urn:isbn:0451450523"),
+]
+
+
+def awkward_triples() -> list[ox.Triple]:
+    out = [ox.Triple(S, ox.NamedNode(f"https://w3id.org/cowkg/ontology#p{i}"), o) for i, o in enumerate(AWKWARD)]
+    bnode = ox.BlankNode()
+    out += [ox.Triple(S, ox.NamedNode(str(COW.amount)), ox.Literal("12", datatype=ox.NamedNode(XSD_NS + "integer"))),
+            ox.Triple(S, ox.NamedNode(str(COW.amount)), ox.Literal("2.5", datatype=ox.NamedNode(XSD_NS + "decimal"))),
+            ox.Triple(S, ox.NamedNode(str(COW.about)), ox.Literal("not an IRI")),
+            ox.Triple(S, ox.NamedNode(str(COW.about)), bnode),
+            ox.Triple(bnode, ox.NamedNode(str(rdflib.RDFS.label)), ox.Literal("a blank node"))]
+    return out
+
+
+@pytest.mark.parametrize("fmt", [*GRAPH_FORMATS, *DATASET_FORMATS])
+def test_awkward_terms_round_trip_in_every_format(fmt):
+    kg = small_kg(awkward_triples())
+    expected = collect_quads(kg, [str(GRAPH_DATA)])
+    data = export_bytes(kg, fmt, graphs=["data"])
+    parsed = ox.parse(data, format=OX_FORMATS[fmt])
+    if fmt in DATASET_FORMATS:
+        assert set(parsed) == set(expected)
+    else:
+        assert triples_of(parsed) == triples_of(expected)
+    graph = rdflib.Dataset() if fmt in DATASET_FORMATS else rdflib.Graph()
+    graph.parse(data=data, format=RDFLIB_FORMATS[fmt])
+    triples = graph.graph(rdflib.URIRef(str(GRAPH_DATA))) if fmt in DATASET_FORMATS else graph
+    assert same_graph(triples, to_rdflib(triples_of(expected)))
+    if fmt == "jsonld":
+        assert pyld_triples(data) == triples_of(expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",))), min_size=1, max_size=5),
+       lang=st.sampled_from([None, "en", "fr-CA"]))
+def test_any_string_round_trips_through_turtle_ntriples_and_jsonld(values, lang):
+    triples = [ox.Triple(S, ox.NamedNode(str(COW.note)), ox.Literal(v, language=lang) if lang else ox.Literal(v))
+               for v in values]
+    kg = small_kg(triples)
+    for fmt in GRAPH_FORMATS:
+        data = export_bytes(kg, fmt, graphs=["data"])
+        assert triples_of(ox.parse(data, format=OX_FORMATS[fmt])) == set(triples), fmt
+    assert pyld_triples(export_bytes(kg, "jsonld", graphs=["data"])) == set(triples)
