@@ -151,7 +151,7 @@
   }
 
   function exportSvg() {
-    const matrix = V.domToSvg(table, "thead th, tbody th, tbody td", "Coalition of the Willing: attendance");
+    const matrix = V.domToSvg(table, "tbody tr, thead th, tbody th, tbody td", "Coalition of the Willing: attendance");
     const plot = document.querySelector("#participants-chart svg").cloneNode(true);
     const mh = Number(matrix.getAttribute("height"));
     const w = Math.max(Number(matrix.getAttribute("width")), 920);

@@ -168,7 +168,8 @@
       }
       const fs = parseFloat(cs.fontSize) || 12;
       const room = Math.max(1, Math.floor((r.width - 4) / (0.55 * fs)));
-      let text = node.textContent.replace(/\s+/g, " ").trim();
+      // Text only on the innermost matched elements (a row's cells carry its text, not the row).
+      let text = node.querySelector(selector) ? "" : (node.innerText || node.textContent).replace(/\s+/g, " ").trim();
       if (text.length > room) text = text.slice(0, Math.max(1, room - 1)) + "…";
       if (text) {
         const t = add("text", { x: x + (parseFloat(cs.paddingLeft) || 2), y: y + Math.min(r.height, fs + 4) - 3,

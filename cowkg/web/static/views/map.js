@@ -74,8 +74,9 @@
       .attr("x1", function (l) { return l[0]; }).attr("y1", function (l) { return l[1]; })
       .attr("x2", function (l) { return l[2]; }).attr("y2", function (l) { return l[3]; });
     // Labels of venues and regions only once zoomed in far enough for them to have room.
-    svg.selectAll("a.marker text").attr("display", function (p) {
-      return V.localName(p.class) === "City" || transform.k > 12 ? null : "none";
+    svg.selectAll("a.marker").select("text").attr("display", function (p) {
+      const moved = this.parentNode.classList.contains("moved");
+      return (V.localName(p.class) === "City" && !moved) || transform.k > 12 ? null : "none";
     });
   }
 
