@@ -19,7 +19,7 @@ import pyoxigraph as ox
 
 from .errors import InputError, Location, QuerySyntaxError, QueryTimeout, UnsupportedOperation
 from .media import Format
-from .serialize import write_boolean, write_solutions, write_triples
+from .serialize import write_boolean, write_table, write_triples
 from .store import KnowledgeGraph
 from .vocab import COWR, PREFIXES
 
@@ -43,6 +43,8 @@ class QueryResult:
     triples: list[ox.Triple] = field(default_factory=list)
     truncated: bool = False
     seconds: float = 0.0
+    #: The engine's variable order (rows are read by position in it); ``variables`` may differ.
+    columns: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.rows) if self.kind == "solutions" else len(self.triples)
@@ -53,7 +55,9 @@ class QueryResult:
             return write_triples(self.triples, fmt)
         if self.kind == "boolean":
             return write_boolean(bool(self.boolean), fmt.name)
-        return write_solutions(self.variables, self.rows, fmt.name)
+        index = {name: i for i, name in enumerate(self.columns or self.variables)}
+        positions = [index[v] for v in self.variables]
+        return write_table(self.variables, [tuple(row[i] for i in positions) for row in self.rows], fmt.name)
 
     def records(self) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal | None]]:
         """Rows as dicts keyed by variable name (unbound → None)."""
@@ -163,7 +167,7 @@ def _materialise(result, max_rows: int | None, deadline: float | None, timeout: 
     if isinstance(result, ox.QuerySolutions):
         variables = [v.value for v in result.variables]
         rows, truncated = _take(result, max_rows, deadline, timeout)
-        return QueryResult("solutions", variables=variables, rows=rows, truncated=truncated)
+        return QueryResult("solutions", variables=variables, rows=rows, truncated=truncated, columns=list(variables))
     triples, truncated = _take(result, max_rows, deadline, timeout)
     return QueryResult("graph", triples=triples, truncated=truncated)
 

