@@ -58,6 +58,8 @@ class Candidate:
 
 @dataclass
 class QuickStatementsExport:
+    """The V1 lines, the statements left out (each with its reason) and the client's notices."""
+
     lines: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)

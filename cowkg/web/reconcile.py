@@ -99,6 +99,7 @@ def endpoint():
 
 @bp.get("/suggest/entity")
 def suggest_entity():
+    """Entity auto-completion: ``prefix``, optional ``type`` (repeatable), ``cursor``, ``limit``."""
     types = request.args.getlist("type")
     return reply(service().suggest_entities(request.args.get("prefix", ""), types=types,
                                             cursor=_int("cursor", 0, high=10**6),
@@ -107,23 +108,27 @@ def suggest_entity():
 
 @bp.get("/suggest/type")
 def suggest_type():
+    """Type auto-completion over cowkg classes."""
     return reply(service().suggest_types(request.args.get("prefix", ""), cursor=_int("cursor", 0, high=10**6),
                                          limit=_int("limit", DEFAULT_LIMIT, 1)))
 
 
 @bp.get("/suggest/property")
 def suggest_property():
+    """Property auto-completion over cowkg properties and ``sameAs``."""
     return reply(service().suggest_properties(request.args.get("prefix", ""), cursor=_int("cursor", 0, high=10**6),
                                               limit=_int("limit", DEFAULT_LIMIT, 1)))
 
 
 @bp.get("/propose_properties")
 def propose_properties():
+    """Properties to offer for data extension of a column of ``type``."""
     return reply(service().propose_properties(request.args.get("type") or None, _int("limit", DEFAULT_LIMIT, 1)))
 
 
 @bp.get("/preview")
 def preview():
+    """An HTML card of one entity for OpenRefine's preview iframe (404 when unknown)."""
     rid = request.args.get("id", "")
     page = service().preview(rid)
     if page is None:

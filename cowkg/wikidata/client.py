@@ -25,7 +25,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import requests
@@ -74,11 +74,6 @@ class EntityBatch:
 
     def get(self, qid: str) -> Entity | None:
         return self.entities.get(qid)
-
-    def merge(self, other: EntityBatch) -> None:
-        self.entities.update(other.entities)
-        self.redirects.update(other.redirects)
-        self.missing.extend(m for m in other.missing if m not in self.missing)
 
 
 def user_agent(contact: str) -> str:
@@ -151,6 +146,7 @@ class WikidataClient:
                    max_wait=cfg["wikidata_max_wait"], contact=cfg["wikidata_contact"], offline=offline, **kwargs)
 
     def notice(self, message: str) -> None:
+        """Record something the user should know (a redirect, a missing ID, cached answers used)."""
         if message not in self.notices:
             self.notices.append(message)
             log.info(message)
@@ -430,6 +426,3 @@ def _age(seconds: float) -> str:
         return f"{seconds / 3600:.0f} h"
     return f"{seconds / 86400:.0f} days"
 
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

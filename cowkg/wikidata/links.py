@@ -280,6 +280,8 @@ class LinkCheck:
 
 @dataclass
 class CheckReport:
+    """Every link checked, and the client's notices; ``failures`` are the links with problems."""
+
     links: list[LinkCheck]
     notices: list[str]
 

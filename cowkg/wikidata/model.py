@@ -32,6 +32,7 @@ class WDTime:
 
     @classmethod
     def parse(cls, value: dict[str, Any]) -> WDTime | None:
+        """From a ``time`` datavalue (``+2001-05-11T00:00:00Z``, old 11-digit years too); None if unreadable."""
         m = _TIME_RE.match(str(value.get("time", "")))
         if not m:
             return None

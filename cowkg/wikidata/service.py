@@ -405,6 +405,7 @@ class ReconciliationService:
         return item
 
     def suggest_types(self, prefix: str, *, cursor: int = 0, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
+        """cowkg classes whose name, id or a word of them starts with ``prefix``, with broader classes."""
         p = normalise(prefix)
         hits = sorted((t for t in self.types.values() if _term_matches(t, p)), key=lambda t: (t.name.casefold(), t.id))
         out = []
@@ -418,6 +419,7 @@ class ReconciliationService:
         return {"result": out}
 
     def suggest_properties(self, prefix: str, *, cursor: int = 0, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
+        """cowkg properties (and ``sameAs``) whose name, id or a word of them starts with ``prefix``."""
         p = normalise(prefix)
         hits = sorted((t for t in self.properties.values() if _term_matches(t, p)),
                       key=lambda t: (t.name.casefold(), t.id))
