@@ -167,15 +167,25 @@ class ReconciliationService:
             cid = _local(r["c"].value, str(COW))
             if cid and cid not in types:
                 types[cid] = Term(cid, r["l"].value if r["l"] else cid, r["d"].value if r["d"] else "")
-        supers: dict[str, list[str]] = {}
-        for r in q("""SELECT ?c ?s ?direct WHERE { ?c rdfs:subClassOf+ ?s .
-                        FILTER(STRSTARTS(STR(?c), STR(cow:)) && STRSTARTS(STR(?s), STR(cow:)))
-                        BIND(EXISTS { ?c rdfs:subClassOf ?s } AS ?direct) } ORDER BY ?c ?s"""):
+        # Direct edges only, closed here: Virtuoso refuses a transitive path with neither end bound.
+        direct: dict[str, list[str]] = {}
+        for r in q("""SELECT ?c ?s WHERE { ?c rdfs:subClassOf ?s .
+                        FILTER(STRSTARTS(STR(?c), STR(cow:)) && STRSTARTS(STR(?s), STR(cow:))) } ORDER BY ?c ?s"""):
             c, s = _local(r["c"].value, str(COW)), _local(r["s"].value, str(COW))
-            if c and s:
-                supers.setdefault(c, []).append(s)
-                if r["direct"].value == "true" and c in types:
-                    types[c].broader.append(s)
+            if c and s and s not in direct.setdefault(c, []):
+                direct[c].append(s)
+        supers: dict[str, list[str]] = {}
+        for c, parents in direct.items():
+            if c in types:
+                types[c].broader = list(parents)
+            seen: list[str] = []
+            todo = list(parents)
+            while todo:
+                s = todo.pop(0)
+                if s not in seen and s != c:
+                    seen.append(s)
+                    todo.extend(direct.get(s, []))
+            supers[c] = seen
         return types, supers
 
     @staticmethod
