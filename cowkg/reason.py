@@ -84,12 +84,10 @@ def infer(sources: Sources, reasoner: str = "auto", cache_dir: str | Path | None
         triples = [q.triple for q in ox.parse(path=str(cache_file), format=ox.RdfFormat.N_TRIPLES)]
         return Inference(triples, chosen, time.perf_counter() - start, cached=True)
     start = time.perf_counter()
-    graph = to_rdflib(asserted)
     if chosen == "owlrl":
-        added = _closure_owlrl(graph)
+        triples = from_rdflib(_closure_owlrl(to_rdflib(asserted)))
     else:
-        added = _closure_reasonable(graph, to_rdflib(sources.triples([str(GRAPH_ONTOLOGY)])))
-    triples = from_rdflib(added)
+        triples = _closure_reasonable(asserted, list(sources.triples([str(GRAPH_ONTOLOGY)])))
     elapsed = time.perf_counter() - start
     if cache_file:
         _write_cache(cache_file, triples)
@@ -111,7 +109,7 @@ def _closure_owlrl(graph: rdflib.Graph) -> rdflib.Graph:
     return out
 
 
-def _closure_reasonable(graph: rdflib.Graph, ontology: rdflib.Graph) -> rdflib.Graph:
+def _closure_reasonable(asserted: list[ox.Triple], ontology: list[ox.Triple]) -> list[ox.Triple]:
     """The owlrl closure (as ``_closure_owlrl`` filters it), computed mostly by ``reasonable``.
 
     reasonable 0.4 implements most OWL 2 RL rules, but not the schema rules that derive new
@@ -120,34 +118,32 @@ def _closure_reasonable(graph: rdflib.Graph, ontology: rdflib.Graph) -> rdflib.G
     ontology graph alone (small: its schema inferences are the ones owlrl would add on the whole
     graph, since the data holds no schema axioms); (2) reasonable closes ontology closure + data;
     (3) property chains are applied to its output, and (2)-(3) repeat until nothing is added.
-    tests/test_reason_reasonable.py checks the result equals owlrl's on the project.
+    The data reaches reasonable as a file (N-Triples is Turtle), never as an rdflib Graph, whose
+    construction would cost more than the reasoning. tests/test_reason_reasonable.py checks the
+    result equals owlrl's on the project.
     """
     import reasonable
 
-    schema = _closure_owlrl(ontology)
-    known = set(graph) | set(schema)
-    chains = _property_chains(known)
-    while True:
-        r = reasonable.PyReasoner()
-        r.from_graph(_graph_of(known))
-        closed = {_plain(t) for t in r.reason()}
-        added = _apply_chains(closed, chains) - closed
-        if not added:
-            break
-        known = closed | added
+    ontology_graph = to_rdflib(ontology)
+    schema = _closure_owlrl(ontology_graph)
+    chains = _property_chains(set(ontology_graph) | set(schema))
+    with tempfile.TemporaryDirectory(prefix="cowkg-reason-") as tmp:
+        path = Path(tmp) / "input.ttl"
+        with open(path, "wb") as fh:
+            ox.serialize([*asserted, *from_rdflib(schema)], fh, format=ox.RdfFormat.N_TRIPLES)
+        while True:
+            r = reasonable.PyReasoner()
+            r.load_file(str(path))
+            closed = {_plain(t) for t in r.reason()}
+            added = _apply_chains(closed, chains) - closed
+            if not added:
+                break
+            with open(path, "ab") as fh:
+                ox.serialize(from_rdflib(added), fh, format=ox.RdfFormat.N_TRIPLES)
     types = _type_properties(closed)
-    out = rdflib.Graph(bind_namespaces="none")
-    for t in closed:
-        if t not in graph and not is_noise(*t, type_properties=types):
-            out.add(t)
-    return out
-
-
-def _graph_of(triples) -> rdflib.Graph:
-    g = rdflib.Graph(bind_namespaces="none")
-    for t in triples:
-        g.add(t)
-    return g
+    kept = from_rdflib(t for t in closed if not is_noise(*t, type_properties=types))
+    given = set(asserted)
+    return [t for t in kept if t not in given]
 
 
 def _plain(t: tuple) -> tuple:
@@ -192,9 +188,11 @@ def _apply_chains(triples, chains) -> set[tuple]:
     """prp-spo2: ``s p1 x1 ... x(n-1) pn o`` gives ``s p o`` for each chain ``p = p1/.../pn``."""
     if not chains:
         return set()
+    steps_used = {step for _, steps in chains for step in steps}
     by_property: dict = {}
     for s, p, o in triples:
-        by_property.setdefault(p, {}).setdefault(s, set()).add(o)
+        if p in steps_used:
+            by_property.setdefault(p, {}).setdefault(s, set()).add(o)
     out = set()
     for prop, steps in chains:
         pairs = {(s, o) for s, objects in by_property.get(steps[0], {}).items() for o in objects}
