@@ -29,7 +29,7 @@ from .model import Entity
 from .scoring import Score, score_candidate
 
 REVIEW_COLUMNS = ("entity", "label", "class", "rank", "qid", "wikidata_label", "wikidata_description", "score",
-                  "verdict", "matched", "conflicted", "accept")
+                  "verdict", "matched", "conflicted", "notes", "accept")
 ACCEPT_WORDS = {"yes", "y", "x", "1", "true", "accept", "accepted", "ok"}
 SEARCH_LIMIT = 7
 MAX_CANDIDATES = 12
@@ -54,6 +54,7 @@ class ReviewRow:
     conflicted: list[str] = field(default_factory=list)
     accept: str = ""
     line: int | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def accepted(self) -> bool:
@@ -62,7 +63,7 @@ class ReviewRow:
     def cells(self) -> list[str]:
         return [self.entity, self.label, self.cls, str(self.rank), self.qid, self.wikidata_label,
                 self.wikidata_description, f"{self.score:.1f}", self.verdict, " | ".join(self.matched),
-                " | ".join(self.conflicted), self.accept]
+                " | ".join(self.conflicted), " | ".join(self.notes), self.accept]
 
 
 @dataclass
@@ -122,7 +123,10 @@ def reconcile(kg: KnowledgeGraph, client: WikidataClient, *, classes: Iterable[s
             if cand is None or cand.id in seen_targets:
                 continue
             seen_targets.add(cand.id)
-            scored.append((cand.id, cand, score_candidate(ent, cand, label_of)))
+            s = score_candidate(ent, cand, label_of)
+            if cand.id in ent.links:
+                s.notes.insert(0, "cowkg already links this item")
+            scored.append((cand.id, cand, s))
         scored.sort(key=lambda t: (-t[2].points, int(t[0][1:])))
         cls = ent.classes[0] if ent.classes else ""
         if not scored:
@@ -130,7 +134,7 @@ def reconcile(kg: KnowledgeGraph, client: WikidataClient, *, classes: Iterable[s
             continue
         for rank, (qid, cand, s) in enumerate(scored[:per_entity], 1):
             rows.append(ReviewRow(ent.curie, ent.label, cls, rank, qid, cand.label(), cand.description(), s.points,
-                                  _verdict(rank, s, scored), s.matched, s.conflicted))
+                                  _verdict(rank, s, scored), s.matched, s.conflicted, notes=s.notes))
     return Review(rows, list(client.notices), len(entities), datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
@@ -204,5 +208,5 @@ def read_review(path: str | Path) -> list[ReviewRow]:
                               score, rec.get("verdict", ""),
                               [m for m in rec.get("matched", "").split(" | ") if m],
                               [c for c in rec.get("conflicted", "").split(" | ") if c],
-                              rec.get("accept", ""), n))
+                              rec.get("accept", ""), n, [x for x in rec.get("notes", "").split(" | ") if x]))
     return rows
