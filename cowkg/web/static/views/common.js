@@ -136,26 +136,38 @@
   // Draw the boxes and texts of an HTML rendering (the timeline's items, a table's cells) as SVG:
   // every element matched by `selector` becomes a rectangle with its background and border colours,
   // and its own text a <text> at the same place.
-  function domToSvg(root, selector, title) {
+  // Elements inside `clip` (e.g. the timeline's scrolling panel) are clipped to its box, as on screen.
+  function domToSvg(root, selector, title, clip) {
     const box = root.getBoundingClientRect();
     const svg = document.createElementNS(SVGNS, "svg");
     svg.setAttribute("width", Math.ceil(box.width));
     svg.setAttribute("height", Math.ceil(box.height) + 24);
     svg.setAttribute("viewBox", "0 0 " + Math.ceil(box.width) + " " + (Math.ceil(box.height) + 24));
     svg.setAttribute("font-family", "system-ui, sans-serif");
+    let parent = svg;
     const add = function (tag, attrs, text) {
       const n = document.createElementNS(SVGNS, tag);
       for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
       if (text) n.textContent = text;
-      svg.append(n);
+      parent.append(n);
       return n;
     };
     add("rect", { x: 0, y: 0, width: "100%", height: "100%", fill: "#fff" });
     add("text", { x: 4, y: 16, "font-size": 13, "font-weight": 600 }, title || document.title);
+    let clipped = null;
+    if (clip) {
+      const c = clip.getBoundingClientRect();
+      const path = add("clipPath", { id: "cowkg-clip" });
+      const r = document.createElementNS(SVGNS, "rect");
+      for (const [k, v] of Object.entries({ x: c.left - box.left, y: c.top - box.top + 24, width: c.width, height: c.height })) r.setAttribute(k, v);
+      path.append(r);
+      clipped = add("g", { "clip-path": "url(#cowkg-clip)" });
+    }
     for (const node of root.querySelectorAll(selector)) {
       const r = node.getBoundingClientRect();
       if (r.width < 1 || r.height < 1 || r.right < box.left || r.left > box.right ||
           r.bottom < box.top || r.top > box.bottom) continue;
+      parent = clipped && clip.contains(node) ? clipped : svg;
       const cs = getComputedStyle(node);
       const x = r.left - box.left, y = r.top - box.top + 24;
       const bg = cs.backgroundColor, border = cs.borderTopColor;

@@ -185,7 +185,7 @@
     controls();
     V.downloads(function () {
       return V.domToSvg(container, ".vis-label, .vis-time-axis .vis-text, .vis-item.vis-box, .vis-item.vis-range, .vis-item.vis-point",
-        "Coalition of the Willing: timeline (" + dataset.length + " items)");
+        "Coalition of the Willing: timeline (" + dataset.length + " items)", container.querySelector(".vis-panel.vis-center"));
     }, "cowkg-timeline");
   }).catch(V.fail);
 })();
