@@ -211,10 +211,10 @@ class EvaluatorPool:
             self._cond.notify()
 
     def run(self, payload: Any, timeout: float | None) -> Any:
-        child = self._acquire()
+        """``work(payload)`` computed in a child within ``timeout`` seconds (None: no limit)."""
+        child = self._send(payload)
         healthy = False
         try:
-            child.conn.send(payload)
             if not child.conn.poll(timeout):
                 child.kill()
                 self.killed += 1
@@ -226,7 +226,7 @@ class EvaluatorPool:
             healthy = True
         except (EOFError, OSError) as exc:
             child.kill()
-            raise EvaluatorCrashed(f"evaluator process {child.pid} died: {exc!r}") from None
+            raise EvaluatorCrashed(f"evaluator process {child.pid} died while answering: {exc!r}") from None
         finally:
             self._release(child, healthy)
         child.answered += 1
@@ -235,6 +235,21 @@ class EvaluatorPool:
         if status == "error":
             raise value
         raise EvaluatorCrashed(f"evaluator raised:\n{value}")
+
+    def _send(self, payload: Any) -> _Child:
+        """Hand ``payload`` to an idle child; children found dead (OOM killer, kill -9) are replaced."""
+        for _attempt in range(self._size + 1):
+            child = self._acquire()
+            try:
+                if child.conn.poll(0):  # an idle child has nothing to say: readable means it is gone
+                    raise OSError("evaluator gone while idle")
+                child.conn.send(payload)
+                return child
+            except OSError as exc:
+                self._release(child, healthy=False)
+                child.kill()
+                error = exc
+        raise EvaluatorCrashed(f"cannot reach a live evaluator process: {error!r}")
 
     def prestart(self, count: int | None = None) -> None:
         """Fork ``count`` (default: all) evaluators now, e.g. before a server process starts threads."""

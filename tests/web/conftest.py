@@ -76,7 +76,7 @@ def tight_server(tmp_path_factory):
 def project_server(tmp_path_factory):
     """``cowkg serve`` (the installed console script, as users run it) on the shipped data."""
     port = free_port()
-    log = tmp_path_factory.mktemp("project-server") / "server.log"
+    log = tmp_path_factory.getbasetemp() / "project-server.log"
     script = Path(sys.executable).with_name("cowkg")
     cmd = [str(script)] if script.exists() else [sys.executable, "-c", "from cowkg.cli import main; main()"]
     with open(log, "wb") as fh:

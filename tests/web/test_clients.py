@@ -9,6 +9,7 @@ import io
 import json
 import shutil
 import subprocess
+import time
 import xml.dom.minidom
 
 import pytest
@@ -132,6 +133,11 @@ def test_curl_from_the_shell(project_server):
     assert json.loads(err)["error"] == "query-syntax-error"
 
 
-def test_health(project_server):
-    r = requests.get(project_server + "/health", timeout=10)
+def test_health_and_access_log(project_server, tmp_path_factory):
+    r = requests.get(project_server + "/health", params={"probe": "access-log"}, timeout=10)
     assert r.json() == {"status": "ok", "backend": "embedded"}
+    log = tmp_path_factory.getbasetemp() / "project-server.log"
+    deadline = time.monotonic() + 5
+    while '"GET /health?probe=access-log HTTP/1.1" 200' not in log.read_text(errors="replace"):
+        assert time.monotonic() < deadline, "no access-log line for the request"
+        time.sleep(0.1)

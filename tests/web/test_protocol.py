@@ -251,3 +251,18 @@ def test_json_results_of_a_select_are_w3c_shaped(sc):
     r = sc.get("/sparql", query_string={"query": "SELECT ?d WHERE { cowr:meeting-04 cow:date ?d }"})
     assert json.loads(r.get_data()) == {"head": {"vars": ["d"]}, "results": {"bindings": [
         {"d": {"type": "literal", "value": "2025-04-10", "datatype": "http://www.w3.org/2001/XMLSchema#date"}}]}}
+
+
+def test_an_evaluator_killed_from_outside_is_replaced_without_an_error(small_app, sc):
+    import os
+    import signal
+    import time
+
+    pool = small_app.extensions["cowkg_pool"]
+    assert sc.get("/sparql", query_string={"query": "ASK { ?s ?p 1 }"}).status_code == 200
+    for pid in pool.pids():
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.2)
+    r = sc.get("/sparql", query_string={"query": "ASK { ?s ?p 2 }"})
+    assert r.status_code == 200
+    assert r.get_json()["boolean"] is True
