@@ -359,5 +359,3 @@ from .cli_virtuoso import virtuoso_group  # noqa: E402
 
 main.add_command(virtuoso_group)
 
-if __name__ == "__main__":
-    main()

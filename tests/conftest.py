@@ -105,7 +105,7 @@ def live_server(tmp_path_factory):
     log = tmp_path_factory.mktemp("server") / "server.log"
     env = {**os.environ, "COWKG_CACHE_DIR": str(tmp_path_factory.mktemp("server-cache"))}
     with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "cowkg.cli", "serve", "--port", str(port), "--workers", "2"],
+        proc = subprocess.Popen([sys.executable, "-m", "cowkg", "serve", "--port", str(port), "--workers", "2"],
                                 stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
         base = f"http://127.0.0.1:{port}"
         try:
