@@ -1,0 +1,166 @@
+"""Load + reason + validate + index time vs size (10k → 1M), with the growth exponent fitted.
+
+The question: does building the knowledge graph stay linear as the data grows? Each size runs in
+a fresh process (so sizes do not share memory) on the synthetic graph of ``bench/generate.py``
+plus the project's ontology and shapes, through the same library calls as ``cowkg serve``:
+
+- load: parse ontology + data (``cowkg.load.load_files``);
+- reason: the OWL 2 RL closure (``cowkg.reason.infer``, ``auto`` picks the reasoner by size and
+  the table says which ran);
+- validate: SHACL with pySHACL (``cowkg.validate``), skipped above ``--validate-max`` triples
+  (pySHACL is the one stage that is not linear here; the table says when it was skipped);
+- index: the pyoxigraph store with its named graphs (``cowkg.store.build_store``);
+- virtuoso: the same graphs (asserted + inferred) into a private Virtuoso with the bulk loader.
+
+For each stage the exponent b of time ≈ a·size^b is fitted by least squares on log-log (b = 1
+is linear). Ratios come from one run on this machine.
+
+Usage: .venv/bin/python bench/scale_pipeline.py [--sizes 10k,100k,1m] [--no-virtuoso]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+STAGES = ("load", "reason", "validate", "index", "virtuoso")
+
+
+def one(size: int, seed: int, validate_max: int, virtuoso: bool) -> dict:
+    """Run the pipeline once on ``size`` synthetic triples; seconds per stage (None = skipped)."""
+    from generate import write
+
+    from cowkg.load import default_layout, load_files
+    from cowkg.reason import infer
+    from cowkg.settings import project_paths
+    from cowkg.store import build_store
+    from cowkg.validate import load_shapes, validate
+    from cowkg.vocab import GRAPH_DATA, GRAPH_INFERRED, GRAPH_ONTOLOGY
+
+    path, count = write(size, seed, ROOT / ".cache" / "bench")
+    layout = [(p, g) for p, g in default_layout(ROOT) if g == str(GRAPH_ONTOLOGY)] + [(path, str(GRAPH_DATA))]
+    out: dict = {"size": count}
+    t = time.perf_counter()
+    sources = load_files(layout)
+    out["load"] = time.perf_counter() - t
+    t = time.perf_counter()
+    inference = infer(sources, "auto")
+    out["reason"] = time.perf_counter() - t
+    out["reasoner"], out["inferred"] = inference.reasoner, len(inference.triples)
+    if sources.count() <= validate_max:
+        t = time.perf_counter()
+        report = validate(sources, load_shapes(project_paths(ROOT)["shapes"]))
+        out["validate"], out["violations"] = time.perf_counter() - t, len(report.violations)
+    else:
+        out["validate"] = None
+    t = time.perf_counter()
+    kg = build_store(sources, inference)
+    out["index"] = time.perf_counter() - t
+    out["quads"] = len(kg.store)
+    out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["virtuoso"] = None
+    if virtuoso:
+        from cowkg.virtuoso import manage
+
+        graphs = {g: list(t) for g, t in sources.graphs.items()}
+        graphs[str(GRAPH_INFERRED)] = inference.triples
+        del kg
+        with tempfile.TemporaryDirectory(prefix="cowkg-bench-vt-") as tmp:
+            instance = manage.up(tmp, die_with_parent=True)
+            try:
+                files = manage.stage_graphs(instance, graphs)
+                t = time.perf_counter()
+                manage.bulk_load(instance, files)
+                out["virtuoso"] = time.perf_counter() - t
+            finally:
+                manage.down(instance)
+    return out
+
+
+def fit_exponent(points: list[tuple[float, float]]) -> float | None:
+    """Least-squares slope of log(time) on log(size)."""
+    pts = [(math.log(s), math.log(t)) for s, t in points if t and t > 0]
+    if len(pts) < 2:
+        return None
+    mx, my = sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts)
+    den = sum((x - mx) ** 2 for x, _ in pts)
+    return sum((x - mx) * (y - my) for x, y in pts) / den if den else None
+
+
+def main() -> None:
+    from generate import parse_size
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="10k,100k,1m")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--validate-max", default="1m", help="skip SHACL above this many triples")
+    ap.add_argument("--no-virtuoso", action="store_true")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    validate_max = parse_size(args.validate_max) + 100_000  # the ontology's triples come on top
+    if args.one:
+        print(json.dumps(one(parse_size(args.one), args.seed, validate_max, not args.no_virtuoso)))
+        return
+    rows = []
+    for size in args.sizes.split(","):
+        cmd = [sys.executable, __file__, "--one", size, "--seed", str(args.seed), "--validate-max", args.validate_max]
+        if args.no_virtuoso:
+            cmd.append("--no-virtuoso")
+        start = time.perf_counter()
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if result.returncode:
+            sys.exit(f"size {size} failed:\n{result.stderr[-2000:]}")
+        row = json.loads(result.stdout.strip().splitlines()[-1])
+        row["wall"] = time.perf_counter() - start
+        rows.append(row)
+        print(json.dumps(row), file=sys.stderr, flush=True)
+    print(f"\nBuild pipeline vs size (seconds; one run, {date.today().isoformat()}, {_machine()})\n")
+    print("| data triples | load | reason (reasoner) | validate | index | total in-process | Virtuoso bulk load |"
+          " peak RSS MiB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        total = sum(r[s] or 0 for s in ("load", "reason", "validate", "index"))
+        cells = [f"{r['size']:,}", _s(r["load"]), f"{_s(r['reason'])} ({r['reasoner']})",
+                 _s(r["validate"]) if r["validate"] is not None else "skipped", _s(r["index"]), _s(total),
+                 _s(r["virtuoso"]) if r["virtuoso"] is not None else "-", f"{r['peak_rss_mib']:.0f}"]
+        print("| " + " | ".join(cells) + " |")
+    print("\nGrowth exponent b (time ≈ a·size^b; 1 = linear):")
+    for stage in STAGES:
+        b = fit_exponent([(r["size"], r[stage]) for r in rows if r.get(stage)])
+        if b is not None:
+            print(f"  {stage:<9} {b:.2f}")
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        growth = last["size"] / first["size"]
+        print(f"\n{growth:.0f}x the data: total time x{_total(last) / _total(first):.1f}, "
+              f"peak memory x{last['peak_rss_mib'] / first['peak_rss_mib']:.1f}")
+
+
+def _total(r: dict) -> float:
+    return sum(r[s] or 0 for s in ("load", "reason", "validate", "index"))
+
+
+def _s(x: float | None) -> str:
+    return "-" if x is None else (f"{x:.2f}" if x < 10 else f"{x:.1f}")
+
+
+def _machine() -> str:
+    import os
+
+    return f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
+
+
+if __name__ == "__main__":
+    main()
