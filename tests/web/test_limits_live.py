@@ -79,7 +79,10 @@ def test_pathological_query_is_cut_at_the_limit_while_others_are_served(tight_se
     pids = [proc.pid, *descendants(proc.pid)]
     before = cpu_seconds(pids)
     time.sleep(1.0)
-    assert cpu_seconds(pids) - before < 0.3
+    burnt = cpu_seconds(pids) - before
+    print(f"timeout: 503 after {outcome['seconds']:.2f} s (limit 2 s); {len(quick)} other queries served meanwhile, "
+          f"slowest {max(s for _, s in quick) * 1e3:.0f} ms; server CPU in the next second {burnt:.2f} s")
+    assert burnt < 0.3
 
 
 def test_row_cap_over_http(tight_server):
