@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import require
 
 from cowkg.wikidata.cache import DiskCache
 from cowkg.wikidata.client import WikidataClient
@@ -18,8 +19,7 @@ from .replay import ReplayWikidata
 @pytest.fixture(scope="session")
 def samples(shared) -> Path:
     path = shared / "reference" / "wikidata-api-samples"
-    if not path.is_dir():
-        pytest.skip(f"{path} is missing")
+    require(path.is_dir(), f"{path} is missing")
     return path
 
 

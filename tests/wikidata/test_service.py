@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import require
 
 from .conftest import SHARED
 from .schemas import errors
@@ -19,8 +20,7 @@ SCHEMA_OF = {"data-extension-property-proposal": "data-extension-property-propos
 @pytest.fixture(scope="session")
 def spec(shared) -> Path:
     path = shared / "w3c" / "reconciliation-api" / "0.2"
-    if not path.is_dir():
-        pytest.skip(f"{path} is missing")
+    require(path.is_dir(), f"{path} is missing")
     return path
 
 

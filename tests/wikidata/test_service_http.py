@@ -13,6 +13,7 @@ import threading
 
 import pytest
 import requests
+from conftest import require
 from werkzeug.serving import make_server
 
 from .schemas import errors
@@ -32,8 +33,7 @@ def base(app):
 @pytest.fixture(scope="module")
 def schemas(shared):
     path = shared / "w3c" / "reconciliation-api" / "0.2" / "schemas"
-    if not path.is_dir():
-        pytest.skip(f"{path} is missing")
+    require(path.is_dir(), f"{path} is missing")
     return path
 
 
