@@ -163,8 +163,8 @@ def test_timeout_is_retried_then_reported(make_client, replay):
 
 
 def test_one_slow_answer_is_survived(make_client, replay):
-    replay.fail("/w/api.php", delay=0.6, passthrough=True)
-    assert make_client(timeout=0.3).search("France")[0].id == "Q142"
+    replay.fail("/w/api.php", delay=1.6, passthrough=True)
+    assert make_client(timeout=1.0).search("France")[0].id == "Q142"  # generous: CI machines are busy
 
 
 def test_malformed_json_is_retried(wd, replay, sleeps):
