@@ -14,7 +14,7 @@ directory ``DIR/<version>/`` and the pointer ``DIR/latest`` (a symlink to it)::
 
 The same files (minus CHANGES.md, which needs a previous release) are what ``/download/`` serves.
 
-Atomicity: the release is written into ``DIR/.tmp-<version>-<pid>-*``, synced, then renamed to
+Atomicity: the release is written into ``DIR/.tmp-<pid>-<version>-*``, synced, then renamed to
 ``DIR/<version>``; ``latest`` is replaced by ``os.replace`` of a fresh symlink. A dump killed at
 any point (even by SIGKILL) leaves the previous release and ``latest`` untouched; the next dump
 removes the dead temporary directory. Replacing an existing version (``replace=True``) swaps the
@@ -400,11 +400,15 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _remove_dead_temporaries(out: Path) -> None:
-    """Remove temporary release directories whose dump process is gone (killed or crashed)."""
-    for tmp in out.glob(".tmp-*"):
-        m = re.match(r"\.tmp-.+-(\d+)-[^-]+$", tmp.name)
-        if m and not _pid_alive(int(m.group(1))):
-            shutil.rmtree(tmp, ignore_errors=True)
+    """Remove what a killed or crashed dump left: ``.tmp-<pid>-*`` and ``.old-<pid>-*`` directories
+    and ``.latest-<pid>`` links whose process is gone."""
+    for tmp in out.glob(".*"):
+        m = re.match(r"\.(tmp|old|latest)-(\d+)(-|$)", tmp.name)
+        if m and not _pid_alive(int(m.group(2))):
+            if tmp.is_symlink() or not tmp.is_dir():
+                tmp.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -463,7 +467,7 @@ def dump_release(kg: KnowledgeGraph, out_dir: str | Path, *, release: str | None
     issued = release_date(today)
     files = release_files(kg, version=name, issued=issued, base_url=base_url)
     changes = _changes_file(changes_entry(previous, previous_name, files, name, issued), previous)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-{os.getpid()}-", dir=out))
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-{name}-", dir=out))
     try:
         contents = [(f.name, f.content) for f in files] + [("CHANGES.md", changes)]
         for i, (path, content) in enumerate(contents, start=1):
@@ -475,7 +479,7 @@ def dump_release(kg: KnowledgeGraph, out_dir: str | Path, *, release: str | None
         os.chmod(tmp, 0o755)
         if target.exists():
             if not _exchange(tmp, target):
-                old = out / f".old-{name}-{os.getpid()}"
+                old = out / f".old-{os.getpid()}-{name}"
                 os.rename(target, old)
                 os.rename(tmp, target)
                 tmp = old
