@@ -18,6 +18,8 @@ What forwarding has to do so that Virtuoso answers as the embedded store would:
   (``urn:cowkg:empty``) standing for an empty default graph or an empty set of named graphs.
 - **Same prefixes.** The project's prefixes are predeclared on the embedded store; here they are
   prepended on the query's first line (so Virtuoso's error line numbers stay right).
+- **Spec defaults spelled out.** ``GROUP_CONCAT`` without ``SEPARATOR`` fails on Virtuoso 7.2; the
+  spec's default separator (a space) is written into the query.
 - **Form POST only** (pitfall P3: a direct ``application/sparql-query`` POST hangs).
 - **Caps and deadlines.** The time limit is sent as Virtuoso's ``timeout`` (ms); a query cut by
   it comes back 200 with *partial* rows and ``X-SQL-State: S1TAT`` (P9): that is a QueryTimeout,
@@ -174,6 +176,31 @@ def _expand(token: str, prefixes: dict[str, str], base: str | None) -> str:
     return prefixes[prefix] + re.sub(r"\\(.)", r"\1", local)
 
 
+_GROUP_CONCAT_RE = re.compile(r"(?i)(?<![\w?$:])GROUP_CONCAT\s*\(")
+
+
+def add_default_separators(sparql: str) -> str:
+    """``GROUP_CONCAT(x)`` → ``GROUP_CONCAT(x; SEPARATOR=" ")``: the spec's default, spelled out.
+
+    Virtuoso 7.2 fails on GROUP_CONCAT without a separator (SR183: Required argument DELIM not
+    supplied). The text is inserted before the closing parenthesis, on the same line.
+    """
+    masked = mask(sparql)
+    inserts = []
+    for m in _GROUP_CONCAT_RE.finditer(masked):
+        depth, i, separated = 1, m.end(), False
+        while i < len(masked) and depth:
+            c = masked[i]
+            depth += {"(": 1, ")": -1}.get(c, 0)
+            separated |= c == ";" and depth == 1
+            i += 1
+        if depth == 0 and not separated:
+            inserts.append(i - 1)
+    for pos in reversed(inserts):
+        sparql = sparql[:pos] + '; SEPARATOR=" "' + sparql[pos:]
+    return sparql
+
+
 def declared_prefixes(sparql: str) -> set[str]:
     return {m.group(1) for m in _PREFIX_RE.finditer(mask(sparql))}
 
@@ -283,7 +310,7 @@ class RemoteSparqlBackend:
         """(query form, query text to send, dataset): everything decided before the request."""
         refuse_extensions(sparql)
         form = query_form(sparql)
-        text, dataset = self.dataset(sparql, infer, default_graph_uris, named_graph_uris)
+        text, dataset = self.dataset(add_default_separators(sparql), infer, default_graph_uris, named_graph_uris)
         declared = declared_prefixes(sparql)
         prologue = " ".join(f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items() if p not in declared)
         return form, (prologue + " " + text if prologue else text), dataset

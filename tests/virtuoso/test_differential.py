@@ -29,7 +29,7 @@ KNOWN: dict[tuple[str, bool | None], str] = {
     ("views/entity-graph-count.rq", None): "D5: Virtuoso's SPARQL compiler fails with an internal error "
                                            "(sparp_gp_deprecate: equiv replaces filter but under deprecation)",
     ("views/timeline-count.rq", None): "D3: Virtuoso returns no rows for a transitive path whose end is bound "
-                                       "by VALUES, joined with a UNION",
+                                       "by a VALUES of two or more IRIs, joined with a UNION",
 }
 
 pytestmark = pytest.mark.virtuoso
