@@ -14,6 +14,8 @@ import pyoxigraph as ox
 
 @dataclass(frozen=True)
 class Format:
+    """One serialisation: its short name, media type, file suffix, result kind and pyoxigraph format."""
+
     name: str  # short name used by --format and ?format=
     media_type: str
     suffix: str
@@ -65,6 +67,7 @@ def by_name(name: str, kinds: tuple[str, ...] = ("results", "graph", "dataset"))
 
 
 def formats_for(kind: str) -> tuple[Format, ...]:
+    """The formats that can express a result of ``kind``, the default first."""
     return {"results": RESULT_FORMATS, "graph": GRAPH_FORMATS, "dataset": DATASET_FORMATS}[kind]
 
 

@@ -199,6 +199,7 @@ def _syntax_error(sparql: str, exc: SyntaxError) -> Exception:
 
 
 def is_update(sparql: str) -> bool:
+    """Whether the text is a SPARQL Update (after prologue and comments), to refuse it clearly."""
     return bool(_UPDATE_RE.match(_strip_comments(sparql)))
 
 

@@ -43,6 +43,7 @@ def term_json(term) -> dict[str, str]:
 
 
 def write_boolean(value: bool, fmt: str) -> bytes:
+    """An ASK answer in ``fmt`` (json, xml, csv or tsv)."""
     text = "true" if value else "false"
     if fmt == "json":
         return json.dumps({"head": {}, "boolean": value}).encode()

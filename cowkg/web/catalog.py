@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..vocab import COWR, PREFIXES, RDF, RDFS, SKOS, entity_slug, shorten
+from ..vocab import COWR, RDF, RDFS, SKOS, entity_slug, shorten
 
 #: Label properties and how much a match on each counts (lower ranks first).
 LABEL_WEIGHTS = {str(SKOS.prefLabel): 0.0, str(RDFS.label): 0.1, str(SKOS.altLabel): 0.5}
@@ -35,6 +35,8 @@ def fold(text: str) -> str:
 
 @dataclass
 class Label:
+    """One label of one IRI, with its folded form for matching."""
+
     iri: str
     prop: str
     text: str
@@ -54,11 +56,14 @@ class Example:
 
 @dataclass
 class Catalog:
+    """Labels, types, examples and data version of one backend, computed once and shared."""
+
     backend: object
     root: Path
     _labels: list[Label] | None = None
     _types: dict[str, list[str]] = field(default_factory=dict)
     _named: set[str] = field(default_factory=set)
+    _iri_index: dict[str, list[Label]] | None = None
     _version: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -75,6 +80,7 @@ class Catalog:
         return self._version
 
     def labels(self) -> list[Label]:
+        """Every rdfs:label / skos:prefLabel / skos:altLabel of the asserted graphs (loaded once)."""
         with self._lock:
             if self._labels is None:
                 rows = self.backend.query(_LABELS_QUERY, timeout=60).records()
@@ -97,17 +103,13 @@ class Catalog:
         return best[1] if best else shorten(iri)
 
     def labels_of(self, iri: str) -> list[Label]:
-        index = self._by_iri()
-        return index.get(iri, [])
-
-    def _by_iri(self) -> dict[str, list[Label]]:
-        cached = getattr(self, "_iri_index", None)
-        if cached is None:
-            cached = {}
+        """The labels of ``iri``."""
+        if self._iri_index is None:
+            index: dict[str, list[Label]] = {}
             for lab in self.labels():
-                cached.setdefault(lab.iri, []).append(lab)
-            self._iri_index = cached
-        return cached
+                index.setdefault(lab.iri, []).append(lab)
+            self._iri_index = index
+        return self._iri_index.get(iri, [])
 
     def search(self, q: str, limit: int = 10) -> list[dict]:
         """Entities whose labels match ``q``, best first.
@@ -157,6 +159,7 @@ class Catalog:
 
 
 def load_examples(directory: Path) -> list[Example]:
+    """Example queries of ``directory/*.rq``; title/description from ``# title:`` / ``# description:``."""
     out = []
     for path in sorted(directory.glob("*.rq")):
         text = path.read_text(encoding="utf-8")
@@ -190,7 +193,8 @@ def data_version(backend) -> str:
 
 
 def entity_iri(slug: str) -> str:
+    """The dataset IRI of an entity slug."""
     return str(COWR) + slug
 
 
-__all__ = ["Catalog", "Example", "PREFIXES", "data_version", "entity_iri", "fold", "load_examples"]
+__all__ = ["Catalog", "Example", "data_version", "entity_iri", "fold", "load_examples"]

@@ -11,7 +11,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, redirect, request
 
 from ..errors import NotAcceptable
-from ..media import GRAPH_FORMATS, HTML, content_type, negotiate
+from ..media import GRAPH_FORMATS, HTML, by_name, content_type, negotiate
 from ..serialize import write_triples
 from ..vocab import ALL_GRAPHS, ASSERTED_GRAPHS, BASE, COWR, GRAPH_INFERRED, RDF, SOURCE_ARTICLE, WD
 
@@ -40,10 +40,12 @@ class _Graph(list):
     """Triples under construction, with small helpers for IRIs and literals."""
 
     def add(self, s, p: str, o) -> None:
+        """Add (s, p, o); IRIs may be given as strings."""
         self.append(ox.Triple(_node(s), ox.NamedNode(p), o if isinstance(o, ox.Literal | ox.NamedNode) else
                               _node(o)))
 
     def lit(self, s, p: str, value) -> None:
+        """Add (s, p, literal): booleans and ints get their XSD datatype, text is English."""
         if isinstance(value, bool):
             literal = ox.Literal(str(value).lower(), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
         elif isinstance(value, int):
@@ -66,8 +68,6 @@ def rdf_response(triples: list[ox.Triple]) -> Response:
     """``triples`` in the RDF format the client accepts (``format=`` wins), Turtle by default."""
     forced = request.args.get("format")
     if forced:
-        from ..media import by_name
-
         fmt = by_name(forced, ("graph",))
         if fmt is None:
             raise NotAcceptable(f"format {forced!r} is not an RDF format", hint="ttl, nt, jsonld or rdfxml")

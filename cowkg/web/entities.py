@@ -62,6 +62,7 @@ def _timeout() -> float:
 
 
 def exists(iri: str) -> bool:
+    """Whether ``iri`` occurs as subject or object in any graph of the dataset."""
     res = _backend().query(f"ASK {{ GRAPH ?g {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }} }}",
                            timeout=_timeout())
     return bool(res.boolean)

@@ -39,11 +39,13 @@ def render_error(body: dict, headers: dict | None = None) -> Response:
 
 
 def error_response(status: int, kind: str, message: str, **extra) -> Response:
+    """An error answer built from its parts (empty extras are left out)."""
     body = {"status": status, "error": kind, "message": message, **{k: v for k, v in extra.items() if v}}
     return render_error(body)
 
 
 def init_app(app: Flask) -> None:
+    """Route every exception to the one error shape."""
     @app.errorhandler(CowkgError)
     def _cowkg(exc: CowkgError):
         return render_error(exc.as_dict())

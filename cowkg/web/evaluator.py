@@ -126,6 +126,7 @@ class _Child:
         self.reap()
 
     def reap(self) -> None:
+        """Wait for the process to end and close the pipe."""
         try:
             os.waitpid(self.pid, 0)
         except ChildProcessError:

@@ -46,5 +46,6 @@ def add_policy(resp: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    """Install the size check before, and CORS/ETag policy after, every request."""
     app.before_request(check_size)
     app.after_request(add_policy)

@@ -107,6 +107,7 @@ class ResponseCache:
         self._lock = threading.Lock()
 
     def get(self, key: tuple) -> Answer | None:
+        """The cached answer for ``key``, or None."""
         with self._lock:
             answer = self._data.get(key)
             if answer is not None:
@@ -114,6 +115,7 @@ class ResponseCache:
             return answer
 
     def put(self, key: tuple, answer: Answer) -> None:
+        """Keep ``answer`` unless it is larger than ``max_entry``; evict the oldest past ``max_bytes``."""
         if len(answer.body) > self.max_entry:
             return
         with self._lock:
@@ -138,6 +140,7 @@ def answer(spec: QuerySpec) -> Answer:
 
 
 def etag_for(spec: QuerySpec) -> str:
+    """A validator for the answer to ``spec`` known before evaluating it: data version + request."""
     version = current_app.extensions["cowkg_catalog"].version
     return hashlib.sha256(repr((version, spec.cache_key())).encode()).hexdigest()[:24]
 
