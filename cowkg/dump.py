@@ -50,6 +50,7 @@ from .export import (
     canonical_quads,
     collect_quads,
     describe,
+    export_header,
     instances_of,
     serialize_export,
     write_turtle,
@@ -165,7 +166,7 @@ def release_files(kg: KnowledgeGraph, *, version: str, issued: dt.date, base_url
         subset = {"cowkg-asserted": ASSERTED_SUBSET, "cowkg-inferred": str(GRAPH_INFERRED)}.get(stem, DATASET)
         for name in formats:
             fmt = by_name(name, ("graph", "dataset"))
-            content = serialize_export(quads, fmt, context)
+            content = serialize_export(quads, fmt, context, export_header(graphs))
             files.append(ReleaseFile(f"{stem}{fmt.suffix}", content, fmt.media_type, says, subset))
             files.append(ReleaseFile(f"{stem}{fmt.suffix}.gz", gzip_bytes(content), fmt.media_type,
                                      says + "; gzip-compressed", subset, compressed=True))

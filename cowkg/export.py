@@ -38,6 +38,7 @@ from .vocab import (
 
 __all__ = [
     "EXPORT_FORMATS", "GENID", "GRAPH_NAMES", "NARY_CLASSES", "collect_quads", "describe", "expand_iri",
+    "export_header",
     "export_bytes", "export_graphs", "instances_of", "serialize_export", "write_atomic", "write_nquads",
     "write_ntriples", "write_trig", "write_turtle",
 ]
@@ -208,18 +209,30 @@ def describe(kg: KnowledgeGraph, roots: Iterable[str], graphs: Sequence[str] | N
 # Writers
 # --------------------------------------------------------------------------------------------
 
-def serialize_export(quads: list[ox.Quad], fmt: Format, context: dict | None = None) -> bytes:
+def export_header(graphs: Iterable[str], what: str = "export") -> str:
+    """The comment that opens Turtle and TriG exports: which graphs, and whether any is inferred."""
+    graphs = [str(g) for g in graphs]
+    names = ", ".join(g.rsplit("/", 1)[-1] for g in graphs)
+    inferred = str(GRAPH_INFERRED) in graphs
+    says = ("asserted and inferred triples" if inferred and len(graphs) > 1 else
+            "inferred triples only (OWL 2 RL entailments, none of them asserted)" if inferred else
+            "asserted triples only, no inferred triples")
+    return f"# cowkg {what} of the named graphs {names}: {says}.\n"
+
+
+def serialize_export(quads: list[ox.Quad], fmt: Format, context: dict | None = None, header: str = "") -> bytes:
     """Bytes of an export. Graph formats merge the graphs; dataset formats keep them apart.
 
     ``context`` is the JSON-LD context (``cowkg.context.build_context``); JSON-LD needs it.
+    ``header`` (comment lines, see ``export_header``) opens Turtle and TriG output.
     """
     if fmt.name == "trig":
-        return write_trig(quads)
+        return header.encode() + write_trig(quads)
     if fmt.name == "nq":
         return write_nquads(quads)
     triples = sorted({q.triple for q in quads}, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
     if fmt.name == "ttl":
-        return write_turtle(triples)
+        return header.encode() + write_turtle(triples)
     if fmt.name == "nt":
         return write_ntriples(triples)
     if fmt.name == "jsonld":
@@ -268,9 +281,11 @@ def export_bytes(kg: KnowledgeGraph, fmt_name: str, infer: bool = False, *, grap
         quads = describe(kg, roots, chosen)
         if framed:
             return write_framed(quads, roots, build_context(kg))
+        header = export_header(chosen, f"description of {len(roots)} entit{'y' if len(roots) == 1 else 'ies'}")
     else:
         quads = collect_quads(kg, chosen)
-    return serialize_export(quads, fmt, build_context(kg) if fmt.name == "jsonld" else None)
+        header = export_header(chosen)
+    return serialize_export(quads, fmt, build_context(kg) if fmt.name == "jsonld" else None, header)
 
 
 def used_prefixes(terms: Iterable) -> dict[str, str]:

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from ..context import build_context, context_document
 from ..errors import InputError, NotAcceptable, NotFound
-from ..export import collect_quads, serialize_export
+from ..export import collect_quads, export_header, serialize_export
 from ..media import GRAPH_FORMATS, HTML, Format, by_name, content_type, negotiate
 from ..ontodoc import ontology_doc
 from ..vocab import COWR, GRAPH_ONTOLOGY
@@ -47,7 +47,8 @@ def _graph_bytes(fmt: Format) -> bytes:
     quads = collect_quads(kg, [str(GRAPH_ONTOLOGY)])
     if fmt.name == "rdfxml":
         return ox.serialize([q.triple for q in quads], format=ox.RdfFormat.RDF_XML)
-    return serialize_export(quads, fmt, build_context(kg) if fmt.name == "jsonld" else None)
+    return serialize_export(quads, fmt, build_context(kg) if fmt.name == "jsonld" else None,
+                            export_header([str(GRAPH_ONTOLOGY)], "ontology"))
 
 
 def _respond(choice: Format | str) -> Response:
