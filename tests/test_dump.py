@@ -204,3 +204,19 @@ def test_sigkill_mid_dump_leaves_the_previous_release_complete(release, frozen_r
     done = dump_release(open_project(frozen_root, with_inference=False), out, release="r3", today=DAY)
     assert not list(out.glob(".tmp-*"))
     assert done.previous == "r1" and os.readlink(out / "latest") == "r3"
+
+
+def test_cli_dump_writes_a_release_and_refuses_to_overwrite_it(frozen_root, cache_dir, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from cowkg.cli import main
+
+    monkeypatch.setenv("COWKG_REASONER", "reasonable")
+    monkeypatch.setenv("COWKG_CACHE_DIR", str(cache_dir))
+    args = ["--root", str(frozen_root), "dump", "-o", str(tmp_path), "--release", "c1"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    assert "release c1" in res.output
+    assert verify_release(tmp_path / "latest", parse=True) == []
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 2 and "exists already" in again.output
