@@ -22,7 +22,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
-from .load import Sources, from_rdflib, to_rdflib
+from .load import Sources, from_rdflib, term_from_rdflib, to_rdflib
 from .vocab import ASSERTED_GRAPHS, GRAPH_ONTOLOGY
 
 log = logging.getLogger(__name__)
@@ -114,36 +114,72 @@ def _closure_reasonable(asserted: list[ox.Triple], ontology: list[ox.Triple]) ->
 
     reasonable 0.4 implements most OWL 2 RL rules, but not the schema rules that derive new
     domain, range, subclass and subproperty axioms from equivalences (scm-*), nor property chains
-    (prp-spo2); and it returns plain literals typed ``xsd:string``. So: (1) owlrl closes the
-    ontology graph alone (small: its schema inferences are the ones owlrl would add on the whole
-    graph, since the data holds no schema axioms); (2) reasonable closes ontology closure + data;
-    (3) property chains are applied to its output, and (2)-(3) repeat until nothing is added.
+    (prp-spo2); it returns plain literals typed ``xsd:string``; and its functional-property rule
+    (prp-fp) needs memory quadratic in the number of triples of a functional property (cow:status:
+    3.4 GiB at 200k triples, out of memory at 1M). So:
+
+    1. owlrl closes the ontology graph alone (small: its schema inferences are the ones owlrl
+       would add on the whole graph, since the data holds no schema axioms);
+    2. reasonable closes ontology closure + data, with the ``owl:FunctionalProperty``
+       declarations held back;
+    3. property chains and prp-fp are applied here to its output, and 2-3 repeat until nothing is
+       added; the held-back declarations are then closed with the schema alone (their own
+       consequences, such as ``wdt:P31`` typing).
+
     The data reaches reasonable as a file (N-Triples is Turtle), never as an rdflib Graph, whose
     construction would cost more than the reasoning. tests/test_reason_reasonable.py checks the
     result equals owlrl's on the project.
     """
-    import reasonable
-
     ontology_graph = to_rdflib(ontology)
     schema = _closure_owlrl(ontology_graph)
-    chains = _property_chains(set(ontology_graph) | set(schema))
+    schema_triples = set(ontology_graph) | set(schema)
+    chains = _property_chains(schema_triples)
+    functional = {s for s, p, o in schema_triples if p == RDF.type and o == OWL.FunctionalProperty}
+    held_back = {(p, RDF.type, OWL.FunctionalProperty) for p in functional}
+    held = {ox.Triple(*(term_from_rdflib(x) for x in t)) for t in held_back}
     with tempfile.TemporaryDirectory(prefix="cowkg-reason-") as tmp:
         path = Path(tmp) / "input.ttl"
         with open(path, "wb") as fh:
-            ox.serialize([*asserted, *from_rdflib(schema)], fh, format=ox.RdfFormat.N_TRIPLES)
+            ox.serialize([t for t in (*asserted, *from_rdflib(schema)) if t not in held], fh,
+                         format=ox.RdfFormat.N_TRIPLES)
         while True:
-            r = reasonable.PyReasoner()
-            r.load_file(str(path))
-            closed = {_plain(t) for t in r.reason()}
-            added = _apply_chains(closed, chains) - closed
+            closed = _run_reasonable(path)
+            added = (_apply_chains(closed, chains) | _apply_functional(closed, functional)) - closed
             if not added:
                 break
             with open(path, "ab") as fh:
                 ox.serialize(from_rdflib(added), fh, format=ox.RdfFormat.N_TRIPLES)
+        if held_back:
+            with open(path, "wb") as fh:
+                ox.serialize([*ontology, *from_rdflib(schema), *held], fh, format=ox.RdfFormat.N_TRIPLES)
+            closed |= _run_reasonable(path)
     types = _type_properties(closed)
     kept = from_rdflib(t for t in closed if not is_noise(*t, type_properties=types))
     given = set(asserted)
     return [t for t in kept if t not in given]
+
+
+def _run_reasonable(path: Path) -> set[tuple]:
+    import reasonable
+
+    r = reasonable.PyReasoner()
+    r.load_file(str(path))
+    return {_plain(t) for t in r.reason()}
+
+
+def _apply_functional(triples, functional) -> set[tuple]:
+    """prp-fp: two objects of a functional property on one subject are the same (owl:sameAs both ways)."""
+    if not functional:
+        return set()
+    objects: dict = {}
+    for s, p, o in triples:
+        if p in functional:
+            objects.setdefault((s, p), set()).add(o)
+    out = set()
+    for values in objects.values():
+        if len(values) > 1:
+            out.update((a, OWL.sameAs, b) for a in values for b in values if a != b)
+    return out
 
 
 def _plain(t: tuple) -> tuple:

@@ -17,11 +17,13 @@ ex:Summit rdfs:subClassOf ex:Meeting . ex:Meeting owl:equivalentClass ex:Gatheri
 ex:attendedBy owl:propertyChainAxiom ( ex:hasRecord ex:attendee ) ; rdfs:subPropertyOf ex:participant .
 ex:chair rdfs:range ex:Person . ex:instanceOf owl:equivalentProperty rdf:type .
 rdf:type rdfs:subPropertyOf ex:typeOf .
+ex:status a owl:FunctionalProperty .
 """
 TOY_DATA = """
 @prefix ex: <http://example.org/> .
 ex:m1 a ex:Summit ; ex:hasRecord ex:r1 ; ex:chair ex:keir ; ex:label "plain" , "tagged"@en .
 ex:r1 ex:attendee ex:emmanuel .
+ex:r1 ex:status ex:fact , ex:certain . ex:fact ex:rank 1 .
 """
 
 
@@ -41,8 +43,11 @@ def test_both_reasoners_agree_on_chains_schema_rules_and_literals():
     assert (ex + "m1", ex + "attendedBy", ex + "emmanuel") in got  # prp-spo2 (reasonable lacks it)
     assert (ex + "m1", ex + "participant", ex + "emmanuel") in got  # ... then prp-spo1 on its result
     assert (ex + "Summit", "http://www.w3.org/2000/01/rdf-schema#subClassOf", ex + "Gathering") in got  # scm
+    assert (ex + "fact", "http://www.w3.org/2002/07/owl#sameAs", ex + "certain") in got  # prp-fp, done here
+    assert (ex + "certain", ex + "rank", "1") in got  # ... and its equality consequences (eq-rep-s)
     assert not any(t.object.value == "http://www.w3.org/2002/07/owl#Thing" for t in fast.triples)
-    assert not any(isinstance(t.object, ox.Literal) for t in fast.triples)  # asserted literals are not re-inferred
+    literals = {t.object.value for t in fast.triples if isinstance(t.object, ox.Literal)}
+    assert literals == {"1"}  # the rank copied by eq-rep; asserted plain literals are not re-inferred
 
 
 @pytest.mark.slow
