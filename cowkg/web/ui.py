@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 
 from ..errors import InputError
 from ..vocab import PREFIXES
+from .describe import public_base
 
 bp = Blueprint("ui", __name__)
 
@@ -24,7 +25,7 @@ def query_ui():
     catalog = current_app.extensions["cowkg_catalog"]
     examples = [{"name": e.name, "title": e.title, "description": e.description, "query": e.query}
                 for e in catalog.examples()]
-    config = {"endpoint": request.host_url.rstrip("/") + "/sparql", "prefixes": PREFIXES, "examples": examples,
+    config = {"endpoint": public_base() + "/sparql", "prefixes": PREFIXES, "examples": examples,
               "query": request.args.get("query", ""),
               "infer_default": current_app.config["COWKG"]["infer_default"]}
     return render_template("ui.html", config=config, examples=examples)

@@ -53,6 +53,10 @@ def test_ui_runs_an_example_query_and_opens_an_entity_page(browser_page):
     page, base, seen, outside, errors = browser_page
     page.goto(base + "/")
     page.wait_for_selector(".yasqe .CodeMirror", timeout=20_000)
+    assert page.evaluate("cowkgYasgui.getTab().getEndpoint()").endswith("/sparql?infer=false")
+    page.check("#infer")
+    assert page.evaluate("cowkgYasgui.getTab().getEndpoint()").endswith("/sparql?infer=true")
+    page.uncheck("#infer")
     # A competency query (q01, q02, ...) when there is one: other examples may be refused (SERVICE).
     numbered = page.locator("button.example[data-name^='q0']")
     first = numbered.first if numbered.count() else page.locator("button.example").first

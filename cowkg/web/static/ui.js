@@ -48,6 +48,13 @@
       window.location.href = "/page/" + link.href.slice(idSpace.length);
     }
   }, true);
+  // Inference per request: the checkbox switches the endpoint between ?infer=false and ?infer=true.
+  const infer = document.getElementById("infer");
+  function setInfer() {
+    const endpoint = cfg.endpoint + "?infer=" + (infer.checked ? "true" : "false");
+    yasgui.getTab().setEndpoint(endpoint);
+  }
+  if (infer) { infer.addEventListener("change", setInfer); setInfer(); }
   window.cowkgYasgui = yasgui;
   window.cowkgPrefixLines = prefixLines;
 })();
