@@ -29,8 +29,30 @@ cowr:source-wikipedia-article a cow:Source ;
     dcterms:license <https://creativecommons.org/licenses/by-sa/4.0/> ;
     dcterms:date "2025-12"^^xsd:gYearMonth ;
     schema:url <https://en.wikipedia.org/wiki/Coalition_of_the_willing_(Russo-Ukrainian_war)> ;
-    cow:note "A stripped copy: headings, the reference list, some table cells and footnote texts were lost. Facts are restated in cowkg's own words; the text is CC BY-SA 4.0."@en ;
+    cow:note "{note}"@en ;
     cow:inventoryId "F-SRC-01" , "F-SRC-02" , "F-SRC-03" .
+"""
+
+ARTICLE_NOTE = ("A stripped copy: headings, the reference list, some table cells and footnote texts were lost. "
+                "Facts are restated in cowkg's own words; the text is CC BY-SA 4.0.")
+CITATION = """cowr:{slug} a cow:Citation ;
+    rdfs:label {label}@en ;
+    cow:marker {marker} ; cow:referenceNumber {num} ;
+{page}    cow:sourceLine {line} ;
+    prov:wasDerivedFrom cowr:source-wikipedia-article .
+"""
+NOTE = """cowr:note-{slug} a cow:Citation ;
+    rdfs:label {label}@en ;
+    cow:marker {marker} ;
+    cow:sourceLine {lines} ;
+    cow:note "The footnote text was lost in the stripped copy."@en ;
+    prov:wasDerivedFrom cowr:source-wikipedia-article .
+"""
+EXCERPT = """cowr:excerpt-L{line} a cow:Excerpt ;
+    rdfs:label {label}@en ;
+    cow:sourceLine {line} ; cow:status cowv:refquote ; cow:inventoryId "{fid}" ;
+    cow:note "A quotation kept from a citation; its reference number, speaker and date were stripped."@en ;
+    prov:wasDerivedFrom cowr:source-wikipedia-article .
 """
 
 LETTER_NOTES = {"a": "a", "b": "b", "c": "c", "e": "e", "f": "f", "name 1": "name-1", "TBD 1": "tbd-1"}
@@ -47,29 +69,22 @@ def main(shared: Path) -> str:
     for n, line in enumerate(seed, start=1):
         for m in re.finditer(r"\[(\d+)\](?:\s*:\s*(\d+))?", line):
             first_line.setdefault((int(m.group(1)), m.group(2)), n)
-    out = [HEADER]
+    out = [HEADER.replace("{note}", ARTICLE_NOTE)]
     for (num, page), line in sorted(first_line.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
-        slug = f"cite-{num}" + (f"-p{page}" if page else "")
         marker = f"[{num}]" + (f": {page}" if page else "")
-        out.append(f"cowr:{slug} a cow:Citation ;\n    rdfs:label {turtle_string('citation ' + marker)}@en ;\n"
-                   f"    cow:marker {turtle_string(marker)} ; cow:referenceNumber {num} ;\n"
-                   + (f"    cow:pageLocator {turtle_string(page)} ;\n" if page else "")
-                   + f"    cow:sourceLine {line} ;\n    prov:wasDerivedFrom cowr:source-wikipedia-article .\n")
+        out.append(CITATION.format(
+            slug=f"cite-{num}" + (f"-p{page}" if page else ""), label=turtle_string("citation " + marker),
+            marker=turtle_string(marker), num=num, line=line,
+            page=f"    cow:pageLocator {turtle_string(page)} ;\n" if page else ""))
     for printed, slug in LETTER_NOTES.items():
         lines = [n for n, text in enumerate(seed, start=1) if f"[{printed}]" in text]
-        if not lines:
-            continue
-        out.append(f"cowr:note-{slug} a cow:Citation ;\n    rdfs:label {turtle_string('footnote [' + printed + ']')}@en ;\n"
-                   f"    cow:marker {turtle_string('[' + printed + ']')} ;\n"
-                   f"    cow:sourceLine {', '.join(str(n) for n in lines)} ;\n"
-                   "    cow:note \"The footnote text was lost in the stripped copy.\"@en ;\n"
-                   "    prov:wasDerivedFrom cowr:source-wikipedia-article .\n")
+        if lines:
+            out.append(NOTE.format(slug=slug, label=turtle_string(f"footnote [{printed}]"),
+                                   marker=turtle_string(f"[{printed}]"), lines=", ".join(str(n) for n in lines)))
     for m in re.finditer(r"^\| (F-REFQ-\d+) \| L(\d+) \| ([^|]+) \| ([^|]+) \|$", inventory, re.MULTILINE):
         fid, line, topic = m.group(1), int(m.group(2)), m.group(3).strip()
-        out.append(f"cowr:excerpt-L{line} a cow:Excerpt ;\n    rdfs:label {turtle_string('Reference excerpt, line ' + str(line) + ': ' + topic)}@en ;\n"
-                   f"    cow:sourceLine {line} ; cow:status cowv:refquote ; cow:inventoryId \"{fid}\" ;\n"
-                   "    cow:note \"A quotation kept from a citation; its reference number, speaker and date were stripped.\"@en ;\n"
-                   "    prov:wasDerivedFrom cowr:source-wikipedia-article .\n")
+        out.append(EXCERPT.format(line=line, fid=fid,
+                                  label=turtle_string(f"Reference excerpt, line {line}: {topic}")))
     return "\n".join(out)
 
 

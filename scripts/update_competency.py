@@ -13,8 +13,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from cowkg.store import open_project  # noqa: E402
 from test_competency import LOCAL, answer  # noqa: E402
+
+from cowkg.store import open_project  # noqa: E402
 
 
 def main() -> None:
