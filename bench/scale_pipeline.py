@@ -108,10 +108,15 @@ def main() -> None:
     ap.add_argument("--validate-max", default="1m", help="skip SHACL above this many triples")
     ap.add_argument("--no-virtuoso", action="store_true")
     ap.add_argument("--one", help=argparse.SUPPRESS)
+    ap.add_argument("--report", metavar="JSONL", help="print the tables from the JSON lines a run wrote to stderr")
     args = ap.parse_args()
     validate_max = parse_size(args.validate_max) + 100_000  # the ontology's triples come on top
     if args.one:
         print(json.dumps(one(parse_size(args.one), args.seed, validate_max, not args.no_virtuoso)))
+        return
+    if args.report:
+        lines = Path(args.report).read_text(encoding="utf-8").splitlines()
+        report([json.loads(line) for line in lines if line.startswith("{")])
         return
     rows = []
     for size in args.sizes.split(","):
@@ -126,6 +131,11 @@ def main() -> None:
         row["wall"] = time.perf_counter() - start
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
+    report(rows)
+
+
+def report(rows: list[dict]) -> None:
+    """The table, the growth exponents and the overall ratio."""
     print(f"\nBuild pipeline vs size (seconds; one run, {date.today().isoformat()}, {_machine()})\n")
     print("| data triples | load | reason (reasoner) | validate | index | total in-process | Virtuoso bulk load |"
           " peak RSS MiB |")
@@ -138,9 +148,11 @@ def main() -> None:
         print("| " + " | ".join(cells) + " |")
     print("\nGrowth exponent b (time ≈ a·size^b; 1 = linear):")
     for stage in STAGES:
-        b = fit_exponent([(r["size"], r[stage]) for r in rows if r.get(stage)])
+        same = [r for r in rows if stage != "reason" or r["reasoner"] == rows[-1]["reasoner"]]
+        b = fit_exponent([(r["size"], r[stage]) for r in same if r.get(stage)])
         if b is not None:
-            print(f"  {stage:<9} {b:.2f}")
+            note = f" (sizes reasoned with {rows[-1]['reasoner']} only)" if len(same) < len(rows) else ""
+            print(f"  {stage:<9} {b:.2f}{note}")
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         growth = last["size"] / first["size"]
