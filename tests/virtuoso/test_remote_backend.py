@@ -11,11 +11,10 @@ import requests
 from cowkg.backends.virtuoso import (
     EMPTY_GRAPH,
     RemoteSparqlBackend,
-    Row,
+    add_default_separators,
     ask_value,
     refuse_extensions,
     split_dataset,
-    term,
     translate_error,
 )
 from cowkg.errors import (
@@ -111,23 +110,25 @@ def response(status: int, body, headers: dict | None = None) -> requests.Respons
     return r
 
 
-SELECT_BODY = {"head": {"vars": ["s", "n"]}, "results": {"bindings": [
-    {"s": {"type": "uri", "value": "http://e/a"},
-     "n": {"type": "typed-literal", "datatype": "http://www.w3.org/2001/XMLSchema#integer", "value": "1"}},
-    {"s": {"type": "bnode", "value": "nodeID://b10005"}},
-    {"n": {"type": "literal", "xml:lang": "en", "value": "x"}},
-]}}
+SELECT_BODY = b"""<?xml version="1.0"?>
+<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head><variable name="s"/><variable name="n"/></head>
+<results distinct="false" ordered="true">
+ <result><binding name="s"><uri>http://e/a</uri></binding>
+  <binding name="n"><literal datatype="http://www.w3.org/2001/XMLSchema#integer">1</literal></binding></result>
+ <result><binding name="s"><bnode>nodeID://b10005</bnode></binding></result>
+ <result><binding name="n"><literal xml:lang="en">x</literal></binding></result>
+</results></sparql>"""
 
 
-def test_json_rows_read_like_pyoxigraph_solutions():
+def test_xml_rows_are_pyoxigraph_solutions():
     res = BACKEND._result(response(200, SELECT_BODY), "solutions", None, None)
     assert res.variables == ["s", "n"] and len(res) == 3 and not res.truncated
     first = res.rows[0]
+    assert isinstance(first, ox.QuerySolution)
     assert first["s"] == ox.NamedNode("http://e/a") == first[0] == first[ox.Variable("s")]
     assert first["n"] == ox.Literal("1", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
-    assert isinstance(res.rows[1]["s"], ox.BlankNode) and res.rows[1]["n"] is None
+    assert res.rows[1]["s"] == ox.BlankNode("b10005") and res.rows[1]["n"] is None  # Virtuoso's nodeID:// label
     assert res.records()[2] == {"s": None, "n": ox.Literal("x", language="en")}
-    assert isinstance(res.rows[0], Row)
 
 
 def test_row_cap_and_server_cap_flag_truncation():
@@ -142,12 +143,30 @@ def test_partial_results_after_the_time_limit_are_a_timeout_not_an_answer():
     assert info.value.http_status == 503 and info.value.details["limit_seconds"] == 1.5
 
 
+def ask_xml(rows: str) -> bytes:
+    return (b'<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head><variable name="__ASK_RETVAL"/></head>'
+            b"<results>" + rows.encode() + b"</results></sparql>")
+
+
 def test_ask_answers_in_both_shapes():
-    assert ask_value({"head": {}, "boolean": True}) is True
-    virtuoso_true = {"head": {"vars": ["__ASK_RETVAL"]}, "results": {"bindings": [
-        {"__ASK_RETVAL": {"type": "typed-literal", "value": "1"}}]}}
-    assert ask_value(virtuoso_true) is True
-    assert ask_value({"head": {"vars": ["__ASK_RETVAL"]}, "results": {"bindings": []}}) is False
+    standard = b'<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head/><boolean>true</boolean></sparql>'
+    assert BACKEND._result(response(200, standard), "boolean", None, None).boolean is True
+    one = '<result><binding name="__ASK_RETVAL"><literal datatype="http://www.w3.org/2001/XMLSchema#integer">1' \
+          '</literal></binding></result>'
+    assert BACKEND._result(response(200, ask_xml(one)), "boolean", None, None).boolean is True
+    assert BACKEND._result(response(200, ask_xml("")), "boolean", None, None).boolean is False
+    assert ask_value(True) is True
+
+
+def test_unreadable_results_are_a_backend_error():
+    with pytest.raises(BackendError):
+        BACKEND._result(response(200, b"<html>proxy error</html>"), "solutions", None, None)
+
+
+def test_group_concat_gets_the_default_separator_written_out():
+    q = 'SELECT (GROUP_CONCAT(DISTINCT STR(?x)) AS ?y) (GROUP_CONCAT(?z; SEPARATOR=";") AS ?w) {}'
+    assert add_default_separators(q) == \
+        'SELECT (GROUP_CONCAT(DISTINCT STR(?x); SEPARATOR=" ") AS ?y) (GROUP_CONCAT(?z; SEPARATOR=";") AS ?w) {}'
 
 
 def test_graph_results_are_parsed_and_capped():
@@ -173,9 +192,3 @@ def test_virtuoso_errors_map_to_the_error_classes(status, text, error, kind):
     assert type(exc) is error and exc.kind == kind
     if error is QuerySyntaxError:
         assert exc.location.line == 3 and exc.http_status == 400
-
-
-def test_json_terms():
-    assert term({"type": "literal", "value": "x"}) == ox.Literal("x")
-    assert term({"type": "typed-literal", "datatype": "http://www.w3.org/2001/XMLSchema#date", "value": "2025-03-02"}) \
-        == ox.Literal("2025-03-02", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date"))
