@@ -11,13 +11,15 @@ import sys
 
 import pytest
 from conftest import ROOT, free_port, wait_for
-from web.test_browser import (  # noqa: F401  (fixture and tests run here with this module's server)
-    browser_page,
-    test_search_box_suggests_labels,
-    test_ui_runs_an_example_query_and_opens_an_entity_page,
-)
+from web import test_browser as browser_tests
 
 pytestmark = pytest.mark.virtuoso
+
+# Every browser test of tests/web/test_browser.py, with its fixture, runs here against this module's server.
+browser_page = browser_tests.browser_page
+for _name in dir(browser_tests):
+    if _name.startswith("test_"):
+        globals()[_name] = getattr(browser_tests, _name)
 
 
 @pytest.fixture(scope="module")
