@@ -69,13 +69,13 @@ def main() -> None:
     args = ap.parse_args()
     queries = [(p.stem, p.read_text(encoding="utf-8")) for p in sorted((ROOT / "queries").glob("*.rq"))]
     rows = []
-    with tempfile.TemporaryDirectory(prefix="cowkg-bench-latency-") as tmp:
-        instance = manage.up(tmp, die_with_parent=True)
-        try:
-            remote = RemoteSparqlBackend(instance.endpoint)
-            for size_name in args.sizes.split(","):
-                embedded, graphs = build(parse_size(size_name), args.seed)
+    for size_name in args.sizes.split(","):
+        embedded, graphs = build(parse_size(size_name), args.seed)
+        with tempfile.TemporaryDirectory(prefix="cowkg-bench-latency-") as tmp:
+            instance = manage.up(tmp, die_with_parent=True)  # a fresh server per size
+            try:
                 manage.load(instance, graphs)
+                remote = RemoteSparqlBackend(instance.endpoint)
                 per_query = []
                 for name, sparql in queries:
                     infer = "wdt:" in sparql
@@ -88,14 +88,14 @@ def main() -> None:
                     per_query.append((name, e, v, n_e, n_v))
                     print(f"  {size_name} {name:<36} embedded {e * 1e3:9.2f} ms  virtuoso {v * 1e3:9.2f} ms  "
                           f"rows {n_e}/{n_v}", file=sys.stderr, flush=True)
-                total_e = sum(q[1] for q in per_query)
-                total_v = sum(q[2] for q in per_query)
-                ratios = [q[2] / q[1] for q in per_query if q[1] > 0]
-                rows.append((sum(len(t) for t in graphs.values()), len(per_query), total_e, total_v,
-                             statistics.median(ratios), min(ratios), max(ratios)))
-                del embedded, graphs
-        finally:
-            manage.down(instance)
+            finally:
+                manage.down(instance)
+        total_e = sum(q[1] for q in per_query)
+        total_v = sum(q[2] for q in per_query)
+        ratios = [q[2] / q[1] for q in per_query if q[1] > 0]
+        rows.append((sum(len(t) for t in graphs.values()), len(per_query), total_e, total_v,
+                     statistics.median(ratios), min(ratios), max(ratios)))
+        del embedded, graphs
     print(f"\nCompetency mix ({len(queries)} queries in queries/*.rq), sum of per-query medians "
           f"(one run, {date.today().isoformat()})\n")
     print("| quads (asserted + inferred) | queries | embedded (pyoxigraph) | Virtuoso via RemoteSparqlBackend | "

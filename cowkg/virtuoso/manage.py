@@ -397,7 +397,7 @@ def load(instance: Instance, graphs: Mapping[str, list[ox.Triple]]) -> LoadRepor
     start = time.perf_counter()
     files = stage_graphs(instance, graphs)
     bulk_load(instance, files)
-    loaded = graph_counts(instance.endpoint, graphs)
+    loaded = graph_counts(instance.endpoint, graphs, timeout=600)
     expected = {g: len(set(t)) for g, t in graphs.items()}
     return LoadReport(expected, loaded, time.perf_counter() - start, "bulk loader")
 
