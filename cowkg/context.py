@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 
 import pyoxigraph as ox
 
+from .backends import Backend, as_backend
 from .store import KnowledgeGraph
 from .vocab import BASE, COW, GRAPH_ONTOLOGY, PREFIXES
 
@@ -60,20 +61,24 @@ _KINDS = {OWL + "Class": "class", RDFS + "Class": "class", OWL + "ObjectProperty
           "http://www.w3.org/1999/02/22-rdf-syntax-ns#Property": "annotation"}
 
 
-def build_context(kg: KnowledgeGraph) -> dict:
-    """The ``@context`` object for the ontology in ``kg``: prefixes, then cow: terms, then shared ones.
+def build_context(source: KnowledgeGraph | Backend) -> dict:
+    """The ``@context`` object for the ontology graph of ``source`` (a ``KnowledgeGraph`` or a
+    query backend, possibly a remote store): prefixes, then cow: terms, then shared ones.
 
     Deterministic: the same ontology gives the same dict, in the same key order.
     """
-    onto = ox.NamedNode(str(GRAPH_ONTOLOGY))
+    backend = as_backend(source)
     kinds: dict[str, set[str]] = {}
     ranges: dict[str, set[str]] = {}
-    for q in kg.store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), None, onto):
-        if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(str(COW)) and q.object.value in _KINDS:
-            kinds.setdefault(q.subject.value, set()).add(_KINDS[q.object.value])
-    for q in kg.store.quads_for_pattern(None, ox.NamedNode(RDFS + "range"), None, onto):
-        if isinstance(q.object, ox.NamedNode):
-            ranges.setdefault(q.subject.value, set()).add(q.object.value)
+    res = backend.query(f"SELECT ?s ?o WHERE {{ GRAPH <{GRAPH_ONTOLOGY}> {{ ?s a ?o "
+                        f"FILTER(isIRI(?s) && STRSTARTS(STR(?s), \"{COW}\")) }} }}")
+    for row in res.records():
+        if row["o"].value in _KINDS:
+            kinds.setdefault(row["s"].value, set()).add(_KINDS[row["o"].value])
+    res = backend.query(f"SELECT ?s ?o WHERE {{ GRAPH <{GRAPH_ONTOLOGY}> {{ ?s <{RDFS}range> ?o "
+                        "FILTER(isIRI(?o)) } }")
+    for row in res.records():
+        ranges.setdefault(row["s"].value, set()).add(row["o"].value)
     ctx: dict = dict(sorted(PREFIXES.items()))
     for iri in sorted(kinds, key=lambda i: (i[len(str(COW)):].lower(), i)):
         name = iri[len(str(COW)):]

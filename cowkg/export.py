@@ -24,7 +24,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import InputError, NotFound
+from .backends import Backend, as_backend
+from .errors import BackendError, InputError, NotFound
 from .media import Format, by_name
 from .store import KnowledgeGraph
 from .vocab import (
@@ -37,8 +38,8 @@ from .vocab import (
 )
 
 __all__ = [
-    "EXPORT_FORMATS", "GENID", "GRAPH_NAMES", "NARY_CLASSES", "collect_quads", "describe", "expand_iri",
-    "export_header",
+    "EXPORT_FORMATS", "GENID", "GRAPH_NAMES", "NARY_CLASSES", "collect_quads", "describe",
+    "description_bytes", "description_query", "expand_iri", "export_header", "nary_classes",
     "export_bytes", "export_graphs", "instances_of", "serialize_export", "write_atomic", "write_nquads",
     "write_ntriples", "write_trig", "write_turtle",
 ]
@@ -138,18 +139,57 @@ def instances_of(kg: KnowledgeGraph, class_iri: str, graphs: Sequence[str] = ASS
     return sorted(row["s"].value for row in res)
 
 
-def _nary_classes(kg: KnowledgeGraph) -> set[str]:
-    """NARY_CLASSES and their subclasses in the ontology graph."""
-    values = " ".join(f"<{c}>" for c in NARY_CLASSES)
-    res = kg.store.query(
-        f"SELECT DISTINCT ?c WHERE {{ VALUES ?top {{ {values} }} "
-        "?c <http://www.w3.org/2000/01/rdf-schema#subClassOf>* ?top }",
-        default_graph=[ox.NamedNode(str(g)) for g in ASSERTED_GRAPHS])
-    return {row["c"].value for row in res} | set(NARY_CLASSES)
+def _iris(iris: Iterable[str], sep: str = ", ") -> str:
+    return sep.join(f"<{i}>" for i in iris)
 
 
-def describe(kg: KnowledgeGraph, roots: Iterable[str], graphs: Sequence[str] | None = None) -> list[ox.Quad]:
-    """The bounded description of ``roots``: what an entity page offers as a download.
+def nary_classes(source: KnowledgeGraph | Backend, timeout: float | None = None) -> list[str]:
+    """NARY_CLASSES and their subclasses by the asserted hierarchy (the backend's default graph), sorted.
+
+    One UNION branch per class, each path starting at a constant: Virtuoso refuses a transitive
+    path whose ends are only bound by VALUES.
+    """
+    branches = " UNION ".join(f"{{ ?c <http://www.w3.org/2000/01/rdf-schema#subClassOf>+ <{c}> }}"
+                              for c in NARY_CLASSES)
+    res = as_backend(source).query(f"SELECT DISTINCT ?c WHERE {{ {branches} FILTER(isIRI(?c)) }}", timeout=timeout)
+    return sorted({row["c"].value for row in res.records()} | set(NARY_CLASSES))
+
+
+def description_query(roots: Sequence[str], nary: Iterable[str], depth: int) -> str:
+    """The SPARQL query behind ``describe``: one row per statement ``?p ?o`` (in graph ``?g``) of
+    the description, whose subject is the deepest bound of ``?b<depth>`` ... ``?b1``, else ``?n``.
+
+    The seeds ``?n`` are the roots, the records of ``nary`` classes that point to a root other than
+    by a provenance property, and the non-literal provenance objects of roots and records; each
+    seed contributes its own statements and those of the blank nodes it reaches through blank
+    nodes only, up to ``depth`` blank nodes deep. It is a SELECT, not a CONSTRUCT, so every
+    statement keeps its named graph (TriG and N-Quads exports need it), and it is one query so
+    blank nodes keep one label throughout. The named graphs it reads are the request's dataset.
+    Sets are written ``FILTER(?x IN (...))`` and there is no BIND: Virtuoso 7 drops VALUES inside
+    UNION branches and fails to compile BINDs in UNION branches that follow a subquery.
+    """
+    r, prov, types = _iris(roots), _iris(PROVENANCE_PROPERTIES), _iris(sorted(nary))
+    record = (f"GRAPH ?ga {{ ?r ?q ?root }} FILTER(?root IN ({r}) && ?q NOT IN ({prov})) "
+              f"GRAPH ?gb {{ ?r a ?t }} FILTER(?t IN ({types}))")
+    seeds = f"""{{ SELECT DISTINCT ?n WHERE {{
+      {{ GRAPH ?g0 {{ ?n ?p0 ?o0 }} FILTER(?n IN ({r})) }}
+      UNION {{ {record.replace("?r ", "?n ")} }}
+      UNION {{ GRAPH ?gc {{ ?r ?pp ?n }} FILTER(?r IN ({r}) && ?pp IN ({prov}) && !isLiteral(?n)) }}
+      UNION {{ {record} GRAPH ?gc {{ ?r ?pp ?n }} FILTER(?pp IN ({prov}) && !isLiteral(?n)) }}
+    }} }}"""
+    levels = []
+    for d in range(depth + 1):
+        chain = " ".join(f"GRAPH ?g{k} {{ {f'?b{k - 1}' if k > 1 else '?n'} ?p{k} ?b{k} }} FILTER(isBlank(?b{k}))"
+                         for k in range(1, d + 1))
+        levels.append(f"{{ {chain} GRAPH ?g {{ {f'?b{d}' if d else '?n'} ?p ?o }} }}")
+    blanks = " ".join(f"?b{k}" for k in range(1, depth + 1))
+    return f"SELECT DISTINCT ?n {blanks} ?p ?o ?g WHERE {{\n  {seeds}\n  " + "\n  UNION ".join(levels) + "\n}"
+
+
+def describe(source: KnowledgeGraph | Backend, roots: Iterable[str], graphs: Sequence[str] | None = None, *,
+             timeout: float | None = None) -> list[ox.Quad]:
+    """The bounded description of ``roots``: what ``cowkg export --subject`` writes and an entity
+    page offers as a download (``/data/<slug>.<ext>``).
 
     It holds each root's own statements (following blank nodes, as a Concise Bounded Description
     does), the n-ary records that point to a root other than as provenance (instances of
@@ -157,52 +197,58 @@ def describe(kg: KnowledgeGraph, roots: Iterable[str], graphs: Sequence[str] | N
     merely cites a citation is not that citation's record) with their own statements, and the
     provenance of all of these (the citation, excerpt and source nodes they name). Quads keep
     their named graph; blank nodes are canonicalised and skolemised as in full exports.
-    Raises NotFound when a root appears in none of ``graphs``.
+
+    ``source`` is a ``KnowledgeGraph`` or any query backend (the web layer's, possibly a remote
+    SPARQL store without a local copy): the description is computed by SPARQL
+    (``description_query``) either way, so the CLI and the web layer give the same bytes.
+    Raises NotFound when a root appears in none of ``graphs``, BackendError when the backend cuts
+    the answer short (a remote store's row cap), and the backend's errors (QueryTimeout, ...).
+    """
+    backend = as_backend(source)
+    graphs = [str(g) for g in (graphs or ASSERTED_GRAPHS)]
+    roots = list(dict.fromkeys(roots))
+    if not roots:
+        return []
+    nary = nary_classes(backend, timeout)
+    depth, previous = 4, -1
+    while True:
+        res = backend.query(description_query(roots, nary, depth), named_graph_uris=graphs, timeout=timeout)
+        if res.truncated:
+            raise BackendError(f"the description of {len(roots)} entities was cut short by the store's row limit",
+                               hint="describe fewer entities at a time")
+        quads, deeper = set(), False
+        for row in res.records():
+            level = next((k for k in range(depth, 0, -1) if row[f"b{k}"] is not None), 0)
+            quads.add(ox.Quad(row[f"b{level}"] if level else row["n"], row["p"], row["o"], row["g"]))
+            deeper = deeper or (level == depth and isinstance(row["o"], ox.BlankNode))
+        if not deeper or len(quads) == previous:  # no blank node left unexpanded, or a cycle of them
+            break
+        depth, previous = depth * 2, len(quads)
+    described = {q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)}
+    missing = [iri for iri in roots if iri not in described]
+    if missing:
+        res = backend.query(f"SELECT DISTINCT ?x WHERE {{ GRAPH ?g {{ ?s ?p ?x }} FILTER(?x IN ({_iris(missing)})) }}",
+                            named_graph_uris=graphs, timeout=timeout)
+        linked = {row["x"].value for row in res.records()}
+        for iri in missing:
+            if iri not in linked:
+                raise NotFound(f"no statements about {iri}", hint="check the IRI, or add --graph/--infer")
+    return canonical_quads(quads)
+
+
+def description_bytes(source: KnowledgeGraph | Backend, roots: Sequence[str], fmt: Format,
+                      graphs: Sequence[str] | None = None, *, context: dict | None = None,
+                      timeout: float | None = None) -> bytes:
+    """The ``describe`` subgraph of ``roots`` in ``fmt``, with the export header: the bytes of
+    ``cowkg export --subject`` and of the entity pages' downloads alike.
+
+    ``context`` (``cowkg.context.build_context``) is needed for JSON-LD.
     """
     graphs = [str(g) for g in (graphs or ASSERTED_GRAPHS)]
-    gnodes = [ox.NamedNode(g) for g in graphs]
-    store = kg.store
-    nary = _nary_classes(kg)
-    rdf_type = ox.NamedNode(RDF_TYPE)
-    out: set[ox.Quad] = set()
-    described: set = set()
-
-    def own(node) -> None:
-        stack = [node]
-        while stack:
-            n = stack.pop()
-            if n in described:
-                continue
-            described.add(n)
-            for g in gnodes:
-                for q in store.quads_for_pattern(n, None, None, g):
-                    out.add(q)
-                    if isinstance(q.object, ox.BlankNode):
-                        stack.append(q.object)
-
-    records = []
-    for iri in roots:
-        root = ox.NamedNode(iri)
-        if not any(True for g in gnodes for _ in store.quads_for_pattern(root, None, None, g)) and \
-                not any(True for g in gnodes for _ in store.quads_for_pattern(None, None, root, g)):
-            raise NotFound(f"no statements about {iri}", hint="check the IRI, or add --graph/--infer")
-        own(root)
-        records.append(root)
-        for g in gnodes:
-            for q in store.quads_for_pattern(None, None, root, g):
-                s = q.subject
-                if s not in described and q.predicate.value not in PROVENANCE_PROPERTIES and any(
-                        t.object.value in nary for g2 in gnodes for t in store.quads_for_pattern(s, rdf_type, None, g2)
-                        if isinstance(t.object, ox.NamedNode)):
-                    own(s)
-                    records.append(s)
-    for rec in records:
-        for prop in PROVENANCE_PROPERTIES:
-            for g in gnodes:
-                for q in store.quads_for_pattern(rec, ox.NamedNode(prop), None, g):
-                    if not isinstance(q.object, ox.Literal):
-                        own(q.object)
-    return canonical_quads(out)
+    quads = describe(source, roots, graphs, timeout=timeout)
+    n = len(roots)
+    return serialize_export(quads, fmt, context, export_header(graphs, f"description of {n} entit"
+                                                                        f"{'y' if n == 1 else 'ies'}"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -223,6 +269,9 @@ def export_header(graphs: Iterable[str], what: str = "export") -> str:
 def serialize_export(quads: list[ox.Quad], fmt: Format, context: dict | None = None, header: str = "") -> bytes:
     """Bytes of an export. Graph formats merge the graphs; dataset formats keep them apart.
 
+    RDF/XML (no header, no prefixes chosen here) is for the web layer's downloads; the CLI offers
+    EXPORT_FORMATS only.
+
     ``context`` is the JSON-LD context (``cowkg.context.build_context``); JSON-LD needs it.
     ``header`` (comment lines, see ``export_header``) opens Turtle and TriG output.
     """
@@ -235,6 +284,8 @@ def serialize_export(quads: list[ox.Quad], fmt: Format, context: dict | None = N
         return header.encode() + write_turtle(triples)
     if fmt.name == "nt":
         return write_ntriples(triples)
+    if fmt.name == "rdfxml":
+        return ox.serialize(triples, format=ox.RdfFormat.RDF_XML)
     if fmt.name == "jsonld":
         from .context import write_jsonld
 
@@ -278,14 +329,11 @@ def export_bytes(kg: KnowledgeGraph, fmt_name: str, infer: bool = False, *, grap
                 raise NotFound(f"no instances of {c}", hint="check the class IRI (e.g. cow:CoalitionMeeting)")
             roots += found
         roots = list(dict.fromkeys(roots))
-        quads = describe(kg, roots, chosen)
         if framed:
-            return write_framed(quads, roots, build_context(kg))
-        header = export_header(chosen, f"description of {len(roots)} entit{'y' if len(roots) == 1 else 'ies'}")
-    else:
-        quads = collect_quads(kg, chosen)
-        header = export_header(chosen)
-    return serialize_export(quads, fmt, build_context(kg) if fmt.name == "jsonld" else None, header)
+            return write_framed(describe(kg, roots, chosen), roots, build_context(kg))
+        return description_bytes(kg, roots, fmt, chosen, context=build_context(kg) if fmt.name == "jsonld" else None)
+    return serialize_export(collect_quads(kg, chosen), fmt, build_context(kg) if fmt.name == "jsonld" else None,
+                            export_header(chosen))
 
 
 def used_prefixes(terms: Iterable) -> dict[str, str]:

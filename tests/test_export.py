@@ -238,6 +238,21 @@ def test_subject_export_in_every_format_round_trips(kg):
         assert triples_of(ox.parse(data, format=OX_FORMATS[fmt])) == expected, fmt
 
 
+def test_description_follows_blank_nodes_however_deep_and_stops_at_cycles_and_iris():
+    """Blank-node chains deeper than the first query reaches, a blank-node cycle, and a blank node
+    reached only through another IRI (not part of the description)."""
+    data = """@prefix ex: <https://example.org/> .
+        ex:a ex:list (1 2 3 4 5 6 7 8 9 10 11 12) ; ex:loop _:x ; ex:other ex:b .
+        _:x ex:next _:y . _:y ex:next _:x .
+        ex:b ex:has [ ex:deep 1 ] ."""
+    g = ox.NamedNode(str(GRAPH_DATA))
+    store = ox.Store()
+    store.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in ox.parse(data, format=ox.RdfFormat.TURTLE))
+    quads = describe(KnowledgeGraph(store), ["https://example.org/a"])
+    assert len(quads) == 3 + 12 * 2 + 2
+    assert not any(q.predicate.value == "https://example.org/deep" for q in quads)
+
+
 def test_unknown_subject_is_not_found(kg):
     with pytest.raises(NotFound):
         export_bytes(kg, "ttl", subjects=["cowr:no-such-entity"])

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from ..query import QueryResult
+from ..store import KnowledgeGraph
 
 
 class Backend(Protocol):
@@ -22,3 +23,16 @@ class Backend(Protocol):
               timeout: float | None = None) -> QueryResult: ...
 
     def graph_sizes(self) -> dict[str, int]: ...
+
+
+def as_backend(source: KnowledgeGraph | Backend) -> Backend:
+    """A backend for ``source``: a ``KnowledgeGraph`` gets the embedded one, a backend is itself.
+
+    Library functions that must also run against a remote store (``cowkg.export.describe``,
+    ``cowkg.context.build_context``, ``cowkg.dump.void_counts``) take either and query through this.
+    """
+    if isinstance(source, KnowledgeGraph):
+        from .embedded import EmbeddedBackend
+
+        return EmbeddedBackend(source)
+    return source

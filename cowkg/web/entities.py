@@ -4,7 +4,9 @@ Stage: web. ``/id/<slug>`` (the IRI ``https://w3id.org/cowkg/id/<slug>`` itself)
 ``/page/<slug>`` (HTML) or ``/data/<slug>.<ttl|jsonld|nt|rdf>`` by Accept, with ``Vary: Accept``.
 The page shows labels, types, every statement grouped by property (inferred ones marked),
 incoming links, the provenance of the entity and of each node it links to (status, citation
-markers, source), the Wikidata link and a "query this" link. IRIs outside ``/id/`` (ontology
+markers, source), the Wikidata link, a "query this" and a "show as graph" link. The data views
+serve the entity's export subgraph (``cowkg.export.describe``), byte for byte what ``cowkg export
+--subject`` writes. IRIs outside ``/id/`` (ontology
 terms, SKOS concepts, graphs) get the same page at ``/page?iri=...``.
 """
 
@@ -19,9 +21,10 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from markupsafe import Markup
 
 from ..errors import InputError, NotAcceptable, NotFound
+from ..export import description_bytes, export_graphs
 from ..media import GRAPH_FORMATS, HTML, by_name, content_type, negotiate
-from ..serialize import write_triples
 from ..vocab import COW, COWR, GRAPH_INFERRED, OWL, PROV, RDF, RDFS, SKOS, WD, entity_slug, shorten
+from .ontology_page import jsonld_context
 from .sparql import parse_bool
 
 bp = Blueprint("entities", __name__)
@@ -114,12 +117,6 @@ def provenance_of(iris: list[str]) -> dict[str, dict[str, list]]:
     return out
 
 
-def node_triples(iri: str, infer: bool) -> list[ox.Triple]:
-    """The entity's own statements and the links to it, for the data views."""
-    q = (f"CONSTRUCT {{ <{iri}> ?p ?o . ?s ?q <{iri}> }} WHERE {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?q <{iri}> }} }}")
-    return _backend().query(q, infer=infer, timeout=_timeout()).triples
-
-
 def _iri_for_slug(slug: str) -> str:
     if not SLUG_RE.match(slug):
         raise NotFound(f"no entity {slug!r}: entity names are letters, digits and - . _ ~")
@@ -150,13 +147,17 @@ def resolve(slug: str):
 
 @bp.get("/data/<slug>.<ext>")
 def data(slug: str, ext: str):
-    """The entity's triples (outgoing and incoming) as Turtle, JSON-LD, N-Triples or RDF/XML."""
+    """The entity's description (``cowkg.export.describe``: its statements, the n-ary records that
+    point to it, their provenance) as Turtle, JSON-LD, N-Triples or RDF/XML: the same bytes as
+    ``cowkg export --subject`` (``?infer=true`` adds the inferred graph, like ``--infer``)."""
     if ext not in DATA_SUFFIXES:
         raise NotFound(f"no data format .{ext}", hint="use .ttl, .jsonld, .nt or .rdf")
     iri = _iri_for_slug(slug)
-    infer = parse_bool("infer", request.args.get("infer"), False)
     fmt = by_name(DATA_SUFFIXES[ext], ("graph",))
-    return Response(write_triples(node_triples(iri, infer), fmt), content_type=content_type(fmt))
+    graphs = export_graphs(parse_bool("infer", request.args.get("infer"), False))
+    context = jsonld_context() if fmt.name == "jsonld" else None
+    body = description_bytes(_backend(), [iri], fmt, graphs, context=context, timeout=_timeout())
+    return Response(body, content_type=content_type(fmt))
 
 
 @bp.get("/page/<slug>")

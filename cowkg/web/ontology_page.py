@@ -23,7 +23,7 @@ from ..vocab import COWR, GRAPH_ONTOLOGY
 from .downloads import current_kg
 
 bp = Blueprint("ontology_page", __name__)
-_lock = threading.Lock()
+_lock = threading.RLock()  # _cached builders may call jsonld_context, which takes it too
 SUFFIXES = {"html": HTML, **{f.suffix.lstrip("."): f for f in GRAPH_FORMATS}}
 
 
@@ -42,12 +42,19 @@ def _cached(key: str, build) -> bytes:
     return cache[key]
 
 
+def jsonld_context() -> dict:
+    """The JSON-LD @context of the served ontology, built once from the app's backend."""
+    cache = current_app.extensions.setdefault("cowkg_ontology", {})
+    if "context_object" not in cache:
+        with _lock:
+            if "context_object" not in cache:
+                cache["context_object"] = build_context(current_app.extensions["cowkg_backend"])
+    return cache["context_object"]
+
+
 def _graph_bytes(fmt: Format) -> bytes:
-    kg = current_kg()
-    quads = collect_quads(kg, [str(GRAPH_ONTOLOGY)])
-    if fmt.name == "rdfxml":
-        return ox.serialize([q.triple for q in quads], format=ox.RdfFormat.RDF_XML)
-    return serialize_export(quads, fmt, build_context(kg) if fmt.name == "jsonld" else None,
+    quads = collect_quads(current_kg(), [str(GRAPH_ONTOLOGY)])
+    return serialize_export(quads, fmt, jsonld_context() if fmt.name == "jsonld" else None,
                             export_header([str(GRAPH_ONTOLOGY)], "ontology"))
 
 
@@ -101,5 +108,5 @@ def ontology_version(version: str):
 @bp.get("/context.jsonld")
 def context():
     """The JSON-LD @context of cowkg's JSON-LD (https://w3id.org/cowkg/context.jsonld)."""
-    body = _cached("context", lambda: context_document(build_context(current_kg())))
+    body = _cached("context", lambda: context_document(jsonld_context()))
     return Response(body, content_type="application/ld+json")

@@ -35,15 +35,36 @@ def test_unknown_entity_is_404(sc):
 
 @pytest.mark.parametrize("ext, fmt", [("ttl", ox.RdfFormat.TURTLE), ("nt", ox.RdfFormat.N_TRIPLES),
                                       ("jsonld", ox.RdfFormat.JSON_LD), ("rdf", ox.RdfFormat.RDF_XML)])
-def test_entity_data_has_its_statements_and_incoming_links(sc, ext, fmt):
+def test_entity_data_is_its_export_description(sc, ext, fmt):
+    """The entity's statements, the n-ary records pointing to it and their provenance; a plain
+    link from a non-record (the meeting's cow:hostOrChair) is not part of the description."""
     r = sc.get(f"/data/keir-starmer.{ext}")
     assert r.status_code == 200
     triples = {q.triple for q in ox.parse(r.get_data(), format=fmt)}
     starmer = ox.NamedNode(STARMER)
+    statement = ox.NamedNode("https://w3id.org/cowkg/id/statement-starmer-japan")
     assert ox.Triple(starmer, ox.NamedNode("http://www.w3.org/2002/07/owl#sameAs"),
                      ox.NamedNode("http://www.wikidata.org/entity/Q6383")) in triples
-    assert ox.Triple(ox.NamedNode("https://w3id.org/cowkg/id/meeting-04"),
-                     ox.NamedNode("https://w3id.org/cowkg/ontology#hostOrChair"), starmer) in triples
+    assert ox.Triple(statement, ox.NamedNode("https://w3id.org/cowkg/ontology#attributedTo"), starmer) in triples
+    assert ox.Triple(ox.NamedNode("https://w3id.org/cowkg/id/cite-44"),
+                     ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), ox.Literal("[44]")) in triples
+    assert not any(t.subject.value.endswith("/meeting-04") for t in triples)
+
+
+@pytest.mark.parametrize("slug", ["meeting-04", "keir-starmer", "ukraine", "amb-02", "source-wikipedia-article"])
+@pytest.mark.parametrize("ext, args", [("nt", []), ("ttl", []), ("jsonld", []), ("nt", ["--infer"])])
+def test_entity_download_equals_cli_subject_export(client, slug, ext, args):
+    """/data/<slug>.<ext> is byte for byte `cowkg export --subject <iri> --format <ext>` (one describe())."""
+    from click.testing import CliRunner
+
+    from cowkg.cli import main
+
+    iri = f"https://w3id.org/cowkg/id/{slug}"
+    cli = CliRunner().invoke(main, ["export", "--subject", iri, "--format", ext, *args])
+    assert cli.exit_code == 0, cli.output
+    r = client.get(f"/data/{slug}.{ext}" + ("?infer=true" if args else ""))
+    assert r.status_code == 200
+    assert r.get_data() == cli.stdout_bytes
 
 
 def test_entity_page_shows_labels_types_statements_incoming_provenance_wikidata(sc):
