@@ -12,10 +12,17 @@ plus the project's ontology and shapes, through the same library calls as ``cowk
 - index: the pyoxigraph store with its named graphs (``cowkg.store.build_store``);
 - virtuoso: the same graphs (asserted + inferred) into a private Virtuoso with the bulk loader.
 
+Sizes given with ``--virtuoso-sizes`` (10M here) go to Virtuoso alone: one process no longer holds
+them (the in-process pipeline peaked at 4.6 GiB for 1M triples, growing about linearly). The synthetic N-Triples file
+and the ontology are bulk-loaded as they are (no in-process reasoning or SHACL), then the
+competency queries that need no inferred graph run on it through ``RemoteSparqlBackend``; the table
+gives the load time, Virtuoso's peak RSS and the query mix's time next to the same mix at the
+smaller Virtuoso-only size (give two, e.g. ``1m,10m``).
+
 For each stage the exponent b of time ≈ a·size^b is fitted by least squares on log-log (b = 1
 is linear). Ratios come from one run on this machine.
 
-Usage: .venv/bin/python bench/scale_pipeline.py [--sizes 10k,100k,1m] [--no-virtuoso]
+Usage: .venv/bin/python bench/scale_pipeline.py [--sizes 10k,100k,1m] [--virtuoso-sizes 1m,10m] [--no-virtuoso]
 """
 
 from __future__ import annotations
@@ -23,7 +30,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -89,6 +98,67 @@ def one(size: int, seed: int, validate_max: int, virtuoso: bool) -> dict:
     return out
 
 
+#: Virtuoso's page buffers (8 KiB each) for the Virtuoso-only sizes: ~5.2 GiB, a quarter of the machine.
+LARGE_BUFFERS = 680_000
+
+
+def virtuoso_only(size: int, seed: int, repeat: int = 3) -> dict:
+    """Bulk-load ``size`` synthetic triples + the ontology into a private Virtuoso, then time the
+    competency queries that need no inferred graph; seconds, Virtuoso's peak RSS, query medians."""
+    from generate import write
+
+    from cowkg.backends.virtuoso import RemoteSparqlBackend
+    from cowkg.load import default_layout, load_files
+    from cowkg.virtuoso import manage
+    from cowkg.vocab import GRAPH_DATA, GRAPH_ONTOLOGY
+
+    path, count = write(size, seed, ROOT / ".cache" / "bench")
+    ontology = load_files([(p, g) for p, g in default_layout(ROOT) if g == str(GRAPH_ONTOLOGY)])
+    out: dict = {"size": count, "mode": "virtuoso-only"}
+    with tempfile.TemporaryDirectory(prefix="cowkg-bench-vt-") as tmp:
+        instance = manage.up(tmp, buffers=LARGE_BUFFERS, die_with_parent=True)
+        try:
+            files = manage.stage_graphs(instance, {str(GRAPH_ONTOLOGY): list(ontology.triples())})
+            staged = instance.stage / "data.nt"
+            try:
+                os.link(path, staged)
+            except OSError:
+                import shutil
+
+                shutil.copy(path, staged)
+            files[str(GRAPH_DATA)] = staged
+            t = time.perf_counter()
+            manage.bulk_load(instance, files, timeout=4 * 3600)
+            out["virtuoso"] = time.perf_counter() - t
+            out["quads"] = sum(manage.graph_counts(instance.endpoint, files, timeout=1800).values())
+            backend = RemoteSparqlBackend(instance.endpoint)
+            medians = {}
+            for q in sorted((ROOT / "queries").glob("*.rq")):
+                sparql = q.read_text(encoding="utf-8")
+                if "wdt:" in sparql or "SERVICE" in sparql:
+                    continue
+                backend.query(sparql, timeout=1800)
+                samples = []
+                for _ in range(repeat):
+                    t = time.perf_counter()
+                    backend.query(sparql, timeout=1800)
+                    samples.append(time.perf_counter() - t)
+                medians[q.stem] = statistics.median(samples)
+                print(f"  {count:,} {q.stem:<36} {medians[q.stem] * 1e3:10.1f} ms", file=sys.stderr, flush=True)
+            out["queries"] = medians
+            out["virtuoso_rss_mib"] = _hwm_mib(instance.pid)
+        finally:
+            manage.down(instance)
+    return out
+
+
+def _hwm_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def fit_exponent(points: list[tuple[float, float]]) -> float | None:
     """Least-squares slope of log(time) on log(size)."""
     pts = [(math.log(s), math.log(t)) for s, t in points if t and t > 0]
@@ -107,26 +177,32 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--validate-max", default="1m", help="skip SHACL above this many triples")
     ap.add_argument("--no-virtuoso", action="store_true")
+    ap.add_argument("--virtuoso-sizes", default="", help="sizes bulk-loaded into Virtuoso alone, e.g. 1m,10m")
     ap.add_argument("--one", help=argparse.SUPPRESS)
+    ap.add_argument("--one-virtuoso", help=argparse.SUPPRESS)
     ap.add_argument("--report", metavar="JSONL", help="print the tables from the JSON lines a run wrote to stderr")
     args = ap.parse_args()
     validate_max = parse_size(args.validate_max) + 100_000  # the ontology's triples come on top
     if args.one:
         print(json.dumps(one(parse_size(args.one), args.seed, validate_max, not args.no_virtuoso)))
         return
+    if args.one_virtuoso:
+        print(json.dumps(virtuoso_only(parse_size(args.one_virtuoso), args.seed)))
+        return
     if args.report:
         lines = Path(args.report).read_text(encoding="utf-8").splitlines()
         report([json.loads(line) for line in lines if line.startswith("{")])
         return
+    runs = [["--one", size, "--validate-max", args.validate_max] + (["--no-virtuoso"] if args.no_virtuoso else [])
+            for size in args.sizes.split(",") if size]
+    runs += [["--one-virtuoso", size] for size in args.virtuoso_sizes.split(",") if size]
     rows = []
-    for size in args.sizes.split(","):
-        cmd = [sys.executable, __file__, "--one", size, "--seed", str(args.seed), "--validate-max", args.validate_max]
-        if args.no_virtuoso:
-            cmd.append("--no-virtuoso")
+    for run in runs:
+        cmd = [sys.executable, __file__, "--seed", str(args.seed), *run]
         start = time.perf_counter()
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode:
-            sys.exit(f"size {size} failed:\n{result.stderr[-2000:]}")
+            sys.exit(f"{' '.join(run)} failed:\n{result.stderr[-2000:]}")
         row = json.loads(result.stdout.strip().splitlines()[-1])
         row["wall"] = time.perf_counter() - start
         rows.append(row)
@@ -135,7 +211,39 @@ def main() -> None:
 
 
 def report(rows: list[dict]) -> None:
-    """The table, the growth exponents and the overall ratio."""
+    """The tables, the growth exponents and the overall ratios."""
+    large = [r for r in rows if r.get("mode") == "virtuoso-only"]
+    rows = [r for r in rows if r.get("mode") != "virtuoso-only"]
+    if rows:
+        report_pipeline(rows)
+    if large:
+        report_virtuoso_only(large)
+
+
+def report_virtuoso_only(rows: list[dict]) -> None:
+    """Bulk load and the asserted-only competency mix on Virtuoso alone, per size."""
+    common = sorted(set.intersection(*(set(r["queries"]) for r in rows)))
+    print(f"\nVirtuoso alone: bulk load of data + ontology, then the {len(common)} competency queries that need "
+          f"no inferred graph (sum of medians of 3; one run, {date.today().isoformat()}, {_machine()})\n")
+    print("| data triples | quads loaded | bulk load s | triples/s | Virtuoso peak RSS MiB | query mix | "
+          "slowest query |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        mix = sum(r["queries"][q] for q in common)
+        slow = max(common, key=lambda q: r["queries"][q])
+        print(f"| {r['size']:,} | {r['quads']:,} | {_s(r['virtuoso'])} | {r['quads'] / r['virtuoso']:,.0f} | "
+              f"{r['virtuoso_rss_mib']:.0f} | {mix * 1e3:,.0f} ms | {slow} {r['queries'][slow] * 1e3:,.0f} ms |")
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        b = fit_exponent([(r["size"], r["virtuoso"]) for r in rows])
+        mix = [sum(r["queries"][q] for q in common) for r in (first, last)]
+        print(f"\n{last['size'] / first['size']:.0f}x the data: bulk load x{last['virtuoso'] / first['virtuoso']:.1f} "
+              f"(growth exponent {b:.2f}), query mix x{mix[1] / mix[0]:.1f}, "
+              f"Virtuoso peak RSS x{last['virtuoso_rss_mib'] / first['virtuoso_rss_mib']:.1f}")
+
+
+def report_pipeline(rows: list[dict]) -> None:
+    """The in-process pipeline table, the growth exponents and the overall ratio."""
     print(f"\nBuild pipeline vs size (seconds; one run, {date.today().isoformat()}, {_machine()})\n")
     print("| data triples | load | reason (reasoner) | validate | index | total in-process | Virtuoso bulk load |"
           " peak RSS MiB |")
