@@ -29,7 +29,8 @@ def create_app(settings: dict[str, Any] | None = None, backend=None) -> Flask:
 
     app = Flask(__name__)
     app.config["COWKG"] = cfg = load_settings(settings)
-    app.config["MAX_CONTENT_LENGTH"] = cfg["max_request_bytes"]
+    # One byte past the limit, so http.check_size can tell a chunked body at the limit from a longer one.
+    app.config["MAX_CONTENT_LENGTH"] = cfg["max_request_bytes"] + 1
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600
     app.json.sort_keys = False
     if backend is None:

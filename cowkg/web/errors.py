@@ -55,7 +55,7 @@ def init_app(app: Flask) -> None:
         if isinstance(exc, RequestEntityTooLarge):
             limit = app.config["COWKG"]["max_request_bytes"]
             return render_error(PayloadTooLarge(f"request body exceeds the limit of {limit} bytes",
-                                                hint="the max_request_bytes setting limits request bodies",
+                                                hint="the max_request_bytes setting limits request bodies and queries",
                                                 details={"limit_bytes": limit}).as_dict())
         kind = (exc.name or "error").lower().replace(" ", "-")
         headers = {k: v for k, v in exc.get_headers() if k == "Allow"}

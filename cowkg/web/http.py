@@ -16,8 +16,16 @@ ALLOWED_HEADERS = "Accept, Content-Type, If-None-Match, If-Modified-Since, Cache
 
 
 def check_size() -> None:
-    """413 before reading anything when the body or the URL's query string is over the limit."""
+    """413 when the body or the URL's query string is over the limit: before reading anything when
+    the request says its length; a body without one (chunked) is read up to one byte past the limit
+    (``MAX_CONTENT_LENGTH``) and kept for the views, so it is refused rather than cut short."""
     limit = current_app.config["COWKG"]["max_request_bytes"]
+    if request.content_length is None and request.headers.get("Transfer-Encoding", "").lower().endswith("chunked"):
+        body = request.get_data(cache=True)  # the form parser and get_data() read this copy later
+        if len(body) > limit:
+            raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes",
+                                  hint="the max_request_bytes setting limits request bodies and queries",
+                                  details={"limit_bytes": limit})
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"request body of {request.content_length} bytes exceeds the limit of {limit}",
                               hint="the max_request_bytes setting limits request bodies and queries",

@@ -12,6 +12,7 @@ import signal
 import threading
 import time
 
+import pytest
 import requests
 
 PATHOLOGICAL = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
@@ -102,6 +103,42 @@ def test_oversized_request_is_413_over_http(tight_server):
                         "message": "request body of 200008 bytes exceeds the limit of 100000",
                         "hint": "the max_request_bytes setting limits request bodies and queries",
                         "limit_bytes": 100000}
+
+
+def chunked(body: bytes, size: int = 8192):
+    """``body`` as a generator: requests sends it with Transfer-Encoding: chunked (no Content-Length)."""
+    for i in range(0, len(body), size):
+        yield body[i:i + size]
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("application/sparql-query", b"ASK {} #" + b"x" * 200_000),
+    ("application/x-www-form-urlencoded", b"query=ASK+%7B%7D+%23" + b"x" * 200_000),
+])
+def test_oversized_chunked_body_is_413_not_cut_short(tight_server, content_type, body):
+    """A chunked body has no Content-Length to check up front: it is read up to the limit and
+    refused beyond it, never truncated to the limit and run."""
+    base, _ = tight_server
+    r = requests.post(base + "/sparql", data=chunked(body), headers={"Content-Type": content_type}, timeout=10)
+    assert r.status_code == 413
+    assert r.json() == {"status": 413, "error": "payload-too-large",
+                        "message": "request body exceeds the limit of 100000 bytes",
+                        "hint": "the max_request_bytes setting limits request bodies and queries",
+                        "limit_bytes": 100000}
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("application/sparql-query", b"ASK {} #" + b"x" * 99_992),
+    ("application/x-www-form-urlencoded", b"query=ASK+%7B%7D+%23" + b"x" * 99_980),
+])
+def test_chunked_body_at_the_limit_is_answered(tight_server, content_type, body):
+    base, _ = tight_server
+    assert len(body) == 100_000
+    r = requests.post(base + "/sparql", data=chunked(body), headers={"Content-Type": content_type,
+                                                                    "Accept": "application/sparql-results+json"},
+                      timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.json()["boolean"] is True
 
 
 def test_graceful_shutdown_finishes_requests_in_flight(tmp_path):
