@@ -191,11 +191,38 @@ def _syntax_error(sparql: str, exc: SyntaxError) -> Exception:
                                     hint="send queries (SELECT, ASK, CONSTRUCT, DESCRIBE) only")
     m = _POSITION_RE.search(message)
     location = Location("query", int(m.group(1)), int(m.group(2))) if m else Location("query")
-    detail = _POSITION_RE.sub("", message)
     undeclared = undeclared_prefixes(sparql)
-    hint = (f"prefix {', '.join(p + ':' for p in undeclared)} is not declared" if undeclared
-            else _excerpt(sparql, location))
-    return QuerySyntaxError(f"SPARQL syntax error: {detail}", location, hint=hint)
+    if undeclared:
+        names = ", ".join(p + ":" for p in undeclared)
+        return QuerySyntaxError(f"SPARQL syntax error: prefix {names} {'is' if len(undeclared) == 1 else 'are'} "
+                                "not declared", _first_use(sparql, undeclared[0]) or location,
+                                hint="declare it with PREFIX, or use a predeclared prefix (cow:, cowr:, wd:, wdt:, "
+                                     "rdfs:, skos:, ... listed in the service description)")
+    detail = readable_expectation(_POSITION_RE.sub("", message))
+    return QuerySyntaxError(f"SPARQL syntax error: {detail}", location, hint=_excerpt(sparql, location))
+
+
+_CHAR_CLASS_RE = re.compile(r"\[(?:'(?:[^'\\]|\\.)*'|[^\]'])*\]")
+
+
+def readable_expectation(detail: str) -> str:
+    """The parser's "expected one of ..." with its character classes (``['A' ..= 'Z' | ...]``,
+    several lines of Unicode ranges) named in words: a letter, a digit, another character."""
+    detail = " ".join(detail.split())
+    head, sep, rest = detail.partition("expected one of ")
+    if not sep:
+        return detail
+    words = []
+    for cls in _CHAR_CLASS_RE.findall(rest):
+        word = "a letter" if "'A'" in cls or "'a'" in cls else "a digit" if "'0'" in cls else "another character"
+        if word not in words:
+            words.append(word)
+    tokens = [t.strip() for t in _CHAR_CLASS_RE.sub("", rest).split(", ")]
+    tokens = [t for t in tokens if t and t != "Prefix not found"]
+    items = tokens + words
+    if len(items) == 1:
+        return f"{head}expected {items[0]}"
+    return f"{head}expected one of {', '.join(items[:-1])} or {items[-1]}"
 
 
 def is_update(sparql: str) -> bool:
@@ -213,6 +240,16 @@ def undeclared_prefixes(sparql: str) -> list[str]:
     declared = set(re.findall(r"(?i)PREFIX\s+([A-Za-z][\w.-]*|):", sparql)) | set(PREFIXES)
     used = set(re.findall(r"(?<![\w?$:])([A-Za-z][\w-]*):[A-Za-z_]", text))
     return sorted(used - declared)
+
+
+def _first_use(sparql: str, prefix: str) -> Location | None:
+    """Line and column (1-based) where ``prefix:`` is first used outside strings, IRIs and comments."""
+    masked = re.sub(r'"[^"\n]*"|<[^>\s]*>|#[^\n]*', lambda m: " " * len(m.group()), sparql)
+    m = re.search(rf"(?<![\w?$:]){re.escape(prefix)}:", masked)
+    if m is None:
+        return None
+    line = masked.count("\n", 0, m.start()) + 1
+    return Location("query", line, m.start() - (masked.rfind("\n", 0, m.start()) + 1) + 1)
 
 
 def _excerpt(sparql: str, location: Location) -> str | None:

@@ -28,7 +28,9 @@ def test_syntax_error_reports_line_and_column(kg):
 def test_undeclared_prefix_is_named(kg):
     with pytest.raises(QuerySyntaxError) as info:
         run_query(kg, "SELECT ?s WHERE { ?s ex:p ?o }")
-    assert "ex:" in (info.value.hint or "")
+    assert info.value.message == "SPARQL syntax error: prefix ex: is not declared"
+    assert (info.value.location.line, info.value.location.column) == (1, 22)
+    assert "PREFIX" in info.value.hint
     assert undeclared_prefixes("PREFIX ex: <http://e/> SELECT * { ?s ex:p foo:o }") == ["foo"]
 
 
