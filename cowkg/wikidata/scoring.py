@@ -7,7 +7,8 @@ evidence that matched and that conflicted, each a short sentence a reviewer can 
 Points (0–100): 60 × label similarity, then per fact +weight when it matches and −weight when it
 conflicts: type (P31) +20/−40, country (P17, or P27 for people) +10/−30, dates (P571 inception,
 P585/P580 for events; for people P569/P570 against the dates the sources show them active)
-+10/−35, position held (P39, people) +10, coordinates (P625, places) +10/−30. An exact name with
++10/−35, position held (P39, people) +10 when held at the role's date or undated, −20 when every
+matching P39 is dated outside it, coordinates (P625, places) +10/−30. An exact name with
 a confirmed type reaches 80 ("strong" when 10 points ahead of the next candidate). A candidate
 with any conflicting fact is flagged, whatever its points.
 """
@@ -24,7 +25,7 @@ from .kinds import judge_type, named
 from .local import LocalEntity
 from .model import Entity, WDTime, haversine_km
 
-WEIGHTS = {"type": (20, 40), "country": (10, 30), "date": (10, 35), "position": (10, 0), "coordinates": (10, 30)}
+WEIGHTS = {"type": (20, 40), "country": (10, 30), "date": (10, 35), "position": (10, 20), "coordinates": (10, 30)}
 LABEL_WEIGHT = 60
 _STOP = {"the", "of", "and", "for", "de", "la", "le", "du", "des", "der", "die", "a", "an", "in"}
 
@@ -193,31 +194,43 @@ def _score_dates(local: LocalEntity, cand: Entity, add, score: Score) -> None:
 
 
 def _score_positions(local: LocalEntity, cand: Entity, label_of, add) -> None:
-    titles = [t for role in local.roles for t in role.titles]
-    dates = sorted({d for role in local.roles for d in role.dates})
-    if not titles:
-        return
-    for st in cand.statements("P39", best=False):
-        if not isinstance(st.value, str):
-            continue
-        position = label_of(st.value)
-        ptoks = _tokens(position)
-        for title in titles:
-            ttoks = _tokens(title)
-            if not ptoks or not ttoks:
+    """A P39 like a cowkg title is evidence only when held at the role's date: held counts for,
+    dated but never held then counts against, undated on either side counts for (a weak sign)."""
+    held, undated, not_held = [], [], []
+    for role in local.roles:
+        for st in cand.statements("P39", best=False):
+            if not isinstance(st.value, str):
                 continue
-            overlap = len(ptoks & ttoks) / min(len(ptoks), len(ttoks))
-            if overlap < 0.6:
+            position = label_of(st.value)
+            title = next((t for t in role.titles if _titles_overlap(position, t)), None)
+            if title is None:
                 continue
             start, end = st.qualifier_time("P580"), st.qualifier_time("P582")
             span = f" ({start.iso() if start else '?'}–{end.iso() if end else ''})" if start or end else ""
-            when = ""
-            if dates:
-                d = dates[0]
-                held = (start is None or not _before_local(d, start)) and (end is None or not _before(end, d))
-                when = f", held on {d}" if held else f", not held on {d}"
-            add("position", True, f"P39 {position}{span} ~ '{title}'{when}")
-            return
+            text = f"P39 {position}{span} ~ '{title}'"
+            if not role.dates or not span:
+                undated.append(f"{text}, no dates to compare")
+                continue
+            on = [d for d in role.dates if _held_on(d, start, end)]
+            if on:
+                held.append(f"{text}, held on {on[0]}")
+            else:
+                not_held.append(f"{text}, not held on {', '.join(role.dates)}")
+    if held or undated:
+        add("position", True, (held or undated)[0])
+    elif not_held:
+        add("position", False, not_held[0])
+
+
+def _titles_overlap(position: str, title: str) -> bool:
+    """Most words of the shorter name occur in the other ("Prime Minister" / "Prime Minister of X")."""
+    ptoks, ttoks = _tokens(position), _tokens(title)
+    return bool(ptoks and ttoks) and len(ptoks & ttoks) / min(len(ptoks), len(ttoks)) >= 0.6
+
+
+def _held_on(local: str, start: WDTime | None, end: WDTime | None) -> bool:
+    """False only when the local date certainly lies before the start or after the end."""
+    return (start is None or not _before_local(local, start)) and (end is None or not _before(end, local))
 
 
 def _before_local(local: str, wd: WDTime) -> bool:

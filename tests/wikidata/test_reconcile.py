@@ -8,6 +8,8 @@ from cowkg.errors import BackendUnavailable, InputError
 from cowkg.wikidata.reconcile import read_review, reconcile, review_tsv, write_review
 from cowkg.wikidata.scoring import normalise, similarity
 
+from .replay import entity, item_claim, time_claim
+
 
 def rows_for(review, slug):
     return [r for r in review.rows if r.entity == f"cowr:{slug}"]
@@ -42,6 +44,33 @@ def test_person_ranks_the_living_office_holder_first_and_flags_the_dead_namesake
     assert any(m.startswith("P27") for m in living.matched)
     assert dead.verdict == "conflict"
     assert any("P570 died 2001-05-11, before cowkg shows them active (2025-03-02)" in c for c in dead.conflicted)
+
+
+def _minister_namesake(replay, qid: str, start: str | None) -> None:
+    """A living British "Douglas Adams" who holds Minister for Hitchhiking from ``start`` (undated when None)."""
+    qualifiers = {"P580": [time_claim("P580", start)["mainsnak"]]} if start else None
+    p39 = dict(item_claim("P39", "Q9900003"), **({"qualifiers": qualifiers} if qualifiers else {}))
+    replay.add_entity(entity(qid, "Douglas Adams", "British politician (synthetic test item)", claims={
+        "P31": [item_claim("P31", "Q5")], "P27": [item_claim("P27", "Q145")],
+        "P569": [time_claim("P569", "1970-01-01")], "P39": [p39]}))
+    replay.add_entity(entity("Q9900003", "Minister for Hitchhiking", "position (synthetic test item)"))
+
+
+def test_position_held_only_after_the_cowkg_date_is_conflicting_evidence(fixture_kg, replay, wd):
+    _minister_namesake(replay, "Q9900006", start="2030-01-01")
+    row = next(r for r in reconcile(fixture_kg, wd, slugs=["douglas-adams"]).rows if r.qid == "Q9900006")
+    assert row.verdict != "strong"
+    assert not any(m.startswith("P39") for m in row.matched)
+    assert any(c.startswith("P39 Minister for Hitchhiking (2030-01-01–)") and "not held on 2025-03-02" in c
+               for c in row.conflicted)
+
+
+def test_position_without_dates_stays_weak_matching_evidence(fixture_kg, replay, wd):
+    _minister_namesake(replay, "Q9900006", start=None)
+    row = next(r for r in reconcile(fixture_kg, wd, slugs=["douglas-adams"]).rows if r.qid == "Q9900006")
+    assert any(m.startswith("P39 Minister for Hitchhiking ~ 'Minister for Hitchhiking'") for m in row.matched)
+    assert not any("held on" in m for m in row.matched)
+    assert not any(c.startswith("P39") for c in row.conflicted)
 
 
 def test_city_matches_on_type_country_and_coordinates(review):
