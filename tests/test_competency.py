@@ -99,6 +99,16 @@ def test_participant_count_35_only_where_the_table_keeps_it(kg):
     assert [r["number"] for r in rows if r["countries"] == "35"] == ["7", "8", "9", "10", "11", "13"]
 
 
+def test_states_at_three_plus_meetings_count_hosts_and_attendance_records(kg):
+    """Hosts and chairs take part through their leaders, not only states with attendance records."""
+    rows = {r["name"]: (int(r["meetings"]), set(r["ways"].split(", "))) for r in
+            answer(kg, ROOT / "queries" / "q06-states-three-plus-meetings.rq")}
+    assert set(rows) == {"France", "United Kingdom", "Albania", "Montenegro", "Ukraine"}
+    assert rows["France"][0] == rows["United Kingdom"][0] == 6
+    assert "hosted or chaired by its leader" in rows["France"][1] & rows["United Kingdom"][1]
+    assert rows["Albania"] == (4, {"attendance record"}) and rows["Montenegro"] == (3, {"attendance record"})
+
+
 def test_albania_attended_four_times(kg):
     rows = answer(kg, ROOT / "queries" / "q07-albania-attendance.rq")
     assert [r["date"] for r in rows] == ["2025-04-10", "2025-09-04", "2025-10-24", "2025-11-25"]
