@@ -32,7 +32,7 @@ import requests
 
 from .. import __version__
 from ..errors import BackendUnavailable, InputError
-from .cache import DiskCache
+from .cache import CacheEntry, DiskCache
 from .model import Entity, is_entity_id
 
 log = logging.getLogger(__name__)
@@ -194,8 +194,7 @@ class WikidataClient:
                  headers: dict | None = None, api: bool = False, what: str = "") -> Any:
         """One logical request, retried. Raises BackendUnavailable once the retries are spent."""
         if self.offline:
-            raise BackendUnavailable(f"offline: {what or url} is not in the cache",
-                                     hint="run once with network access, or drop --offline")
+            raise _offline_miss(what or url)
         last = "no attempt made"
         for attempt in range(self.retries + 1):
             try:
@@ -215,12 +214,21 @@ class WikidataClient:
                                       "cache are used when Wikidata cannot be reached",
                                  details={"url": url})
 
-    def _cached(self, key: str, fetch: Callable[[], Any]) -> Any:
-        """A fresh cached value, else ``fetch()`` (stored), else a stale cached value with a notice."""
+    def _cached(self, key: str, what: str, fetch: Callable[[], Any]) -> Any:
+        """A fresh cached value, else ``fetch()`` (stored), else a stale cached value with a notice.
+
+        Offline, a stale value is used without trying ``fetch``; with none, BackendUnavailable.
+        """
         if self.cache is not None:
             entry = self.cache.get(key)
             if entry is not None:
                 return entry.value
+        if self.offline:
+            stale = self.cache.get(key, allow_stale=True) if self.cache is not None else None
+            if stale is None:
+                raise _offline_miss(what)
+            self.notice(f"offline: {what} answered from the cache, {self._age(stale)} old{self._past_ttl()}")
+            return stale.value
         try:
             value = fetch()
         except BackendUnavailable as exc:
@@ -229,11 +237,19 @@ class WikidataClient:
             stale = self.cache.get(key, allow_stale=True)
             if stale is None:
                 raise
-            self.notice(f"{exc.message}; using cached answers (up to {_age(stale.age())} old)")
+            self.notice(f"{exc.message}; using the cached answer, {self._age(stale)} old")
             return stale.value
         if self.cache is not None:
             self.cache.put(key, value)
         return value
+
+    def _age(self, entry: CacheEntry) -> str:
+        """How old a cache entry is, by the cache's own clock."""
+        assert self.cache is not None
+        return _age(entry.age(self.cache.clock()))
+
+    def _past_ttl(self) -> str:
+        return f" (older than wikidata_cache_ttl, {_age(self.cache.ttl)})" if self.cache is not None else ""
 
     def _api(self, params: dict[str, Any], what: str) -> dict[str, Any]:
         full = {**params, "format": "json", "maxlag": self.maxlag}
@@ -257,7 +273,7 @@ class WikidataClient:
                 raise WikidataError(f"search {text!r} failed: {payload['error'].get('info', payload['error'])}")
             return payload.get("search", [])
 
-        hits = self._cached(f"search|{language}|{limit}|{text}", fetch)
+        hits = self._cached(f"search|{language}|{limit}|{text}", f"search {text!r}", fetch)
         out = []
         for h in hits:
             if not is_entity_id(h.get("id", "")):
@@ -291,6 +307,11 @@ class WikidataClient:
                 self._record(batch, qid, entry.value, report)
             else:
                 todo.append(qid)
+        if self.offline and todo:
+            results = self._offline_entities(todo, prop_key)
+            for qid in todo:
+                self._record(batch, qid, results[qid], report)
+            return batch
         for start in range(0, len(todo), BATCH_SIZE):
             chunk = todo[start:start + BATCH_SIZE]
             try:
@@ -301,8 +322,8 @@ class WikidataClient:
                 stale = {q: self.cache.get(f"entity|{prop_key}|{q}", allow_stale=True) for q in chunk}
                 if any(v is None for v in stale.values()):
                     raise
-                oldest = max(v.age() for v in stale.values())
-                self.notice(f"{exc.message}; using cached entities (up to {_age(oldest)} old)")
+                oldest = max(stale.values(), key=lambda v: v.age(self.cache.clock()))
+                self.notice(f"{exc.message}; using cached entities (up to {self._age(oldest)} old)")
                 results = {q: v.value for q, v in stale.items()}
             else:
                 if self.cache is not None:
@@ -311,6 +332,17 @@ class WikidataClient:
             for qid, rec in results.items():
                 self._record(batch, qid, rec, report)
         return batch
+
+    def _offline_entities(self, ids: list[str], prop_key: str) -> dict[str, dict[str, Any]]:
+        """Stale cached records for ``ids`` (with a notice saying so); BackendUnavailable naming any not cached."""
+        stale = {q: self.cache.get(f"entity|{prop_key}|{q}", allow_stale=True) if self.cache else None for q in ids}
+        missing = [q for q, v in stale.items() if v is None]
+        if missing:
+            raise _offline_miss(", ".join(missing), plural=len(missing) > 1)
+        oldest = max(stale.values(), key=lambda v: v.age(self.cache.clock()))
+        count = f"{len(ids)} entit{'y' if len(ids) == 1 else 'ies'}"
+        self.notice(f"offline: {count} answered from the cache, up to {self._age(oldest)} old{self._past_ttl()}")
+        return {q: v.value for q, v in stale.items()}
 
     def _record(self, batch: EntityBatch, qid: str, rec: dict[str, Any], report: bool = True) -> None:
         if rec["status"] == "missing":
@@ -381,7 +413,7 @@ class WikidataClient:
             doc = entities.get(qid) or next(iter(entities.values()))
             return _classify(qid, doc)
 
-        self._record(batch, qid, self._cached(f"entitydata|{qid}", fetch))
+        self._record(batch, qid, self._cached(f"entitydata|{qid}", f"Special:EntityData/{qid}", fetch))
         return batch
 
     # -- Wikidata Query Service --------------------------------------------------------------
@@ -401,7 +433,13 @@ class WikidataClient:
                 raise WikidataError("the Query Service answer is not SPARQL results JSON")
             return payload
 
-        return self._cached(f"sparql|{query}", fetch)
+        return self._cached(f"sparql|{query}", "a SPARQL query", fetch)
+
+
+def _offline_miss(what: str, plural: bool = False) -> BackendUnavailable:
+    """The error for an answer ``--offline`` cannot give: nothing cached, at any age."""
+    return BackendUnavailable(f"offline: {what} {'are' if plural else 'is'} not in the cache",
+                              hint="run once with network access, or drop --offline")
 
 
 def _classify(qid: str, doc: dict[str, Any] | None) -> dict[str, Any]:

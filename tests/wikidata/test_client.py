@@ -209,6 +209,40 @@ def test_offline_mode_never_touches_the_network(make_client, replay):
     assert len(replay.seen) == count
 
 
+def _aged_cache(make_client, tmp_path, days: float) -> DiskCache:
+    """A cache holding a search for France and the entity Q142, ``days`` old (past the 60 s TTL)."""
+    clock = [1000.0]
+    cache = DiskCache(tmp_path / "aged", ttl=60, clock=lambda: clock[0])
+    online = make_client(cache=cache)
+    online.search("France")
+    online.get_entities(["Q142"])
+    clock[0] += 86400 * days
+    return cache
+
+
+def test_offline_stale_hit_says_the_cached_answer_was_used_and_how_old(make_client, replay, tmp_path):
+    offline = make_client(cache=_aged_cache(make_client, tmp_path, days=3), offline=True)
+    count = len(replay.seen)
+    assert offline.search("France")[0].id == "Q142"
+    assert offline.get_entities(["Q142"]).get("Q142").label() == "France"
+    assert offline.notices == [
+        "offline: search 'France' answered from the cache, 3 days old (older than wikidata_cache_ttl, 60 s)",
+        "offline: 1 entity answered from the cache, up to 3 days old (older than wikidata_cache_ttl, 60 s)"]
+    assert not any("not in the cache" in n for n in offline.notices)
+    assert len(replay.seen) == count
+
+
+def test_offline_miss_says_what_is_not_cached_and_adds_no_notice(make_client, replay, tmp_path):
+    offline = make_client(cache=_aged_cache(make_client, tmp_path, days=3), offline=True)
+    with pytest.raises(BackendUnavailable) as err:
+        offline.search("Hong Kong")
+    assert err.value.message == "offline: search 'Hong Kong' is not in the cache"
+    with pytest.raises(BackendUnavailable) as err:
+        offline.get_entities(["Q142", "Q8646", "Q42"])
+    assert err.value.message == "offline: Q8646, Q42 are not in the cache"
+    assert offline.notices == []
+
+
 def test_sparql_recorded_answer(wd, samples):
     query = (samples / "sparql-results-item-labels-descriptions-aliases.rq").read_text()
     result = wd.sparql(query)
