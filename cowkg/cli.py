@@ -220,9 +220,11 @@ def reason(obj: Context, reasoner: str | None, no_cache: bool) -> None:
               help="Export the description of every instance of this class (repeatable).")
 @click.option("--framed", is_flag=True, help="JSON-LD with --class: one tree per instance, records embedded.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (atomically) instead of stdout.")
+@click.option("--offline", is_flag=True,
+              help="quickstatements: compare with cached Wikidata answers only; never touch the network.")
 @click.pass_obj
 def export(obj: Context, fmt: str, infer: bool, graphs: tuple[str, ...], subjects: tuple[str, ...],
-           classes: tuple[str, ...], framed: bool, output: str | None) -> None:
+           classes: tuple[str, ...], framed: bool, output: str | None, offline: bool) -> None:
     """Export the whole graph (ontology + data + metadata, plus inferred with --infer) or a part of it.
 
     \b
@@ -234,14 +236,19 @@ def export(obj: Context, fmt: str, infer: bool, graphs: tuple[str, ...], subject
       cowkg export --subject cowr:meeting-04          # one entity, its records and citations
       cowkg export --class cow:CoalitionMeeting --format jsonld --framed
       cowkg export --format quickstatements -o facts.qs   # QuickStatements V1, with references
+      cowkg export --format quickstatements --offline     # against cached Wikidata answers only
     """
     from .export import export_bytes, write_atomic
 
     if fmt == "quickstatements":
-        from .cli_reconcile import export_quickstatements
+        from .cli_reconcile import export_quickstatements, refuse_with_quickstatements
 
-        export_quickstatements(obj, output)
+        refuse_with_quickstatements({"--infer": infer, "--graph": graphs, "--subject": subjects,
+                                     "--class": classes, "--framed": framed})
+        export_quickstatements(obj, output, offline)
         return
+    if offline:
+        raise click.UsageError("--offline only applies to --format quickstatements, the one export that asks Wikidata")
     try:
         content = export_bytes(obj.kg(with_inference=infer or "inferred" in graphs), fmt, infer=infer,
                                graphs=graphs, subjects=subjects, classes=classes, framed=framed)

@@ -143,6 +143,15 @@ def check(obj: Context, reference: str | None, fmt: str, offline: bool) -> None:
 
 
 
+def refuse_with_quickstatements(options: dict[str, object]) -> None:
+    """Refuse (usage error, exit 2) the export options QuickStatements cannot honour, rather than
+    ignore them: it always covers every fact about linked entities, from the asserted graphs."""
+    given = [name for name, value in options.items() if value]
+    if given:
+        raise click.UsageError(f"{', '.join(given)} cannot be used with --format quickstatements: it exports "
+                               "every fact about linked entities, from the asserted graphs only")
+
+
 def export_quickstatements(obj: Context, output: str | None, offline: bool = False) -> None:
     """``cowkg export --format quickstatements``: V1 lines for facts Wikidata lacks, written atomically.
 

@@ -59,15 +59,27 @@ def test_redirected_or_missing_subjects_get_nothing(qs_kg, replay, wd):
     assert any("Q9900010" in s and "redirected to Q42" in s for s in result.skipped)
 
 
-def test_cli_writes_the_file_atomically_and_fails_cleanly_offline(world, tmp_path):
+@pytest.fixture()
+def qs_project(tmp_path):
+    """A project whose data/ is the QuickStatements fixture (ontology, shapes, queries linked in)."""
     project = tmp_path / "p"
     project.mkdir()
     for name in ("ontology", "shapes", "queries"):
         (project / name).symlink_to(ROOT / name, target_is_directory=True)
     (project / "data").mkdir()
     (project / "data" / "qs.ttl").write_text((FIXTURES / "quickstatements.ttl").read_text())
+    return project
+
+
+def qs_env(world, cache):
     env = {f"COWKG_{k.upper()}": v for k, v in world.settings().items()}
-    env.update({"COWKG_WIKIDATA_CACHE_DIR": str(tmp_path / "cache"), "COWKG_WIKIDATA_RETRIES": "0"})
+    env.update({"COWKG_WIKIDATA_CACHE_DIR": str(cache), "COWKG_WIKIDATA_RETRIES": "0"})
+    return env
+
+
+def test_cli_writes_the_file_atomically_and_fails_cleanly_offline(world, qs_project, tmp_path):
+    project = qs_project
+    env = qs_env(world, tmp_path / "cache")
     out = tmp_path / "facts.qs"
     res = CliRunner().invoke(main, ["--root", str(project), "export", "--format", "quickstatements", "-o", str(out)],
                              env=env)
@@ -86,3 +98,36 @@ def test_unreachable_wikidata_raises(qs_kg, replay, make_client):
     replay.stop()
     with pytest.raises(BackendUnavailable):
         export_quickstatements(qs_kg, make_client(retries=0))
+
+
+@pytest.mark.parametrize("given, named", [(["--subject", "cowr:france"], "--subject"),
+                                          (["--class", "cow:State"], "--class"),
+                                          (["--graph", "data"], "--graph"),
+                                          (["--infer"], "--infer"),
+                                          (["--framed"], "--framed")])
+def test_cli_refuses_options_quickstatements_cannot_honour(world, qs_project, tmp_path, given, named):
+    out = tmp_path / "facts.qs"
+    res = CliRunner().invoke(main, ["--root", str(qs_project), "export", "--format", "quickstatements",
+                                    "-o", str(out), *given], env=qs_env(world, tmp_path / "cache"))
+    assert res.exit_code == 2, res.output
+    assert f"{named} cannot be used with --format quickstatements" in res.output
+    assert not out.exists() and not world.seen
+
+
+def test_cli_offline_answers_from_the_cache_alone(world, qs_project, tmp_path):
+    env = qs_env(world, tmp_path / "cache")
+    online, offline = tmp_path / "online.qs", tmp_path / "offline.qs"
+    args = ["--root", str(qs_project), "export", "--format", "quickstatements", "-o"]
+    assert CliRunner().invoke(main, [*args, str(online)], env=env).exit_code == 0
+    seen = len(world.seen)
+    res = CliRunner().invoke(main, [*args, str(offline), "--offline"], env=env)
+    assert res.exit_code == 0, res.output
+    assert offline.read_bytes() == online.read_bytes() and len(world.seen) == seen
+    res = CliRunner().invoke(main, [*args, str(offline), "--offline"], env=qs_env(world, tmp_path / "empty"))
+    assert res.exit_code == 4 and res.output.startswith("error: offline: ")
+    assert "not in the cache" in res.output and len(world.seen) == seen
+
+
+def test_cli_offline_is_refused_for_formats_that_do_not_ask_wikidata(qs_project):
+    res = CliRunner().invoke(main, ["--root", str(qs_project), "export", "--format", "ttl", "--offline"])
+    assert res.exit_code == 2 and "--offline only applies to --format quickstatements" in res.output
