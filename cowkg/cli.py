@@ -160,7 +160,7 @@ def validate(obj: Context, data: tuple[str, ...], fmt: str) -> None:
     Exit codes: 0 conforms, 1 violations, 2 unparsable input (file:line:column).
     Examples:
       cowkg validate
-      cowkg validate --data tests/fixtures/broken/meeting-without-date.ttl
+      cowkg validate --data tests/fixtures/broken/table-meeting-without-date.ttl
       cowkg validate --format json | jq '.violations[0]'
     """
     from .load import load_project
