@@ -8,11 +8,13 @@ import pytest
 import rdflib
 from rdflib.namespace import SH
 
-from cowkg.load import load_project
+from cowkg.load import load_project, to_rdflib
 from cowkg.validate import format_report, load_shapes, validate
+from cowkg.vocab import COWSH, GRAPH_DATA, GRAPH_ONTOLOGY, shorten
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = sorted((ROOT / "tests" / "fixtures" / "broken").glob("*.ttl"))
+DATE_TYPES = ("date", "gYearMonth", "gYear", "dateTime")
 
 
 @pytest.fixture(scope="module")
@@ -20,13 +22,24 @@ def shapes():
     return load_shapes(ROOT / "shapes")
 
 
+@pytest.fixture(scope="module")
+def project():
+    return load_project(ROOT)
+
+
+@pytest.fixture(scope="module")
+def data(project):
+    """The shipped data graph alone (data/*.ttl), without ontology or dataset description."""
+    return to_rdflib(project.triples([str(GRAPH_DATA)]))
+
+
 def expectation(path: Path) -> tuple[str, str | None, str]:
     _, _, focus, prop, node_shape = path.read_text().splitlines()[0].split()
     return focus, None if prop == "-" else prop, node_shape
 
 
-def test_shipped_data_conforms(shapes):
-    report = validate(load_project(ROOT), shapes)
+def test_shipped_data_conforms(shapes, project):
+    report = validate(project, shapes)
     assert report.conforms, format_report(report, ROOT)
 
 
@@ -51,3 +64,28 @@ def test_every_node_shape_has_a_broken_fixture(shapes):
                 if isinstance(s, rdflib.URIRef)}
     covered = {expectation(p)[2].replace("cowsh:", "https://w3id.org/cowkg/shapes#") for p in BROKEN}
     assert {str(s) for s in declared} <= covered
+
+
+def test_every_class_used_in_the_data_has_a_shape(shapes, project, data):
+    """Each rdf:type in data/ is a target class of some shape, itself or through a superclass.
+
+    A superclass counts because sh:targetClass reaches instances of subclasses (the ontology's
+    rdfs:subClassOf axioms are in the validated graph).
+    """
+    ontology = to_rdflib(project.triples([str(GRAPH_ONTOLOGY)]))
+    targeted = set(shapes.objects(None, SH.targetClass))
+    used = {row.c for row in data.query("SELECT DISTINCT ?c WHERE { ?s a ?c }")}
+    unchecked = {shorten(str(c)) for c in used
+                 if not targeted & set(ontology.transitive_objects(c, rdflib.RDFS.subClassOf))}
+    assert not unchecked, f"classes no shape targets: {sorted(unchecked)}"
+
+
+def test_every_date_valued_property_is_checked_wherever_it_appears(shapes, data):
+    """A property with date values in data/ is a target of DatesShape, whatever the subject's type."""
+    values = ", ".join(f"xsd:{t}" for t in DATE_TYPES)
+    query = f"SELECT DISTINCT ?p WHERE {{ ?s ?p ?o FILTER (datatype(?o) IN ({values})) }}"
+    used = {row.p for row in data.query(query, initNs={"xsd": rdflib.XSD})}
+    targeted = set(shapes.objects(COWSH.DatesShape, SH.targetSubjectsOf))
+    assert used, "no date values found: the query is wrong"
+    assert not used - targeted, sorted(shorten(str(p)) for p in used - targeted)
+
