@@ -74,6 +74,7 @@ DCT = "http://purl.org/dc/terms/"
 DCAT = "http://www.w3.org/ns/dcat#"
 VOID = "http://rdfs.org/ns/void#"
 SPDX = "http://spdx.org/rdf/terms#"
+OWL = "http://www.w3.org/2002/07/owl#"
 
 #: (file stem, graphs it holds, formats, what it says about inference)
 VARIANTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], str], ...] = (
@@ -232,7 +233,14 @@ def void_turtle(kg: KnowledgeGraph, files: Iterable[ReleaseFile], *, release: st
                 base_url: str = BASE) -> bytes:
     """VoID + DCAT for a release: the dataset (all four graphs), its asserted part and each named
     graph with their counts, class and property partitions, and one dcat:Distribution per file
-    (download URL, media type, byte size, SHA-256) attached to the (sub)dataset it holds."""
+    (download URL, media type, byte size, SHA-256) attached to the (sub)dataset it holds.
+
+    The version described is ``release``, the name of the release being written: it is the
+    dataset's ``dcat:version`` (and ``owl:versionInfo``, when the metadata gives one) in this VoID.
+    A different version in data/meta/dataset.ttl (``cowkg dump --release 0.1.1`` before the file
+    is bumped) is replaced here, not repeated beside it, and the header comment says so; the
+    asserted files keep the meta graph as loaded.
+    """
     t: list[ox.Triple] = []
 
     def add(s: str, p: str, o) -> None:
@@ -249,9 +257,17 @@ def void_turtle(kg: KnowledgeGraph, files: Iterable[ReleaseFile], *, release: st
         for key, n in void_counts(kg, graphs).items():
             add(s, VOID + key, lit(n, XSD + "integer"))
 
-    # The static description (data/meta/dataset.ttl) travels with the release.
+    # The static description (data/meta/dataset.ttl) travels with the release, its version
+    # statements replaced by the release's own.
+    stated: dict[str, set[str]] = {DCAT + "version": set(), OWL + "versionInfo": set()}
     for q in kg.store.quads_for_pattern(None, None, None, ox.NamedNode(str(GRAPH_META))):
-        t.append(q.triple)
+        if q.subject.value == DATASET and q.predicate.value in stated:
+            stated[q.predicate.value].add(q.object.value)
+        else:
+            t.append(q.triple)
+    add(DATASET, DCAT + "version", lit(release))
+    if stated[OWL + "versionInfo"]:
+        add(DATASET, OWL + "versionInfo", lit(release))
     every = [str(g) for g in ALL_GRAPHS]
     asserted = [str(g) for g in ASSERTED_GRAPHS]
     describe_counts(DATASET, every)
@@ -263,10 +279,6 @@ def void_turtle(kg: KnowledgeGraph, files: Iterable[ReleaseFile], *, release: st
         add(ASSERTED_SUBSET if g in asserted else DATASET, VOID + "subset", g)
     add(DATASET, DCT + "issued", lit(issued.isoformat(), XSD + "date"))
     add(DATASET, DCT + "modified", lit(issued.isoformat(), XSD + "date"))
-    try:
-        dataset_version(kg)
-    except NotFound:
-        add(DATASET, DCAT + "version", lit(release))
     add(DATASET, VOID + "feature", "http://www.w3.org/ns/formats/Turtle")
     for fmt in ("N-Triples", "JSON-LD", "TriG", "N-Quads"):
         add(DATASET, VOID + "feature", f"http://www.w3.org/ns/formats/{fmt}")
@@ -304,6 +316,10 @@ def void_turtle(kg: KnowledgeGraph, files: Iterable[ReleaseFile], *, release: st
     header = (f"# VoID + DCAT description of cowkg release {release}, written by `cowkg dump` on {issued}.\n"
               "# Counts are computed by SPARQL over the named graphs; each distribution says whether it\n"
               "# holds inferred triples (cowkg-asserted: none, cowkg-inferred: only those, cowkg-full: both).\n")
+    other = set().union(*stated.values()) - {release}
+    if other:
+        header += (f"# dcat:version is the release name {release}; data/meta/dataset.ttl says "
+                   f"{', '.join(sorted(other))}.\n")
     return header.encode() + write_turtle([q.triple for q in canonical_quads(
         ox.Quad(x.subject, x.predicate, x.object, ox.DefaultGraph()) for x in set(t))])
 
@@ -448,9 +464,13 @@ def dump_release(kg: KnowledgeGraph, out_dir: str | Path, *, release: str | None
                  today: dt.date | None = None, base_url: str = BASE) -> Release:
     """Write a complete release to ``out_dir/<release>`` and point ``out_dir/latest`` at it.
 
-    ``release`` defaults to the dataset version in the meta graph. Raises InputError when that
-    release exists already (unless ``replace``) or its name is unusable. An interrupted dump
-    changes nothing visible: see the module docstring.
+    ``release`` defaults to the dataset version in the meta graph (``dcat:version`` of
+    data/meta/dataset.ttl). The release name is the version of the dump: an explicit ``release``
+    is the ``dcat:version`` its void.ttl states, even when dataset.ttl still gives another (a
+    publisher cutting 0.1.1 with ``--release`` expects the VoID of 0.1.1 to say 0.1.1; see
+    ``void_turtle``). Raises InputError when that release exists already (unless ``replace``) or
+    its name is unusable, NotFound when no name is given and the metadata has no version. An
+    interrupted dump changes nothing visible: see the module docstring.
     """
     start = time.perf_counter()
     out = Path(out_dir)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
-from rdflib import DCTERMS, RDF, VOID, Namespace
+from rdflib import DCTERMS, OWL, RDF, VOID, Namespace
 
 from cowkg.dump import ASSERTED_SUBSET, DATASET, PAUSE_ENV, dataset_version, dump_release, verify_release
 from cowkg.errors import InputError
@@ -127,14 +127,30 @@ def test_void_class_partitions_equal_sparql_counts(void, published):
         assert int(void.value(part, VOID.entities)) == expected, cls
 
 
-def test_void_describes_licence_source_version_endpoint_and_dates(kg, void):
+def test_void_describes_licence_source_version_endpoint_and_dates(void):
     ds = rdflib.URIRef(DATASET)
     assert rdflib.URIRef("https://creativecommons.org/licenses/by-sa/4.0/") in set(void.objects(ds, DCTERMS.license))
     assert (ds, DCTERMS.source, rdflib.URIRef(str(SOURCE_ARTICLE))) in void
-    assert str(void.value(ds, DCAT.version)) == dataset_version(kg)
+    assert [str(v) for v in void.objects(ds, DCAT.version)] == ["r1"]  # the release written, not dataset.ttl's
     assert void.value(ds, VOID.sparqlEndpoint) is not None
     assert str(void.value(ds, DCTERMS.issued)) == DAY.isoformat()
     assert set(void.objects(ds, VOID.dataDump))
+
+
+def test_the_release_name_is_the_version_void_gives_even_against_dataset_ttl(kg, void):
+    """``--release r1`` over a meta graph that says dcat:version "0.1.0": the release name wins, in
+    dcat:version and owl:versionInfo alike, so the VoID never states two versions of one dataset."""
+    ds = rdflib.URIRef(DATASET)
+    assert dataset_version(kg) != "r1"
+    assert [str(v) for v in void.objects(ds, OWL.versionInfo)] == ["r1"]
+
+
+def test_without_a_release_name_the_version_is_dataset_ttls(frozen_root, tmp_path):
+    kg = open_project(frozen_root, with_inference=False)
+    done = dump_release(kg, tmp_path, today=DAY)
+    void = rdflib.Graph().parse(done.path / "void.ttl", format="turtle")
+    assert done.name == dataset_version(kg)
+    assert [str(v) for v in void.objects(rdflib.URIRef(DATASET), DCAT.version)] == [done.name]
 
 
 def test_every_data_file_is_a_distribution_with_size_checksum_and_media_type(void, release):
