@@ -87,7 +87,16 @@ def reconcile(ctx: click.Context, classes: tuple[str, ...], slugs: tuple[str, ..
 @click.pass_obj
 def accept(obj: Context, review_file: str, by: str | None, no_verify: bool, allow_conflicts: bool,
            offline: bool) -> None:
-    """Turn the rows marked 'yes' into owl:sameAs links in data/links-accepted.ttl, with provenance."""
+    """Turn the rows marked 'yes' into owl:sameAs links in data/links-accepted.ttl, with provenance.
+
+    \b
+    Exit 2 (nothing written) when a marked row names an unknown entity, a bad QID or a conflict.
+    Examples:
+      cowkg reconcile --class Person -o people.tsv      # first write the review file, mark rows 'yes'
+      cowkg reconcile accept people.tsv --by "A. Reviewer"
+      cowkg reconcile accept people.tsv --offline        # verify the QIDs from cached answers only
+      cowkg reconcile accept people.tsv --allow-conflicts --by "A. Reviewer"   # after reading the conflicts
+    """
     from .settings import project_paths
     from .wikidata.links import accept_links
     from .wikidata.reconcile import read_review
@@ -116,7 +125,13 @@ def accept(obj: Context, review_file: str, by: str | None, no_verify: bool, allo
 def check(obj: Context, reference: str | None, fmt: str, offline: bool) -> None:
     """Re-verify every owl:sameAs link in data/: provenance, exists, not redirected, label, type.
 
+    \b
     Exit 1 when any link fails, 4 when Wikidata is unreachable and the cache lacks an answer.
+    Examples:
+      cowkg reconcile check
+      cowkg reconcile check --offline                     # from cached answers, after one online run
+      cowkg reconcile check --format json | jq '.links[] | select(.ok | not)'
+      cowkg reconcile check --reference ../shared/reference/wikidata-qids.tsv
     """
     from .wikidata.links import check_links, read_reference
 

@@ -150,3 +150,24 @@ def test_shipped_links_pass_check_against_the_replay_set(shared, replay, tmp_pat
     res = run(env_for(replay, tmp_path), "--root", str(ROOT), "reconcile", "check", "--reference", str(table))
     assert res.exit_code == 0, res.output
     assert ", 0 failing" in res.output
+
+
+def help_examples(*command: str) -> list[list[str]]:
+    """The command lines of the "Examples:" block of ``cowkg <command> --help``, without comments."""
+    import shlex
+
+    res = CliRunner().invoke(main, [*command, "--help"])
+    assert res.exit_code == 0, res.output
+    assert "Examples:" in res.output, f"cowkg {' '.join(command)} --help shows no examples"
+    block = res.output.split("Examples:", 1)[1].split("\n\n", 1)[0]
+    lines = [shlex.split(line.split("  #", 1)[0].split(" | ", 1)[0]) for line in block.splitlines() if line.strip()]
+    return [words for words in lines if words[0] == "cowkg"]
+
+
+@pytest.mark.parametrize("command", [["reconcile", "accept"], ["reconcile", "check"]])
+def test_subcommand_help_shows_examples_that_parse(command):
+    examples = [words for words in help_examples(*command) if words[1:3] == command]
+    assert len(examples) >= 2
+    for words in examples:  # an unknown option fails parsing (exit 2) before --help is answered
+        res = CliRunner().invoke(main, [*words[1:], "--help"])
+        assert res.exit_code == 0, f"{' '.join(words)}: {res.output}"
