@@ -68,6 +68,12 @@ def up(obj: Context, directory: str | None, buffers: int | None, wait: float) ->
     """Start a private Virtuoso on free loopback ports and wait until it answers.
 
     Idempotent: when one already runs in the directory, print it and exit 0.
+
+    \b
+    Examples:
+      cowkg virtuoso up && cowkg virtuoso load
+      cowkg virtuoso up --dir /tmp/cowkg-virtuoso     # a second instance beside the default one
+      cowkg virtuoso up --buffers 680000 --wait 300   # ≈ 5.2 GiB, as bench/scale_pipeline.py for 10M triples
     """
     from .virtuoso import manage
 
@@ -120,7 +126,14 @@ def load(obj: Context, directory: str | None, endpoint: str | None, no_infer: bo
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_obj
 def status(obj: Context, directory: str | None, endpoint: str | None, fmt: str) -> None:
-    """Whether Virtuoso answers, where, and how many triples each project graph holds (exit 4 if down)."""
+    """Whether Virtuoso answers, where, and how many triples each project graph holds (exit 4 if down).
+
+    \b
+    Examples:
+      cowkg virtuoso status
+      cowkg virtuoso status --format json | jq -r .endpoint
+      cowkg virtuoso status --endpoint http://127.0.0.1:8890/sparql   # a server not started by `up`
+    """
     from .virtuoso import find_instance, manage
 
     instance = None if endpoint else find_instance(_dir(obj, directory))
@@ -149,6 +162,11 @@ def down(obj: Context, directory: str | None, purge: bool) -> None:
     """Stop the private instance cleanly (``shutdown;`` checkpoints first; SIGTERM would lose loads).
 
     Servers not started by `up` are not stopped here: use their own service manager.
+
+    \b
+    Examples:
+      cowkg virtuoso down
+      cowkg virtuoso down --dir /tmp/cowkg-virtuoso --purge   # stop it and delete its database
     """
     from .virtuoso import find_instance, manage
 

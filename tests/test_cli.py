@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import shlex
+from pathlib import Path
 
+import click
+import pytest
 from click.testing import CliRunner
 
 from cowkg.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args):
@@ -87,3 +93,75 @@ def test_coverage_is_complete():
     res = run("coverage")
     assert res.exit_code == 0, res.output[-2000:]
     assert "721/721" in res.output
+
+
+def command_paths(command: click.Command, path: tuple[str, ...] = ()):
+    """Every command of the CLI as the words that call it: (), ("query",), ("virtuoso", "up"), ..."""
+    yield path
+    if isinstance(command, click.Group):
+        for name, sub in sorted(command.commands.items()):
+            yield from command_paths(sub, (*path, name))
+
+
+COMMANDS = list(command_paths(main))
+
+
+def example_lines(help_text: str) -> list[str]:
+    """The lines of the help's "Examples:" block: those indented deeper than its heading."""
+    lines = help_text.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip() == "Examples:":
+            indent = len(line) - len(line.lstrip())
+            block = []
+            for follow in lines[i + 1:]:
+                if not follow.strip() or len(follow) - len(follow.lstrip()) <= indent:
+                    break
+                block.append(follow.strip())
+            return block
+    return []
+
+
+def repository_paths(example: str) -> list[str]:
+    """Words of an example that name a file or directory of the checkout (tests/..., queries/...).
+
+    Absolute paths, URLs, paths outside the checkout (../shared/...) and output files (-o X) are
+    not the repository's.
+    """
+    try:
+        words = shlex.split(example, comments=True)
+    except ValueError:
+        words = example.split("#", 1)[0].split()
+    top = {p.name for p in ROOT.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    named = []
+    for before, word in zip(["", *words[:-1]], words, strict=True):
+        word = word.split("=", 1)[-1].removeprefix("./")
+        if before in ("-o", "--output") or "://" in word or "/" not in word:
+            continue
+        if word.split("/", 1)[0] in top:
+            named.append(word)
+    return named
+
+
+@pytest.mark.parametrize("words", COMMANDS, ids=[" ".join(w) or "cowkg" for w in COMMANDS])
+def test_every_command_help_shows_an_example_of_itself(words):
+    res = run(*words, "--help")
+    assert res.exit_code == 0, res.output
+    examples = example_lines(res.output)
+    assert examples, f"`cowkg {' '.join(words)} --help` has no Examples: block"
+    call = " ".join(("cowkg", *words))
+    assert any(call in line for line in examples), f"no example calls `{call}`: {examples}"
+
+
+@pytest.mark.parametrize("words", COMMANDS, ids=[" ".join(w) or "cowkg" for w in COMMANDS])
+def test_every_repository_path_in_an_example_exists(words):
+    examples = example_lines(run(*words, "--help").output)
+    named = {path for line in examples for path in repository_paths(line)}
+    missing = sorted(path for path in named if not (ROOT / path).exists())
+    assert not missing, f"`cowkg {' '.join(words)} --help` names files that do not exist: {missing}"
+
+
+def test_example_paths_are_found_in_examples():
+    """The path finder itself: repository paths in, URLs, outputs, comments and outside paths out."""
+    line = ("cowkg query --file queries/q01-meetings-by-date.rq --data=tests/fixtures/x.ttl -o data/out.ttl "
+            "--endpoint http://127.0.0.1:8890/sparql --dir /tmp/v ../shared/r.tsv   # see docs/VIRTUOSO.md")
+    assert repository_paths(line) == ["queries/q01-meetings-by-date.rq", "tests/fixtures/x.ttl"]
