@@ -71,26 +71,56 @@ def validate(sources: Sources, shapes: rdflib.Graph) -> ValidationReport:
     if not isinstance(results, rdflib.Graph):
         raise InputError(f"the SHACL shapes cannot be used: {text.strip()}", hint="fix shapes/*.ttl")
     report = ValidationReport(conforms=bool(conforms))
+    merged: dict[tuple, Violation] = {}
     for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
-        report.violations.append(_violation(results, result, sources, shapes))
-    report.violations.sort(key=lambda v: (v.source or "~", v.line or 0, v.focus, v.path or ""))
+        v = _violation(results, result, sources, shapes, data)
+        key = (v.focus, v.path, v.severity, v.message, v.value, v.shape)
+        if key in merged:  # a property shape shared by several node shapes that all target the node
+            owners = set((merged[key].node_shape or "").split(",")) | set((v.node_shape or "").split(","))
+            merged[key].node_shape = ",".join(sorted(o for o in owners if o)) or None
+        else:
+            merged[key] = v
+    report.violations = sorted(merged.values(), key=lambda v: (v.source or "~", v.line or 0, v.focus, v.path or ""))
     report.conforms = not any(v.severity == "Violation" for v in report.violations)
     return report
 
 
-def owning_node_shape(shapes: rdflib.Graph, shape, focus) -> str | None:
-    """The named NodeShape a (possibly anonymous or shared) source shape belongs to.
+def owning_node_shape(shapes: rdflib.Graph, shape, focus, data: rdflib.Graph | None = None) -> str | None:
+    """The named NodeShape(s) a (possibly anonymous or shared) source shape belongs to.
 
-    A shared property shape can sit in several node shapes; pick the one that targets the focus.
+    A shared property shape can sit in several node shapes: with ``data``, only those that target
+    the focus node are named (pySHACL does not say which one reported), comma-separated.
     """
     if (shape, rdflib.RDF.type, SH.NodeShape) in shapes:
         return shorten(str(shape))
     owners = sorted(shapes.subjects(SH.property, shape)) + sorted(shapes.subjects(SH.sparql, shape))
     named = [o for o in owners if isinstance(o, rdflib.URIRef)]
-    return shorten(str(named[0])) if len(named) == 1 else (",".join(shorten(str(o)) for o in named) or None)
+    if data is not None and len(named) > 1:
+        named = [o for o in named if targets(shapes, o, focus, data)] or named
+    return ",".join(shorten(str(o)) for o in named) or None
 
 
-def _violation(results: rdflib.Graph, node, sources: Sources, shapes: rdflib.Graph) -> Violation:
+def targets(shapes: rdflib.Graph, node_shape, focus, data: rdflib.Graph) -> bool:
+    """Whether ``node_shape`` targets ``focus`` in ``data`` (SHACL 2.1.3: node, class, implicit
+    class, subjects-of and objects-of targets; classes through rdfs:subClassOf in ``data``)."""
+    if (node_shape, SH.targetNode, focus) in shapes:
+        return True
+    classes = set(shapes.objects(node_shape, SH.targetClass))
+    if (node_shape, rdflib.RDF.type, rdflib.RDFS.Class) in shapes:
+        classes.add(node_shape)
+    if classes:
+        types = set(data.objects(focus, rdflib.RDF.type))
+        for t in list(types):
+            types.update(data.transitive_objects(t, rdflib.RDFS.subClassOf))
+        if types & classes:
+            return True
+    if any((focus, p, None) in data for p in shapes.objects(node_shape, SH.targetSubjectsOf)):
+        return True
+    return any((None, p, focus) in data for p in shapes.objects(node_shape, SH.targetObjectsOf))
+
+
+def _violation(results: rdflib.Graph, node, sources: Sources, shapes: rdflib.Graph,
+               data: rdflib.Graph | None = None) -> Violation:
     def one(pred):
         return results.value(node, pred)
 
@@ -109,7 +139,7 @@ def _violation(results: rdflib.Graph, node, sources: Sources, shapes: rdflib.Gra
         value=shorten(str(value)) if value is not None else None,
         source=where[0] if where else None,
         line=where[1] if where else None,
-        node_shape=owning_node_shape(shapes, one(SH.sourceShape), focus),
+        node_shape=owning_node_shape(shapes, one(SH.sourceShape), focus, data),
     )
 
 

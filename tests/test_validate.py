@@ -89,3 +89,15 @@ def test_every_date_valued_property_is_checked_wherever_it_appears(shapes, data)
     assert used, "no date values found: the query is wrong"
     assert not used - targeted, sorted(shorten(str(p)) for p in used - targeted)
 
+
+
+def test_a_miss_shared_by_several_node_shapes_is_reported_once_naming_the_shapes_that_target_it(shapes, tmp_path):
+    """An org:Organization with a status but no provenance misses the property shape that
+    OrganisationShape and SourcedRecordShape share (and Person/Place/State shapes, which do not
+    target it): one violation, naming the two shapes that apply."""
+    text = (ROOT / "tests/fixtures/broken/organization-without-provenance.ttl").read_text()
+    broken = tmp_path / "org-with-status-without-provenance.ttl"
+    broken.write_text(text.replace('rdfs:label "X"@en .', 'rdfs:label "X"@en ; cow:status cowv:fact .'))
+    report = validate(load_project(ROOT, data=[broken]), shapes)
+    assert [(v.focus, v.path, v.node_shape) for v in report.violations] == [
+        ("cowr:x", "prov:wasDerivedFrom", "cowsh:OrganisationShape,cowsh:SourcedRecordShape")]
