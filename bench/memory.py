@@ -94,11 +94,17 @@ def oxigraph(path: str | None) -> float:
     with tempfile.TemporaryDirectory(prefix="cowkg-bench-oxi-") as tmp:
         if path:
             subprocess.run([exe, "load", "--location", tmp, "--file", path], check=True, capture_output=True)
+        else:  # serve-read-only needs an existing store: create an empty one
+            import pyoxigraph as ox
+
+            ox.Store(tmp).flush()
         port = free_port()
         proc = subprocess.Popen([exe, "serve-read-only", "--location", tmp, "--bind", f"127.0.0.1:{port}"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             for _ in range(300):
+                if proc.poll() is not None:
+                    raise SystemExit(f"oxigraph serve-read-only exited with {proc.returncode}")
                 try:
                     urlopen(f"http://127.0.0.1:{port}/query?query={quote('ASK {}')}", timeout=2).read()
                     break
