@@ -23,6 +23,7 @@ DCT = "http://purl.org/dc/terms/"
 FORMATS = "http://www.w3.org/ns/formats/"
 ENT = "http://www.w3.org/ns/entailment/"
 FOAF = "http://xmlns.com/foaf/0.1/"
+SCHEMA = "https://schema.org/"
 OWL_SAMEAS = "http://www.w3.org/2002/07/owl#sameAs"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
@@ -193,7 +194,18 @@ def void():
     g.add(d, DCT + "license", "https://creativecommons.org/licenses/by-sa/4.0/")
     g.add(d, DCT + "source", str(SOURCE_ARTICLE))
     g.add(d, VOID + "sparqlEndpoint", base + "/sparql")
-    g.add(d, VOID + "uriLookupEndpoint", base + "/api/search?q=")
+    # A URI lookup takes an IRI and answers its description; the label search takes text (below).
+    g.add(d, VOID + "uriLookupEndpoint", base + "/data?iri=")
+    search, target = ox.NamedNode(doc + "#label-search"), ox.NamedNode(doc + "#label-search-target")
+    g.add(d, SCHEMA + "potentialAction", search)
+    g.add(search, RDF.type, SCHEMA + "SearchAction")
+    g.lit(search, DCT + "description", "Label search: the entities whose labels match a text, best first, as JSON "
+          "(the same results as a page at /search?q=).")
+    g.add(search, SCHEMA + "target", target)
+    g.add(target, RDF.type, SCHEMA + "EntryPoint")
+    g.append(ox.Triple(target, ox.NamedNode(SCHEMA + "urlTemplate"), ox.Literal(base + "/api/search?q={query}")))
+    g.append(ox.Triple(target, ox.NamedNode(SCHEMA + "contentType"), ox.Literal("application/json")))
+    g.append(ox.Triple(search, ox.NamedNode(SCHEMA + "query-input"), ox.Literal("required name=query")))
     g.add(d, VOID + "rootResource", str(COWR) + "coalition")
     g.append(ox.Triple(d, ox.NamedNode(VOID + "uriSpace"), ox.Literal(str(COWR))))
     for name in ("Turtle", "N-Triples", "JSON-LD", "RDF_XML"):

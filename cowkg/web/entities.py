@@ -6,8 +6,9 @@ The page shows labels, types, every statement grouped by property (inferred ones
 incoming links, the provenance of the entity and of each node it links to (status, citation
 markers, source), the Wikidata link, a "query this" and a "show as graph" link. The data views
 serve the entity's export subgraph (``cowkg.export.describe``), byte for byte what ``cowkg export
---subject`` writes. IRIs outside ``/id/`` (ontology
-terms, SKOS concepts, graphs) get the same page at ``/page?iri=...``.
+--subject`` writes. IRIs outside ``/id/`` (ontology terms, SKOS concepts, graphs) get the same
+page at ``/page?iri=...`` and the same description at ``/data?iri=...`` (the URI lookup endpoint
+that VoID names).
 """
 
 from __future__ import annotations
@@ -158,6 +159,34 @@ def data(slug: str, ext: str):
     context = jsonld_context() if fmt.name == "jsonld" else None
     body = description_bytes(_backend(), [iri], fmt, graphs, context=context, timeout=_timeout())
     return Response(body, content_type=content_type(fmt))
+
+
+@bp.get("/data")
+def data_any():
+    """The description of any IRI of the dataset, ``/data?iri=<IRI>`` (the VoID URI lookup
+    endpoint): the RDF format of ``format=`` or Accept (Turtle by default), the same bytes as
+    ``/data/<slug>.<ext>`` for an entity; 404 for an IRI the dataset does not have."""
+    iri = request.args.get("iri", "")
+    if not iri or any(c in iri for c in '<>"{}|^`\\ \n'):
+        raise InputError("give the IRI to describe: /data?iri=...")
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        raise InputError(f"not an absolute IRI: {iri[:200]!r}", hint="e.g. /data?iri=" + str(COWR) + "coalition") \
+            from None
+    wanted = request.args.get("format")
+    fmt = by_name(wanted, ("graph",)) if wanted else negotiate(GRAPH_FORMATS, request.headers.get("Accept"))
+    if fmt is None:
+        raise NotAcceptable("the description is available as Turtle, N-Triples, JSON-LD and RDF/XML",
+                            hint="format=ttl|nt|jsonld|rdfxml, or Accept: text/turtle, application/ld+json, ...")
+    if not exists(iri):
+        raise NotFound(f"no IRI <{iri}> in this dataset", hint="search the labels: /search?q=...")
+    graphs = export_graphs(parse_bool("infer", request.args.get("infer"), False))
+    context = jsonld_context() if fmt.name == "jsonld" else None
+    resp = Response(description_bytes(_backend(), [iri], fmt, graphs, context=context, timeout=_timeout()),
+                    content_type=content_type(fmt))
+    resp.vary.add("Accept")
+    return resp
 
 
 @bp.get("/page/<slug>")

@@ -8,8 +8,10 @@ bug: logged with its traceback and answered 500, never disguised as a 400.
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..errors import CowkgError, PayloadTooLarge
@@ -24,8 +26,33 @@ def wants_html() -> bool:
         and bool(request.headers.get("Accept"))
 
 
+def server_dirs() -> list[str]:
+    """The server's own directories (project root, caches) that an error body must not show."""
+    cfg = current_app.config["COWKG"]
+    dirs = {str(Path(cfg[k]).resolve()) for k in ("root", "cache_dir", "virtuoso_dir", "wikidata_cache_dir")
+            if cfg.get(k)}
+    return sorted((d for d in dirs if len(Path(d).parts) > 1), key=len, reverse=True)
+
+
+def without_server_paths(value, dirs: list[str]):
+    """``value`` with the server's directories cut from its strings (paths become relative to them)."""
+    if isinstance(value, str):
+        for d in dirs:
+            value = value.replace(d + os.sep, "").replace(d, ".")
+        return value
+    if isinstance(value, dict):
+        return {k: without_server_paths(v, dirs) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_server_paths(v, dirs) for v in value]
+    return value
+
+
 def render_error(body: dict, headers: dict | None = None) -> Response:
-    """The error ``body`` as JSON, or as an HTML page for browsers; same status either way."""
+    """The error ``body`` as JSON, or as an HTML page for browsers; same status either way.
+
+    Paths under the server's directories are shown relative to them: error bodies never tell a
+    client where the server keeps its files."""
+    body = without_server_paths(body, server_dirs())
     if wants_html():
         resp = Response(render_template("error.html", error=body), status=body["status"],
                         content_type="text/html; charset=utf-8")

@@ -2,7 +2,8 @@
 
 Stage: web. The dataset is read-only while the server runs, so any GET can be revalidated with
 an ETag (``If-None-Match`` → 304). CORS lets any origin *read* (no credentials are ever
-accepted: ``Access-Control-Allow-Credentials`` is never sent, so browsers do not attach cookies).
+accepted: ``Access-Control-Allow-Credentials`` is never sent, so browsers do not attach cookies);
+a preflight advertises the methods of the route it asks about, no more.
 """
 
 from __future__ import annotations
@@ -36,12 +37,22 @@ def check_size() -> None:
                               details={"limit_bytes": limit})
 
 
+METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods() -> list[str]:
+    """The methods the routes at this request's path accept (a preflight advertises only those)."""
+    adapter = current_app.create_url_adapter(request)
+    methods = set(adapter.allowed_methods(request.path)) if adapter is not None else set()
+    return sorted(methods, key=lambda m: (METHOD_ORDER.index(m) if m in METHOD_ORDER else len(METHOD_ORDER), m))
+
+
 def add_policy(resp: Response) -> Response:
     """CORS headers on every answer; ETag + 304 on successful reads that have none yet."""
     resp.headers["Access-Control-Allow-Origin"] = "*"
     resp.headers["Access-Control-Expose-Headers"] = EXPOSED
     if request.method == "OPTIONS":
-        resp.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
+        resp.headers["Access-Control-Allow-Methods"] = ", ".join(allowed_methods())
         resp.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
         resp.headers["Access-Control-Max-Age"] = "86400"
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")

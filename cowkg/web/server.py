@@ -20,7 +20,9 @@ from gunicorn.app.base import BaseApplication
 #: Measured (bench/http_throughput.py, 4 clients, query mix): 4 threads with keep-alive served
 #: 2.1x the requests of single-threaded sync workers (1024 vs 477 req/s cached, 329 vs 183 evaluated).
 THREADS = 4
-ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+#: One line per request: client, time ([10/Oct/2025:13:55:36 +0000], as in the common log format),
+#: request line, status, bytes, duration, user agent.
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
 
 class _Server(BaseApplication):

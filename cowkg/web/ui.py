@@ -2,10 +2,13 @@
 
 Stage: web. The UI page carries its configuration as JSON: the endpoint, the project prefixes
 (``cowkg.vocab.PREFIXES``) and the example queries of ``queries/*.rq``; ``?query=`` opens a
-query (the entity pages' "query this" link).
+query (the entity pages' "query this" link); without it the editor opens on the first competency
+query (``starter``), since the examples sort by name and the first may be one this endpoint refuses.
 """
 
 from __future__ import annotations
+
+import re
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
@@ -16,6 +19,13 @@ from .describe import public_base
 bp = Blueprint("ui", __name__)
 
 MAX_LIMIT = 50
+#: Competency queries (``q01-...``) run on this endpoint; other examples may not (SERVICE is refused).
+COMPETENCY_RE = re.compile(r"^q\d+-")
+
+
+def starter_example(names: list[str]) -> str | None:
+    """The example the editor opens on: the first competency query, else the first example."""
+    return next((n for n in names if COMPETENCY_RE.match(n)), names[0] if names else None)
 
 
 @bp.get("/")
@@ -26,7 +36,7 @@ def query_ui():
     examples = [{"name": e.name, "title": e.title, "description": e.description, "query": e.query}
                 for e in catalog.examples()]
     config = {"endpoint": public_base() + "/sparql", "prefixes": PREFIXES, "examples": examples,
-              "query": request.args.get("query", ""),
+              "starter": starter_example([e["name"] for e in examples]), "query": request.args.get("query", ""),
               "infer_default": current_app.config["COWKG"]["infer_default"]}
     return render_template("ui.html", config=config, examples=examples)
 

@@ -21,6 +21,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from ..errors import InputError, NotFound
 from ..media import by_name, content_type
 from ..vocab import COWR
+from .entities import exists
 
 bp = Blueprint("views", __name__)
 
@@ -52,8 +53,9 @@ class View:
 
 
 VIEWS = {v.name: v for v in (
-    View("timeline", "Timeline", "Dated meetings, events, documents, statements and pledges, November 2024 – "
-         "December 2025; planned and proposed items drawn apart from what happened.", ("timeline",)),
+    View("timeline", "Timeline", "Dated meetings, events, documents, statements, pledges and status observations "
+         "(as of a date), November 2024 – December 2025; planned and proposed items drawn apart from what happened.",
+         ("timeline",)),
     View("attendance", "Attendance", "States and organisations × meetings: who was represented, at what level, "
          "and the participants per meeting.", ("attendance", "attendance-per-meeting")),
     View("graph", "Entity graph", "The links of one entity to and from others; click a node to expand it.",
@@ -70,7 +72,8 @@ def named_query(name: str) -> str:
     """The text of ``queries/views/<name>.rq``; raises NotFound for an unknown name."""
     path = queries_dir() / f"{name}.rq"
     if not NAME_RE.match(name) or not path.is_file():
-        raise NotFound(f"no view query named {name!r}", hint=f"the view queries are the files of {queries_dir()}")
+        names = sorted(p.stem for p in queries_dir().glob("*.rq"))
+        raise NotFound(f"no view query named {name!r}", hint="the view queries are " + ", ".join(names))
     return path.read_text(encoding="utf-8")
 
 
@@ -159,8 +162,11 @@ def attendance():
 
 @bp.get("/graph")
 def graph():
-    """The neighbourhood of ``iri`` (default: the coalition) as a node-link diagram."""
+    """The neighbourhood of ``iri`` (default: the coalition) as a node-link diagram; 404 for an IRI
+    the dataset does not have (an empty picture would look like an entity without links)."""
     iri = check_iri(request.args.get("iri", DEFAULT_ENTITY))
+    if not exists(iri):
+        raise NotFound(f"no IRI <{iri}> in this dataset", hint="search the labels: /search?q=...")
     return render_view("graph", iri=iri)
 
 

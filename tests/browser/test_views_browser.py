@@ -130,6 +130,16 @@ def test_timeline_draws_every_dated_item_and_links_to_entity_pages(page):
     assert pg.locator("#timeline-table tbody tr").count() == len(with_starmer) > 0
     pg.select_option("#actor-select", "")
 
+    # Dated status observations (e.g. the Paris headquarters named, as of November 2025) are a kind of their own.
+    observations = [r for r in rows(base, "timeline") if r["kind"]["value"] == "status observation"]
+    assert any(r["item"]["value"].endswith("/status-hq-paris-named-2025-11") for r in observations)
+    assert pg.locator("#timeline-table tbody tr[data-iri$='/status-hq-paris-named-2025-11']").count() == 1
+    pg.uncheck("input[name=kind][value='status observation']")
+    left = expected - len(observations)
+    assert pg.locator("#timeline .tl-item").count() == left == pg.locator("#timeline-table tbody tr").count()
+    pg.check("input[name=kind][value='status observation']")
+    assert pg.locator("#timeline .tl-item").count() == expected
+
     # Keyboard: focus the timeline, zoom in with "+".
     before = pg.evaluate("(() => { const w = cowkgTimeline.getWindow(); return w.end - w.start; })()")
     pg.focus("#timeline")

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import ARTIFACTS, require
+from conftest import ARTIFACTS, ROOT, require
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -46,6 +46,24 @@ def browser_page(project_server):
         yield page, project_server, requests_seen, outside, errors
         context.close()
         browser.close()
+
+
+@pytest.mark.browser
+def test_ui_opens_on_the_first_competency_query_and_it_runs(browser_page):
+    """Not on the alphabetically first example (federation-wikidata.rq: SERVICE, refused with 400)."""
+    page, base, _seen, outside, errors = browser_page
+    first = sorted((ROOT / "queries").glob("q[0-9]*-*.rq"))[0].read_text()
+    page.goto(base + "/")
+    page.wait_for_selector(".yasqe .CodeMirror", timeout=20_000)
+    text = page.evaluate("cowkgYasgui.getTab().getYasqe().getValue()")
+    assert first.splitlines()[0] in text and "SERVICE" not in text
+    body = first[first.index("SELECT"):]
+    assert body in text
+    page.evaluate("cowkgYasgui.getTab().getYasqe().query()")
+    page.wait_for_selector(".yasr table.dataTable tbody tr td", timeout=30_000)
+    assert page.locator(".yasr table.dataTable tbody tr").count() >= 1
+    assert page.locator(".yasr .errorResult").count() == 0
+    assert outside == [] and errors == []
 
 
 @pytest.mark.browser

@@ -5,8 +5,10 @@ through the same endpoint), never from fixed data counts."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -28,9 +30,17 @@ def endpoint(project_server):
     return project_server + "/sparql"
 
 
-def count(endpoint: str, where: str) -> int:
-    r = requests.get(endpoint, params={"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}"}, timeout=30)
+def count(endpoint: str, where: str, **params) -> int:
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}"
+    r = requests.get(endpoint, params={"query": query, **params}, timeout=30)
+    r.raise_for_status()
     return int(r.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def ask(endpoint: str, where: str, **params) -> bool:
+    r = requests.get(endpoint, params={"query": f"ASK {{ {where} }}", **params}, timeout=30)
+    r.raise_for_status()
+    return r.json()["boolean"]
 
 
 @pytest.fixture(scope="module")
@@ -106,13 +116,21 @@ def test_requests_conditional_get_is_304(endpoint):
 
 
 def test_requests_infer_parameter_adds_the_inferred_graph(endpoint):
-    where = "GRAPH cowg:inferred { ?s ?p ?o } FILTER EXISTS { ?s ?p ?o }"
-    plain = count(endpoint, where)
-    r = requests.get(endpoint, params={"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}", "infer": "true"},
-                     timeout=30)
-    inferred = int(r.json()["results"]["bindings"][0]["n"]["value"])
-    assert inferred >= plain
-    assert inferred == count(endpoint, "GRAPH cowg:inferred { ?s ?p ?o }")
+    """The same query over the default graph, with and without infer=true: the triples only the
+    reasoner derived are there with it, and only with it."""
+    only_inferred = ("GRAPH cowg:inferred { ?s ?p ?o } "
+                     "FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } FILTER (?g != cowg:inferred) }")
+    derived = count(endpoint, f"SELECT DISTINCT ?s ?p ?o WHERE {{ {only_inferred} }}")
+    assert derived > 0
+    everything = "SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o }"
+    plain, inferred = count(endpoint, everything), count(endpoint, everything, infer="true")
+    assert inferred == plain + derived
+    first = f"SELECT ?s ?p ?o WHERE {{ {only_inferred} FILTER (isIRI(?s) && isIRI(?o)) }} ORDER BY ?s ?p ?o LIMIT 1"
+    row = requests.get(endpoint, params={"query": first}, timeout=30).json()["results"]["bindings"][0]
+    triple = " ".join(f"<{row[v]['value']}>" for v in "spo")
+    assert not ask(endpoint, triple)
+    assert not ask(endpoint, triple, infer="false")
+    assert ask(endpoint, triple, infer="true")
 
 
 def test_curl_from_the_shell(project_server):
@@ -141,3 +159,9 @@ def test_health_and_access_log(project_server, tmp_path_factory):
     while '"GET /health?probe=access-log HTTP/1.1" 200' not in log.read_text(errors="replace"):
         assert time.monotonic() < deadline, "no access-log line for the request"
         time.sleep(0.1)
+    line = next(x for x in log.read_text(errors="replace").splitlines() if "probe=access-log" in x)
+    # Each line says when: [day/Mon/year:hh:mm:ss zone], as in the common log format.
+    stamp = re.match(r'127\.0\.0\.1 \[(\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4})\] "GET ', line)
+    assert stamp, line
+    when = dt.datetime.strptime(stamp.group(1), "%d/%b/%Y:%H:%M:%S %z")
+    assert abs((dt.datetime.now(dt.UTC) - when).total_seconds()) < 120

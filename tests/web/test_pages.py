@@ -228,3 +228,99 @@ def test_static_and_pages_revalidate_with_etags(sc):
     assert first.headers["ETag"]
     again = sc.get("/page/keir-starmer", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
+
+
+def _ui_config(html: str) -> dict:
+    return json.loads(re.search(r'<script type="application/json" id="cowkg-config">(.*?)</script>', html,
+                                re.S).group(1))
+
+
+def test_ui_starts_on_the_first_competency_query_which_the_endpoint_runs(sc, root):
+    """Examples sort by file name, so federation-wikidata.rq (SERVICE, refused) comes first: the
+    editor must open on the first competency query (q01, ...) instead, and that one must run."""
+    config = _ui_config(sc.get("/").get_data(as_text=True))
+    competency = sorted(p.stem for p in (root / "queries").glob("q[0-9]*-*.rq"))
+    assert config["starter"] == competency[0]
+    starter = next(e for e in config["examples"] if e["name"] == config["starter"])
+    assert sc.post("/sparql", data={"query": starter["query"]}).status_code == 200
+    refused = next(e for e in config["examples"] if "SERVICE" in e["query"])
+    assert sc.post("/sparql", data={"query": refused["query"]}).status_code == 400
+    # ?query= still wins (the "query this" links); the starter is only the editor's first text.
+    config = _ui_config(sc.get("/query", query_string={"query": "ASK {}"}).get_data(as_text=True))
+    assert config["query"] == "ASK {}"
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+#: One URL for every GET route (a rule without one fails the test below, so new pages are covered).
+ROUTE_SAMPLES = {
+    "/static/<path:filename>": "/static/cowkg.css", "/sparql": "/sparql", "/.well-known/void": "/.well-known/void",
+    "/rdf-graphs": "/rdf-graphs?default", "/id/<slug>": "/id/keir-starmer", "/data/<slug>.<ext>":
+    "/data/keir-starmer.ttl", "/data": "/data?iri=" + STARMER, "/page/<slug>": "/page/keir-starmer",
+    "/page": "/page?iri=https%3A%2F%2Fw3id.org%2Fcowkg%2Fontology%23Person", "/query": "/query", "/": "/",
+    "/api/search": "/api/search?q=starmer", "/search": "/search?q=starmer", "/health": "/health",
+    "/api/views/<name>": "/api/views/timeline-count", "/timeline": "/timeline", "/attendance": "/attendance",
+    "/graph": "/graph?iri=" + STARMER, "/map": "/map", "/reconcile": "/reconcile",
+    "/reconcile/suggest/entity": "/reconcile/suggest/entity?prefix=starm",
+    "/reconcile/suggest/type": "/reconcile/suggest/type?prefix=pers",
+    "/reconcile/suggest/property": "/reconcile/suggest/property?prefix=lab",
+    "/reconcile/propose_properties": "/reconcile/propose_properties",
+    "/reconcile/preview": "/reconcile/preview?id=keir-starmer", "/download/": "/download/",
+    "/download/<path:name>": "/download/SHA256SUMS", "/ontology": "/ontology", "/ontology.<ext>": "/ontology.html",
+    "/ontology/<version>": "/ontology/0.1.0", "/context.jsonld": "/context.jsonld",
+    "404 page": "/no/such/page", "404 entity": "/page/nobody-at-all",
+}
+#: An HTML card for OpenRefine's preview iframe (its CSP forbids scripts and forms): not a page.
+NOT_PAGES = {"/reconcile/preview"}
+
+
+def test_every_html_page_has_the_label_search_box(client, app):
+    rules = {r.rule for r in app.url_map.iter_rules() if "GET" in r.methods}
+    assert rules <= set(ROUTE_SAMPLES), f"give a sample URL for {rules - set(ROUTE_SAMPLES)}"
+    pages = set()
+    for rule, url in ROUTE_SAMPLES.items():
+        r = client.get(url, headers={"Accept": BROWSER_ACCEPT}, follow_redirects=True)
+        if r.mimetype != "text/html" or rule in NOT_PAGES:
+            r.close()
+            continue
+        pages.add(rule)
+        html = r.get_data(as_text=True)
+        assert re.search(r'<form[^>]*role="search"', html), f"{url} ({r.status_code}) has no label search box"
+        assert 'id="search-box"' in html and "/static/search.js" in html, url
+    assert {"/", "/query", "/search", "/page/<slug>", "/page", "/timeline", "/attendance", "/graph", "/map",
+            "/download/", "/ontology", "/ontology.<ext>", "/ontology/<version>", "/sparql", "/id/<slug>",
+            "404 page", "404 entity"} <= pages
+
+
+def test_void_uri_lookup_endpoint_takes_an_iri_and_returns_its_description(sc):
+    """void:uriLookupEndpoint: a URL that, with an IRI appended, answers that IRI's description (RDF);
+    the label search (JSON, by text) is described as a schema:SearchAction instead."""
+    from urllib.parse import quote
+
+    triples = _void(sc)
+    [lookup] = _value(triples, "#cowkg", "uriLookupEndpoint")
+    assert lookup == "http://localhost/data?iri="
+    r = sc.get(lookup + quote(STARMER, safe=""), headers={"Accept": "application/n-triples"})
+    assert r.status_code == 200 and r.mimetype == "application/n-triples"
+    described = [q.triple for q in ox.parse(r.get_data(), format=ox.RdfFormat.N_TRIPLES)]
+    assert ox.Triple(ox.NamedNode(STARMER), ox.NamedNode("http://www.w3.org/2002/07/owl#sameAs"),
+                     ox.NamedNode("http://www.wikidata.org/entity/Q6383")) in described
+    assert r.get_data() == sc.get("/data/keir-starmer.nt").get_data()  # the entity's own download
+    default = sc.get(lookup + quote(STARMER, safe=""))
+    assert default.status_code == 200 and default.mimetype == "text/turtle" and default.headers["Vary"] == "Accept"
+    term = sc.get("/data", query_string={"iri": "https://w3id.org/cowkg/ontology#Person", "format": "nt"})
+    assert term.status_code == 200 and b"<https://w3id.org/cowkg/ontology#Person>" in term.get_data()
+    missing = sc.get("/data", query_string={"iri": "http://example.org/none"})
+    assert missing.status_code == 404 and missing.get_json()["error"] == "not-found"
+    assert sc.get("/data", query_string={"iri": "not an iri"}).status_code == 400
+    assert sc.get("/data").status_code == 400
+    assert not any(t.object.value.startswith("http://localhost/api/search") for t in triples
+                   if t.predicate.value.startswith("http://rdfs.org/ns/void#"))
+    schema = "https://schema.org/"
+    [action] = [t.object for t in triples if t.predicate.value == schema + "potentialAction"]
+    assert ox.Triple(action, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                     ox.NamedNode(schema + "SearchAction")) in triples
+    [target] = [t.object for t in triples if t.subject == action and t.predicate.value == schema + "target"]
+    [template] = [t.object.value for t in triples
+                  if t.subject == target and t.predicate.value == schema + "urlTemplate"]
+    assert template == "http://localhost/api/search?q={query}"
+    assert sc.get(template.replace("http://localhost", "").replace("{query}", "starmer")).get_json()["results"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -228,6 +229,31 @@ def test_cors_allows_reads_without_credentials(sc):
     assert "POST" in pre.headers["Access-Control-Allow-Methods"]
     assert "Content-Type" in pre.headers["Access-Control-Allow-Headers"]
     assert "Access-Control-Allow-Credentials" not in pre.headers
+
+
+@pytest.mark.parametrize("path, methods", [("/sparql", {"GET", "HEAD", "POST", "OPTIONS"}),
+                                           ("/rdf-graphs", {"GET", "HEAD", "OPTIONS"}),
+                                           ("/reconcile", {"GET", "HEAD", "POST", "OPTIONS"}),
+                                           ("/page/keir-starmer", {"GET", "HEAD", "OPTIONS"})])
+def test_cors_preflight_advertises_only_the_methods_the_route_accepts(sc, path, methods):
+    pre = sc.options(path, headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST"})
+    assert pre.status_code == 200
+    advertised = {m.strip() for m in pre.headers["Access-Control-Allow-Methods"].split(",")}
+    assert advertised == methods
+    if "POST" not in advertised:
+        refused = sc.post(path, data=b"", headers={"Origin": "https://example.org"})
+        assert refused.status_code == 405
+        assert {m.strip() for m in refused.headers["Allow"].split(",")} == advertised
+
+
+def test_cors_preflight_on_every_route_matches_what_it_answers(sc, small_app):
+    """No route advertises a method that then answers 405."""
+    for rule in small_app.url_map.iter_rules():
+        path = rule.rule.replace("<path:filename>", "cowkg.css").replace("<slug>.<ext>", "keir-starmer.ttl")
+        path = re.sub(r"<[^>]+>", "x", path)
+        pre = sc.options(path, headers={"Origin": "https://example.org", "Access-Control-Request-Method": "GET"})
+        advertised = {m.strip() for m in pre.headers["Access-Control-Allow-Methods"].split(",")}
+        assert advertised == set(rule.methods), rule.rule
 
 
 def test_etag_revalidation_answers_304_without_a_body(sc):

@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, require
 
 from cowkg.web.views import VIEWS, bind_iri, check_iri
 
@@ -91,7 +91,7 @@ def test_timeline_items_are_dated_in_range_with_lanes_and_statuses(vclient):
     assert len({r["item"] for r in rows}) == len(rows)
     assert all("2024-11" <= r["start"] < "2026" for r in rows)
     assert {r["lane"] for r in rows} <= {"coalition meetings", "other meetings and events", "documents and plans",
-                                         "statements, reports and views", "pledges"}
+                                         "statements, reports and views", "pledges", "statuses (as of)"}
     statuses = {r.get("status", "").rsplit("/", 1)[-1] for r in rows}
     assert {"fact", "plan", "proposal", "claim"} <= statuses
     meetings = [r for r in rows if r["lane"] == "coalition meetings"]
@@ -99,6 +99,24 @@ def test_timeline_items_are_dated_in_range_with_lanes_and_statuses(vclient):
     # Plans never carry cow:date: a planned item's date comes from cow:plannedDate.
     planned = {r["item"].rsplit("/", 1)[-1] for r in rows if r.get("status", "").endswith("/plan")}
     assert "event-2025-03-24-planning-days" in planned
+
+
+def test_timeline_includes_dated_status_observations_as_their_own_kind(vclient):
+    """HQ and force milestones recorded as cow:StatusObservation (dated by cow:asOf) are timeline items."""
+    observations = values(sparql_json(vclient, """SELECT ?o (STR(?d) AS ?asOf) WHERE {
+        ?o a cow:StatusObservation . OPTIONAL { ?o cow:asOf ?d } }"""))
+    in_range = {r["o"] for r in observations if "2024-11" <= r.get("asOf", "") < "2026"}
+    assert "https://w3id.org/cowkg/id/status-hq-paris-named-2025-11" in in_range
+    rows = {r["item"]: r for r in values(vclient.get("/api/views/timeline").get_json())}
+    assert in_range <= set(rows)
+    assert {o["o"] for o in observations} - in_range, "an undated observation exists and stays out"
+    assert not ({o["o"] for o in observations} - in_range) & set(rows)
+    paris = rows["https://w3id.org/cowkg/id/status-hq-paris-named-2025-11"]
+    assert (paris["start"], paris["kind"], paris["lane"]) == ("2025-11", "status observation", "statuses (as of)")
+    assert {a.rsplit(" ", 1)[-1] for a in paris["actors"].splitlines()} == {  # what it is about
+        "<https://w3id.org/cowkg/id/hq-paris>", "<https://w3id.org/cowkg/id/mnf-u>"}
+    assert {rows[i]["kind"] for i in in_range} == {"status observation"}
+    assert len(rows) == first_number(vclient, "timeline-count", "items")
 
 
 def test_attendance_cells_count_and_membership_standard(vclient):
@@ -137,6 +155,40 @@ def test_check_and_bind_iri():
     assert check_iri(STARMER) == STARMER
     query = "SELECT * WHERE {\n  VALUES ?iri { cowr:coalition }\n  ?iri ?p ?o }"
     assert "VALUES ?iri { <https://w3id.org/cowkg/id/keir-starmer> }" in bind_iri(query, STARMER)
+
+
+@pytest.mark.parametrize("accept", ["application/json", "text/html"])
+def test_unknown_view_query_404_names_the_queries_without_server_paths(vclient, accept):
+    r = vclient.get("/api/views/no-such-query", headers={"Accept": accept})
+    assert r.status_code == 404 and r.mimetype == accept
+    body = r.get_data(as_text=True)
+    assert str(ROOT) not in body and "queries/views" not in body and str(ROOT.parent) not in body
+    assert "timeline" in body and "entity-graph-count" in body
+
+
+def test_error_bodies_never_show_the_server_root(vclient):
+    """A library error that names a file under the project root shows the path relative to it."""
+    from cowkg.errors import NotFound
+    from cowkg.web.errors import render_error
+
+    with vclient.application.test_request_context("/x", headers={"Accept": "application/json"}):
+        body = NotFound(f"no file {ROOT}/queries/x.rq", hint=f"see {ROOT}/queries").as_dict()
+        text = render_error(body).get_data(as_text=True)
+    assert str(ROOT) not in text and "queries/x.rq" in text
+
+
+@pytest.mark.parametrize("accept, mimetype", [("application/json", "application/json"),
+                                              ("text/html,*/*;q=0.8", "text/html")])
+def test_graph_of_an_iri_not_in_the_data_is_404(vclient, accept, mimetype):
+    r = vclient.get("/graph", query_string={"iri": "https://example.org/not-in-the-data"}, headers={"Accept": accept})
+    assert r.status_code == 404 and r.mimetype == mimetype
+    if mimetype == "application/json":
+        assert r.get_json()["error"] == "not-found"
+        assert r.get_json()["message"] == "no IRI <https://example.org/not-in-the-data> in this dataset"
+    else:
+        assert "404 · not-found" in r.get_data(as_text=True)
+    assert vclient.get("/graph", query_string={"iri": STARMER}).status_code == 200
+    assert vclient.get("/graph").status_code == 200  # the default entity, the coalition
 
 
 def test_unknown_view_query_is_404_and_iri_only_where_taken(vclient):
@@ -180,8 +232,7 @@ def test_map_display_positions_cover_every_place_and_say_what_they_are(vclient):
 
 def test_vendor_assets_the_views_load_are_built(vclient):
     manifest = ROOT / "cowkg" / "web" / "static" / "vendor" / "manifest.json"
-    if not manifest.exists():
-        pytest.skip("frontend assets not built (scripts/setup.sh runs npm run build)")
+    require(manifest.exists(), "frontend assets not built (scripts/setup.sh runs npm run build)")
     built = json.loads(manifest.read_text())
     for asset in ("vis-timeline/vis-timeline-graph2d.min.js", "d3/d3.min.js", "plot/plot.umd.min.js",
                   "cytoscape/cytoscape.min.js", "topojson-client/topojson-client.min.js",

@@ -3,7 +3,9 @@
 (function () {
   const cfg = JSON.parse(document.getElementById("cowkg-config").textContent);
   const prefixLines = Object.entries(cfg.prefixes).map(function (kv) { return "PREFIX " + kv[0] + ": <" + kv[1] + ">"; });
-  const starter = cfg.query || (cfg.examples.length ? cfg.examples[0].query :
+  // The first competency query (the server picks it): the first example by name may be refused (SERVICE).
+  const starterExample = cfg.examples.find(function (e) { return e.name === cfg.starter; });
+  const starter = cfg.query || (starterExample ? starterExample.query :
     "SELECT ?s ?label WHERE {\n  ?s rdfs:label ?label\n} LIMIT 20");
   Yasgui.Yasqe.defaults.autocompleters = ["variables"];
   const yasgui = new Yasgui(document.getElementById("yasgui"), {

@@ -1,11 +1,12 @@
 // The timeline view: the rows of queries/views/timeline.rq drawn with vis-timeline (zoom and pan),
-// one lane per kind of record, planned and proposed items drawn apart from what happened; filters
-// by status, kind and actor; the same rows as a table (the text alternative).
+// one lane per kind of record (status observations, dated by cow:asOf, in a lane of their own),
+// planned and proposed items drawn apart from what happened; filters by status, kind and actor;
+// the same rows as a table (the text alternative).
 (function () {
   "use strict";
   const V = window.cowkgViews;
   const LANES = ["coalition meetings", "other meetings and events", "documents and plans",
-    "statements, reports and views", "pledges"];
+    "statements, reports and views", "pledges", "statuses (as of)"];
   const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
     "October", "November", "December"];
   // How the source presents an item → one of three looks.
