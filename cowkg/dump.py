@@ -12,7 +12,9 @@ directory ``DIR/<version>/`` and the pointer ``DIR/latest`` (a symlink to it)::
     CHANGES.md                                    triples added/removed by class since the previous release
     SHA256SUMS                                    ``sha256sum -c SHA256SUMS`` checks the release
 
-The same files (minus CHANGES.md, which needs a previous release) are what ``/download/`` serves.
+``/download/`` serves the files of the release ``latest`` points to, byte for byte
+(``find_release``, ``read_release``); with no release on disk it serves what a first dump into an
+empty directory would write (``build_release``), dated by the dataset (``dataset_date``).
 
 Atomicity: the release is written into ``DIR/.tmp-<pid>-<version>-*``, synced, then renamed to
 ``DIR/<version>``; ``latest`` is replaced by ``os.replace`` of a fresh symlink. A dump killed at
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import ctypes
 import datetime as dt
+import functools
 import gzip
 import hashlib
 import os
@@ -44,7 +47,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .context import build_context, context_document, write_framed
-from .errors import InputError, NotFound
+from .errors import CowkgError, InputError, NotFound
 from .export import (
     NARY_CLASSES,
     canonical_quads,
@@ -59,7 +62,9 @@ from .media import by_name
 from .store import KnowledgeGraph
 from .vocab import ALL_GRAPHS, ASSERTED_GRAPHS, BASE, COW, COWR, GRAPH_DATA, GRAPH_INFERRED, GRAPH_META
 
-__all__ = ["DATASET", "Release", "ReleaseFile", "dump_release", "release_files", "verify_release", "void_counts"]
+__all__ = ["DATASET", "Release", "ReleaseFile", "build_release", "dataset_date", "dataset_version", "dump_release",
+           "find_release", "read_release", "release_file", "release_files", "release_identity", "verify_release",
+           "void_counts"]
 
 DATASET = BASE + "dataset"
 ASSERTED_SUBSET = DATASET + "#asserted"
@@ -98,14 +103,14 @@ class ReleaseFile:
     subset: str | None = None  # the VoID (sub)dataset it is a distribution of; None for auxiliary files
     compressed: bool = False
 
-    @property
+    @functools.cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.content).hexdigest()
 
 
 @dataclass
 class Release:
-    """What ``dump_release`` did."""
+    """What ``dump_release`` did; ``files`` are all it wrote, CHANGES.md and SHA256SUMS last."""
 
     path: Path
     name: str
@@ -138,6 +143,27 @@ def dataset_version(kg: KnowledgeGraph) -> str:
     return versions[-1]
 
 
+def dataset_date(kg: KnowledgeGraph) -> dt.date:
+    """The dataset's own date: ``dcterms:modified`` of the dataset in the meta graph, else its
+    ``dcterms:issued``, else the date of the newest fact (the latest xsd:date or xsd:dateTime in
+    the data graph). What a release built without ``cowkg dump`` is dated by, so its bytes do not
+    depend on the day it is built. Raises NotFound when the graph holds no date at all.
+    """
+    for prop in ("modified", "issued"):
+        res = kg.store.query(f"SELECT ?d WHERE {{ GRAPH <{GRAPH_META}> {{ <{DATASET}> <{DCT}{prop}> ?d }} }}")
+        dates = sorted(row["d"].value[:10] for row in res)
+        if dates:
+            return dt.date.fromisoformat(dates[-1])
+    res = kg.store.query(f"SELECT (MAX(?d) AS ?last) WHERE {{ GRAPH <{GRAPH_DATA}> {{ ?s ?p ?o }} "
+                         f"FILTER(isLiteral(?o) && DATATYPE(?o) IN (<{XSD}date>, <{XSD}dateTime>)) "
+                         f"BIND(SUBSTR(STR(?o), 1, 10) AS ?d) }}")
+    last = next(iter(res))["last"]
+    if last is None:
+        raise NotFound(f"no date for <{DATASET}>: neither dcterms:modified nor dcterms:issued in the meta graph, "
+                       "and no dated fact in the data graph", hint="add dcterms:modified to data/meta/dataset.ttl")
+    return dt.date.fromisoformat(last.value)
+
+
 def gzip_bytes(content: bytes) -> bytes:
     """Deterministic gzip: no file name, modification time 0."""
     return gzip.compress(content, compresslevel=6, mtime=0)
@@ -155,6 +181,40 @@ def framed_types(kg: KnowledgeGraph) -> list[str]:
     return sorted(row["c"].value for row in res if row["c"].value not in nary)
 
 
+#: (media type, description) of the release files that are not exports
+_AUXILIARY = {
+    "cowkg-context.jsonld": ("application/ld+json",
+                             "the JSON-LD @context of the JSON-LD files (short keys for the ontology's terms)"),
+    "void.ttl": ("text/turtle", "VoID and DCAT description of this release"),
+    "CHANGES.md": ("text/markdown", "asserted triples added and removed, by class, since the previous release"),
+    "SHA256SUMS": ("text/plain", "SHA-256 of every file (sha256sum -c SHA256SUMS)"),
+}
+_SUBSETS = {"cowkg-asserted": ASSERTED_SUBSET, "cowkg-inferred": str(GRAPH_INFERRED)}
+
+
+def release_file(name: str, content: bytes) -> ReleaseFile:
+    """``content`` as the release file ``name``, its media type, description and VoID subset read
+    from the name alone: a release read back from disk is described as the dump described it.
+    A name no dump writes is application/octet-stream without a description."""
+    compressed = name.endswith(".gz")
+    inner = name[:-3] if compressed else name
+    packed = "; gzip-compressed" if compressed else ""
+    for stem, _graphs, formats, says in VARIANTS:
+        for short in formats:
+            fmt = by_name(short, ("graph", "dataset"))
+            if inner == f"{stem}{fmt.suffix}":
+                return ReleaseFile(name, content, fmt.media_type, says + packed, _SUBSETS.get(stem, DATASET),
+                                   compressed)
+    if name in _AUXILIARY:
+        return ReleaseFile(name, content, *_AUXILIARY[name])
+    framed = re.fullmatch(r"framed/([^/]+)\.jsonld", name)
+    if framed:
+        return ReleaseFile(name, content, "application/ld+json",
+                           f"every cow:{framed[1]} with its n-ary records and their provenance, one framed "
+                           "JSON-LD tree each; asserted triples only", ASSERTED_SUBSET)
+    return ReleaseFile(name, content, "application/octet-stream", "", None, compressed)
+
+
 def release_files(kg: KnowledgeGraph, *, version: str, issued: dt.date, base_url: str = BASE) -> list[ReleaseFile]:
     """Every file of a release except CHANGES.md and SHA256SUMS, in a fixed order.
 
@@ -162,25 +222,31 @@ def release_files(kg: KnowledgeGraph, *, version: str, issued: dt.date, base_url
     """
     context = build_context(kg)
     files: list[ReleaseFile] = []
-    for stem, graphs, formats, says in VARIANTS:
+    for stem, graphs, formats, _says in VARIANTS:
         quads = collect_quads(kg, graphs)
-        subset = {"cowkg-asserted": ASSERTED_SUBSET, "cowkg-inferred": str(GRAPH_INFERRED)}.get(stem, DATASET)
-        for name in formats:
-            fmt = by_name(name, ("graph", "dataset"))
+        for short in formats:
+            fmt = by_name(short, ("graph", "dataset"))
             content = serialize_export(quads, fmt, context, export_header(graphs))
-            files.append(ReleaseFile(f"{stem}{fmt.suffix}", content, fmt.media_type, says, subset))
-            files.append(ReleaseFile(f"{stem}{fmt.suffix}.gz", gzip_bytes(content), fmt.media_type,
-                                     says + "; gzip-compressed", subset, compressed=True))
-    files.append(ReleaseFile("cowkg-context.jsonld", context_document(context), "application/ld+json",
-                             "the JSON-LD @context of the JSON-LD files (short keys for the ontology's terms)"))
+            files.append(release_file(f"{stem}{fmt.suffix}", content))
+            files.append(release_file(f"{stem}{fmt.suffix}.gz", gzip_bytes(content)))
+    files.append(release_file("cowkg-context.jsonld", context_document(context)))
     for cls in framed_types(kg):
         local = cls[len(str(COW)):]
         roots = instances_of(kg, cls, direct=True)
-        files.append(ReleaseFile(f"framed/{local}.jsonld", write_framed(describe(kg, roots), roots, context),
-                                 "application/ld+json", f"every cow:{local} with its n-ary records and their "
-                                 "provenance, one framed JSON-LD tree each; asserted triples only", ASSERTED_SUBSET))
-    void = void_turtle(kg, files, release=version, issued=issued, base_url=base_url)
-    files.append(ReleaseFile("void.ttl", void, "text/turtle", "VoID and DCAT description of this release"))
+        files.append(release_file(f"framed/{local}.jsonld", write_framed(describe(kg, roots), roots, context)))
+    files.append(release_file("void.ttl", void_turtle(kg, files, release=version, issued=issued, base_url=base_url)))
+    return files
+
+
+def build_release(kg: KnowledgeGraph, *, version: str, issued: dt.date, base_url: str = BASE,
+                  previous: Path | None = None, previous_name: str | None = None) -> list[ReleaseFile]:
+    """Every file of a release, CHANGES.md (compared with the release at ``previous``, if any) and
+    SHA256SUMS last: the bytes ``dump_release`` writes, and what ``/download/`` serves when no
+    release is on disk. Nothing in them depends on the clock but ``issued``."""
+    files = release_files(kg, version=version, issued=issued, base_url=base_url)
+    changes = _changes_file(changes_entry(previous, previous_name, files, version, issued), previous)
+    files.append(release_file("CHANGES.md", changes))
+    files.append(release_file("SHA256SUMS", checksums((f.name, f.content) for f in files)))
     return files
 
 
@@ -485,17 +551,16 @@ def dump_release(kg: KnowledgeGraph, out_dir: str | Path, *, release: str | None
                          hint="bump dcat:version in data/meta/dataset.ttl, pass --release NAME, or --replace")
     previous_name = current_release(out)
     previous = out / previous_name if previous_name else None
-    issued = release_date(today)
-    files = release_files(kg, version=name, issued=issued, base_url=base_url)
-    changes = _changes_file(changes_entry(previous, previous_name, files, name, issued), previous)
+    files = build_release(kg, version=name, issued=release_date(today), base_url=base_url, previous=previous,
+                          previous_name=previous_name)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-{name}-", dir=out))
     try:
-        contents = [(f.name, f.content) for f in files] + [("CHANGES.md", changes)]
-        for i, (path, content) in enumerate(contents, start=1):
-            _write_file(tmp / path, content)
-            _pause_point(i)
-        _write_file(tmp / "SHA256SUMS", checksums(contents))
-        for d in {tmp} | {(tmp / p).parent for p, _ in contents}:
+        # SHA256SUMS (the last file) is written last: a release with it is complete.
+        for i, f in enumerate(files, start=1):
+            _write_file(tmp / f.name, f.content)
+            if f.name != "SHA256SUMS":
+                _pause_point(i)
+        for d in {tmp} | {(tmp / f.name).parent for f in files}:
             _fsync_dir(d)
         os.chmod(tmp, 0o755)
         if target.exists():
@@ -518,6 +583,80 @@ def dump_release(kg: KnowledgeGraph, out_dir: str | Path, *, release: str | None
     return Release(target, name, previous_name, files, time.perf_counter() - start)
 
 
+def _read_sums(text: str) -> dict[str, str]:
+    """SHA256SUMS as {path: hex digest}."""
+    listed = {}
+    for line in text.splitlines():
+        digest, _, name = line.partition("  ")
+        listed[name] = digest
+    return listed
+
+
+def find_release(path: str | Path) -> Path | None:
+    """The release to publish from ``path``: the one ``path/latest`` points to (``path`` is what
+    ``cowkg dump -o`` was given), else ``path`` itself when it holds a SHA256SUMS (a release
+    directory), else None. The answer is resolved (no symbolic links)."""
+    path = Path(path)
+    name = current_release(path)
+    if name is not None:
+        return (path / name).resolve()
+    if (path / "SHA256SUMS").is_file():
+        return path.resolve()
+    return None
+
+
+def release_identity(path: Path) -> tuple[int, int] | None:
+    """What tells one release directory from another under the same name (``--replace`` swaps in
+    a new directory): its inode and change time; None when it is gone."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_ctime_ns
+
+
+def _read_checked(path: Path) -> list[ReleaseFile]:
+    hint = f"check it with `sha256sum -c SHA256SUMS` in {path}, then write it again with `cowkg dump --replace`"
+    try:
+        sums = (path / "SHA256SUMS").read_bytes()
+    except FileNotFoundError:
+        raise CowkgError(f"release {path} has no SHA256SUMS", hint=hint) from None
+    files = []
+    for name, digest in sorted(_read_sums(sums.decode("utf-8")).items()):
+        if not name or name.startswith("/") or ".." in Path(name).parts:
+            raise CowkgError(f"release {path}: SHA256SUMS lists {name!r}, not a file of the release", hint=hint)
+        try:
+            f = release_file(name, (path / name).read_bytes())
+        except FileNotFoundError:
+            raise CowkgError(f"release {path}: {name} is listed in SHA256SUMS but missing", hint=hint) from None
+        if f.sha256 != digest:
+            raise CowkgError(f"release {path}: {name} does not match its SHA-256 in SHA256SUMS", hint=hint)
+        files.append(f)
+    return files + [release_file("SHA256SUMS", sums)]
+
+
+def read_release(path: str | Path) -> list[ReleaseFile]:
+    """The files of the release at ``path`` as ``cowkg dump`` wrote them: every file SHA256SUMS
+    lists, checked against its digest, then SHA256SUMS itself.
+
+    Raises CowkgError (HTTP 500) when SHA256SUMS is missing or a listed file is missing or differs
+    from its digest: a release that fails ``sha256sum -c`` is not published. A directory that
+    ``--replace`` swaps while it is being read is read again.
+    """
+    path = Path(path)
+    for _ in range(3):
+        before = release_identity(path)
+        try:
+            files = _read_checked(path)
+        except CowkgError:
+            if release_identity(path) == before:
+                raise
+            continue
+        if release_identity(path) == before:
+            return files
+    raise CowkgError(f"release {path} kept changing while it was read", hint="try again when the dump has finished")
+
+
 def verify_release(path: str | Path, *, parse: bool = False) -> list[str]:
     """Problems found in the release at ``path`` (empty: complete and intact).
 
@@ -529,10 +668,7 @@ def verify_release(path: str | Path, *, parse: bool = False) -> list[str]:
     if not sums.is_file():
         return [f"{path}: no SHA256SUMS"]
     problems = []
-    listed = {}
-    for line in sums.read_text(encoding="utf-8").splitlines():
-        digest, _, name = line.partition("  ")
-        listed[name] = digest
+    listed = _read_sums(sums.read_text(encoding="utf-8"))
     present = {str(p.relative_to(path)) for p in path.rglob("*") if p.is_file()} - {"SHA256SUMS"}
     problems += [f"{n}: not listed in SHA256SUMS" for n in sorted(present - listed.keys())]
     for name, digest in sorted(listed.items()):
@@ -560,7 +696,7 @@ def release_summary(release: Release) -> str:
     lines = [f"{len(f.content):>12,}  {f.name}" for f in release.files]
     total = sum(len(f.content) for f in release.files)
     since = f" (previous: {release.previous})" if release.previous else ""
-    lines.append(f"release {release.name}{since}: {len(release.files) + 2} files, {total:,} bytes, "
+    lines.append(f"release {release.name}{since}: {len(release.files)} files, {total:,} bytes, "
                  f"{release.seconds:.1f} s → {release.path}")
     return "\n".join(lines)
 

@@ -46,6 +46,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("virtuoso_dir", str(PROJECT_ROOT / ".cache" / "virtuoso"),
             "Directory of the private Virtuoso started by `cowkg virtuoso up` (database, logs, staged files)."),
     Setting("public_base", "", "Public URL of the service, used in VoID and service descriptions."),
+    Setting("release_dir", "",
+            "Where `cowkg dump -o` writes releases; /download/ serves the one its `latest` points to (or the "
+            "directory itself if it is a release), byte for byte. Empty: <root>/dist. With no release there, "
+            "/download/ builds the files from the store, dated by the dataset."),
     Setting("wikidata_api", "https://www.wikidata.org/w/api.php",
             "Wikidata Action API (wbsearchentities, wbgetentities); tests point it at a local replay server."),
     Setting("wikidata_entitydata", "https://www.wikidata.org/wiki/Special:EntityData/",

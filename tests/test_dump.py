@@ -18,10 +18,18 @@ import pytest
 import rdflib
 from rdflib import DCTERMS, OWL, RDF, VOID, Namespace
 
-from cowkg.dump import ASSERTED_SUBSET, DATASET, PAUSE_ENV, dataset_version, dump_release, verify_release
-from cowkg.errors import InputError
-from cowkg.store import open_project
-from cowkg.vocab import ALL_GRAPHS, ASSERTED_GRAPHS, GRAPH_INFERRED, SOURCE_ARTICLE
+from cowkg.dump import (
+    ASSERTED_SUBSET,
+    DATASET,
+    PAUSE_ENV,
+    dataset_date,
+    dataset_version,
+    dump_release,
+    verify_release,
+)
+from cowkg.errors import InputError, NotFound
+from cowkg.store import KnowledgeGraph, open_project
+from cowkg.vocab import ALL_GRAPHS, ASSERTED_GRAPHS, GRAPH_DATA, GRAPH_INFERRED, GRAPH_META, SOURCE_ARTICLE
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-c", "from cowkg.cli import main; main()"]
@@ -151,6 +159,25 @@ def test_without_a_release_name_the_version_is_dataset_ttls(frozen_root, tmp_pat
     void = rdflib.Graph().parse(done.path / "void.ttl", format="turtle")
     assert done.name == dataset_version(kg)
     assert [str(v) for v in void.objects(rdflib.URIRef(DATASET), DCAT.version)] == [done.name]
+
+
+def _tiny(meta: str = "", data: str = "") -> KnowledgeGraph:
+    store = ox.Store()
+    prefixes = "@prefix dcterms: <http://purl.org/dc/terms/> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+    for graph, ttl in ((GRAPH_META, meta), (GRAPH_DATA, data)):
+        store.load(input=prefixes + ttl, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(str(graph)))
+    return KnowledgeGraph(store)
+
+
+def test_dataset_date_is_the_metadatas_else_the_newest_fact():
+    data = '<urn:m1> dcterms:date "2025-03-02"^^xsd:date . <urn:m2> dcterms:date "2025-12-24"^^xsd:date .'
+    meta = f'<{DATASET}> dcterms:modified "2025-11-30"^^xsd:date ; dcterms:issued "2025-01-01"^^xsd:date .'
+    assert dataset_date(_tiny(meta, data)) == dt.date(2025, 11, 30)
+    assert dataset_date(_tiny(f'<{DATASET}> dcterms:issued "2025-01-01T10:00:00Z"^^xsd:dateTime .', data)) \
+        == dt.date(2025, 1, 1)
+    assert dataset_date(_tiny("", data)) == dt.date(2025, 12, 24)
+    with pytest.raises(NotFound, match="no date"):
+        dataset_date(_tiny())
 
 
 def test_every_data_file_is_a_distribution_with_size_checksum_and_media_type(void, release):

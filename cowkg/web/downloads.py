@@ -1,27 +1,41 @@
-"""Downloads: ``/download/`` serves the release files of the graph the app serves.
+"""Downloads: ``/download/`` serves the release ``cowkg dump`` wrote.
 
-Stage: web. The files are exactly what ``cowkg dump`` writes (``cowkg.dump.release_files``:
-every format of the asserted, inferred and full graphs, gzip variants, framed JSON-LD, the
-context, VoID + DCAT), built from the app's store on first request and kept in memory, plus
-``SHA256SUMS``. Each answer has its media type, a strong ETag (the file's SHA-256, the same
-digest VoID and SHA256SUMS give), Content-Length, and honours If-None-Match (304) and Range.
+Stage: web. Input: the release directory of the ``release_dir`` setting (default
+``<root>/dist``, what ``cowkg dump -o dist`` fills): the release its ``latest`` link points to, or
+``release_dir`` itself when it is a release. Every file its SHA256SUMS lists is served byte for
+byte, CHANGES.md and SHA256SUMS included; the release is read into memory and checked against
+SHA256SUMS on first request, and read again as soon as ``latest`` moves or ``--replace`` swaps the
+directory. Without a release on disk the same files are built from the app's store, as a first
+``cowkg dump`` into an empty directory writes them (``cowkg.dump.build_release``), dated by the
+dataset (``cowkg.dump.dataset_date``), never by the clock: every worker serves the same bytes on
+every day. Each answer has its media type, a strong ETag (the file's SHA-256, the digest VoID and
+SHA256SUMS give), Content-Length, and honours If-None-Match (304) and Range.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
+from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from ..dump import ReleaseFile, checksums, dataset_version, release_files
+from ..dump import (
+    ReleaseFile,
+    build_release,
+    dataset_date,
+    dataset_version,
+    find_release,
+    read_release,
+    release_identity,
+)
 from ..errors import NotFound
 from ..store import KnowledgeGraph
 
 bp = Blueprint("downloads", __name__)
-_lock = threading.Lock()
+_lock = threading.RLock()  # reentrant: building the fallback may load the project (current_kg)
 
 TEXT_TYPES = ("text/", "application/n-triples", "application/n-quads", "application/trig", "application/ld+json")
+BUILT_BASES = 4  # built releases kept per app (one per public base URL seen; the Host header picks it)
 
 
 def current_kg() -> KnowledgeGraph:
@@ -49,19 +63,47 @@ def base_url() -> str:
     return (current_app.config["COWKG"]["public_base"] or request.host_url).rstrip("/") + "/"
 
 
+def release_dir() -> Path:
+    """Where ``cowkg dump -o`` writes releases: the release_dir setting, else ``<root>/dist``."""
+    cfg = current_app.config["COWKG"]
+    return Path(cfg["release_dir"]) if cfg["release_dir"] else Path(cfg["root"]) / "dist"
+
+
 def downloads() -> dict[str, ReleaseFile]:
-    """The release files by name (built once per app and base URL)."""
-    base = base_url()
+    """The files served, by name: the release on disk, else the one built from the store."""
+    path = find_release(release_dir())
+    if path is not None:
+        return published(path)
+    if current_app.config["COWKG"]["release_dir"] and not current_app.extensions.get("cowkg_release_warned"):
+        current_app.extensions["cowkg_release_warned"] = True
+        current_app.logger.warning("release_dir %s holds no release; /download/ serves files built from the store",
+                                   release_dir())
+    return built(base_url())
+
+
+def published(path: Path) -> dict[str, ReleaseFile]:
+    """The release at ``path``, read once per directory (a new ``latest`` or ``--replace`` reads again)."""
+    key = (path, release_identity(path))
+    cached = current_app.extensions.get("cowkg_release")
+    if cached is None or cached[0] != key:
+        with _lock:
+            cached = current_app.extensions.get("cowkg_release")
+            if cached is None or cached[0] != key:
+                cached = (key, {f.name: f for f in read_release(path)})
+                current_app.extensions["cowkg_release"] = cached
+    return cached[1]
+
+
+def built(base: str) -> dict[str, ReleaseFile]:
+    """The release built from the store for ``base`` (its VoID's download URLs), once per base."""
     cache = current_app.extensions.setdefault("cowkg_downloads", {})
     if base not in cache:
         with _lock:
             if base not in cache:
                 kg = current_kg()
-                files = release_files(kg, version=dataset_version(kg), issued=dt.datetime.now(dt.UTC).date(),
-                                      base_url=base)
-                sums = checksums((f.name, f.content) for f in files)
-                files.append(ReleaseFile("SHA256SUMS", sums, "text/plain",
-                                         "SHA-256 of every file (sha256sum -c SHA256SUMS)"))
+                files = build_release(kg, version=dataset_version(kg), issued=dataset_date(kg), base_url=base)
+                while len(cache) >= BUILT_BASES:
+                    cache.pop(next(iter(cache)))
                 cache[base] = {f.name: f for f in files}
     return cache[base]
 
