@@ -10,7 +10,7 @@ from rdflib.namespace import SH
 
 from cowkg.load import load_project, to_rdflib
 from cowkg.validate import format_report, load_shapes, validate
-from cowkg.vocab import COWSH, GRAPH_DATA, GRAPH_ONTOLOGY, shorten
+from cowkg.vocab import COWSH, GRAPH_DATA, GRAPH_META, GRAPH_ONTOLOGY, shorten
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = sorted((ROOT / "tests" / "fixtures" / "broken").glob("*.ttl"))
@@ -66,14 +66,16 @@ def test_every_node_shape_has_a_broken_fixture(shapes):
     assert {str(s) for s in declared} <= covered
 
 
-def test_every_class_used_in_the_data_has_a_shape(shapes, project, data):
-    """Each rdf:type in data/ is a target class of some shape, itself or through a superclass.
+def test_every_class_used_in_the_data_has_a_shape(shapes, project):
+    """Each rdf:type in data/ and data/meta/ is a target class of some shape, itself or through a
+    superclass.
 
     A superclass counts because sh:targetClass reaches instances of subclasses (the ontology's
     rdfs:subClassOf axioms are in the validated graph).
     """
     ontology = to_rdflib(project.triples([str(GRAPH_ONTOLOGY)]))
     targeted = set(shapes.objects(None, SH.targetClass))
+    data = to_rdflib(project.triples([str(GRAPH_DATA), str(GRAPH_META)]))
     used = {row.c for row in data.query("SELECT DISTINCT ?c WHERE { ?s a ?c }")}
     unchecked = {shorten(str(c)) for c in used
                  if not targeted & set(ontology.transitive_objects(c, rdflib.RDFS.subClassOf))}
