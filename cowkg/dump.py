@@ -47,7 +47,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .context import build_context, context_document, write_framed
-from .errors import CowkgError, InputError, NotFound
+from .errors import InputError, NotFound, ReleaseUnavailable
 from .export import (
     NARY_CLASSES,
     canonical_quads,
@@ -620,17 +620,17 @@ def _read_checked(path: Path) -> list[ReleaseFile]:
     try:
         sums = (path / "SHA256SUMS").read_bytes()
     except FileNotFoundError:
-        raise CowkgError(f"release {path} has no SHA256SUMS", hint=hint) from None
+        raise ReleaseUnavailable(f"release {path} has no SHA256SUMS", hint=hint) from None
     files = []
     for name, digest in sorted(_read_sums(sums.decode("utf-8")).items()):
         if not name or name.startswith("/") or ".." in Path(name).parts:
-            raise CowkgError(f"release {path}: SHA256SUMS lists {name!r}, not a file of the release", hint=hint)
+            raise ReleaseUnavailable(f"release {path}: SHA256SUMS lists {name!r}, not a file of the release", hint=hint)
         try:
             f = release_file(name, (path / name).read_bytes())
         except FileNotFoundError:
-            raise CowkgError(f"release {path}: {name} is listed in SHA256SUMS but missing", hint=hint) from None
+            raise ReleaseUnavailable(f"release {path}: {name} is listed in SHA256SUMS but missing", hint=hint) from None
         if f.sha256 != digest:
-            raise CowkgError(f"release {path}: {name} does not match its SHA-256 in SHA256SUMS", hint=hint)
+            raise ReleaseUnavailable(f"release {path}: {name} does not match its SHA-256 in SHA256SUMS", hint=hint)
         files.append(f)
     return files + [release_file("SHA256SUMS", sums)]
 
@@ -639,7 +639,7 @@ def read_release(path: str | Path) -> list[ReleaseFile]:
     """The files of the release at ``path`` as ``cowkg dump`` wrote them: every file SHA256SUMS
     lists, checked against its digest, then SHA256SUMS itself.
 
-    Raises CowkgError (HTTP 500) when SHA256SUMS is missing or a listed file is missing or differs
+    Raises ReleaseUnavailable (HTTP 503) when SHA256SUMS is missing or a listed file is missing or differs
     from its digest: a release that fails ``sha256sum -c`` is not published. A directory that
     ``--replace`` swaps while it is being read is read again.
     """
@@ -648,13 +648,14 @@ def read_release(path: str | Path) -> list[ReleaseFile]:
         before = release_identity(path)
         try:
             files = _read_checked(path)
-        except CowkgError:
+        except ReleaseUnavailable:
             if release_identity(path) == before:
                 raise
             continue
         if release_identity(path) == before:
             return files
-    raise CowkgError(f"release {path} kept changing while it was read", hint="try again when the dump has finished")
+    raise ReleaseUnavailable(f"release {path} kept changing while it was read",
+                             hint="try again when the dump has finished")
 
 
 def verify_release(path: str | Path, *, parse: bool = False) -> list[str]:

@@ -127,6 +127,15 @@ class ValidationFailed(CowkgError):
     kind = "validation-failed"
 
 
+class ReleaseUnavailable(CowkgError):
+    """A release on disk that cannot be published as it is: missing SHA256SUMS, a listed file
+    missing or not matching its digest, or a directory that keeps changing while it is read."""
+
+    http_status = 503
+    exit_code = 1
+    kind = "release-unavailable"
+
+
 class BackendUnavailable(CowkgError):
     """A remote store or service (Virtuoso, Wikidata) cannot be reached."""
 

@@ -202,7 +202,7 @@ def test_a_release_that_fails_its_checksums_is_refused(small, tmp_path):
     app = make_app(small, release_dir=str(tmp_path))
     try:
         resp = app.test_client().get("/download/cowkg-asserted.nt")
-        assert resp.status_code == 500
+        assert resp.status_code == 503 and resp.json["error"] == "release-unavailable"
         assert "cowkg-asserted.nt" in resp.json["message"] and "sha256sum -c" in resp.json["hint"]
     finally:
         app.extensions["cowkg_pool"].close()
