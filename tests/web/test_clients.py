@@ -107,6 +107,32 @@ def test_rdflib_sparqlstore(endpoint, n_classes):
     assert g.query("ASK { ?s ?p ?o }").askAnswer is True
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_sparqlwrapper_malformed_query_is_query_bad_formed_with_the_position(endpoint, method):
+    """SPARQLWrapper maps 400 to QueryBadFormed (a 500 would be EndPointInternalError); the
+    server's message, with line and column, reaches the user."""
+    from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
+
+    sw = SPARQLWrapper(endpoint)
+    sw.setMethod(method)
+    sw.setQuery("SELECT ?s WHERE {\n  ?s ?p ?o\n")
+    sw.setReturnFormat(JSON)
+    with pytest.raises(QueryBadFormed) as info:
+        sw.query()
+    assert '"line":3' in str(info.value) and "query-syntax-error" in str(info.value)
+
+
+def test_rdflib_sparqlstore_malformed_query_fails_cleanly_and_is_a_400(endpoint):
+    """SPARQLStore turns any HTTP error into one ValueError; the same request shows it was a 400."""
+    query = "SELECT ?s WHERE { ?s ?p ?o } ORDER ?s"
+    g = Graph(store=SPARQLStore(endpoint, returnFormat="json"))
+    with pytest.raises(ValueError, match="SPARQL query"):
+        g.query(query)
+    r = requests.get(endpoint, params={"query": query}, headers={"Accept": "application/sparql-results+json"},
+                     timeout=30)
+    assert r.status_code == 400 and r.json()["message"] == "SPARQL syntax error: expected BY"
+
+
 def test_requests_conditional_get_is_304(endpoint):
     params = {"query": SELECT}
     first = requests.get(endpoint, params=params, timeout=30)
