@@ -43,3 +43,22 @@ def test_plans_and_claims_are_not_stated_as_facts(kg):
     assert run_query(kg, "ASK { ?m a cow:CoalitionMembership ; cow:member cowr:montenegro }").boolean is False
     assert run_query(kg, "ASK { cowr:hq-kyiv cow:status cowv:plan . FILTER NOT EXISTS { cowr:hq-kyiv cow:site ?x } }"
                      ).boolean is True
+
+
+def test_every_place_the_map_shows_has_one_position_from_the_gazetteer(kg):
+    """Positions are data (data/geo.ttl), queryable like any fact, but never attributed to the article:
+    derived from the cowkg gazetteer, with no status and no citation."""
+    unplaced = rows(kg, """SELECT ?p WHERE { ?p a ?c . VALUES ?c { cow:City cow:Region cow:Venue }
+        FILTER NOT EXISTS { ?p schema:geo [ schema:latitude ?lat ; schema:longitude ?lon ] } }""")
+    assert not unplaced, [r["p"].value for r in unplaced]
+    positions = rows(kg, """SELECT ?g (COUNT(?p) AS ?places) WHERE { GRAPH cowg:data { ?g a schema:GeoCoordinates }
+        OPTIONAL { ?p schema:geo ?g } } GROUP BY ?g""")
+    assert positions and {int(r["places"].value) for r in positions} == {1}, "one place per position"
+    wrong = rows(kg, """SELECT DISTINCT ?g WHERE { GRAPH cowg:data { ?g a schema:GeoCoordinates }
+        { ?g cow:status ?s } UNION { ?g cow:citation ?c } UNION { ?g prov:wasDerivedFrom cowr:source-wikipedia-article }
+        UNION { FILTER NOT EXISTS { ?g prov:wasDerivedFrom cowr:source-cowkg-gazetteer } } }""")
+    assert not wrong, [r["g"].value for r in wrong]
+    paris = rows(kg, """SELECT ?lat ?lon WHERE {
+        cowr:paris schema:geo ?g . ?g schema:latitude ?lat ; schema:longitude ?lon }""")
+    assert [(r["lat"].value, r["lon"].value) for r in paris] == [("48.857", "2.352")]
+    assert paris[0]["lat"].datatype.value == "http://www.w3.org/2001/XMLSchema#decimal"

@@ -215,11 +215,29 @@ def test_entity_graph_draws_the_neighbourhood_and_expands_on_click(page):
     assert pg.locator("article.entity").get_attribute("data-iri") == uk
 
 
-def test_map_draws_every_place_from_npm_vector_data(page):
+def positions(place_rows: list[dict]) -> dict[str, tuple[float, float]]:
+    """The query's rows that have a position: place IRI → (latitude, longitude)."""
+    return {r["place"]["value"]: (float(r["lat"]["value"]), float(r["lon"]["value"]))
+            for r in place_rows if "lat" in r and "lon" in r}
+
+
+def drawn_markers(pg) -> dict[str, tuple[float, float]]:
+    """The markers on the map: place IRI → the (latitude, longitude) each was drawn at."""
+    found = pg.eval_on_selector_all("#map a.marker", "ms => ms.map(m => [m.dataset.iri, m.dataset.lat, m.dataset.lon])")
+    assert len({iri for iri, _, _ in found}) == len(found), "one marker per place"
+    return {iri: (float(lat), float(lon)) for iri, lat, lon in found}
+
+
+def test_map_draws_a_marker_for_each_place_the_graph_positions(page):
+    """Markers come from the places query's ?lat/?lon (the graph's schema:geo nodes), one per row with
+    a position, at that position; every place, positioned or not, is a row of the table."""
     pg, base, _ = page
     drawn = open_view(pg, base, "/map")
     places = count(base, "places-count", "places")
-    assert drawn == {"places": places, "markers": places, "unplaced": 0}
+    expected = positions(rows(base, "places"))
+    assert len(expected) == places, "every place of the shipped data has a position in data/geo.ttl"
+    assert drawn == {"places": places, "markers": len(expected), "unplaced": places - len(expected)}
+    assert drawn_markers(pg) == expected
     assert pg.locator("#places-table tbody tr").count() == places
     assert len(pg.locator("#map path.land").get_attribute("d")) > 10_000, "country shapes drawn from world-atlas"
     check_query_link(pg, "places")
@@ -235,6 +253,31 @@ def test_map_draws_every_place_from_npm_vector_data(page):
     pg.keyboard.press("Enter")
     pg.wait_for_url("**/page/paris")
     assert pg.locator("article.entity").get_attribute("data-iri") == "https://w3id.org/cowkg/id/paris"
+
+
+def test_map_lists_a_place_without_a_position_in_the_table_only(page):
+    """A place the query returns without ?lat/?lon gets no marker and a table row saying so (the
+    shipped data positions every place, so the answer is edited on its way to the page)."""
+    pg, base, _ = page
+    dropped = "https://w3id.org/cowkg/id/black-sea"
+
+    def without_position(route):
+        response = route.fetch()
+        body = response.json()
+        for b in body["results"]["bindings"]:
+            if b["place"]["value"] == dropped:
+                b.pop("lat"), b.pop("lon")
+        route.fulfill(response=response, json=body)
+
+    pg.route(lambda url: urlparse(url).path == "/api/views/places", without_position)
+    drawn = open_view(pg, base, "/map")
+    places = count(base, "places-count", "places")
+    assert drawn == {"places": places, "markers": places - 1, "unplaced": 1}
+    markers = drawn_markers(pg)
+    assert dropped not in markers and len(markers) == places - 1
+    row = pg.locator("#places-table tbody tr").filter(has=pg.locator("td:first-child a[href$='/page/black-sea']"))
+    assert row.count() == 1 and "no position in the graph" in row.inner_text()
+    assert "1 without a position in the graph" in pg.locator(".view-status").inner_text()
 
 
 def test_no_request_left_the_machine(browser):

@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from cowkg.errors import BackendUnavailable, InputError
+from cowkg.load import load_project
+from cowkg.store import build_store
 from cowkg.wikidata.reconcile import read_review, reconcile, review_tsv, write_review
 from cowkg.wikidata.scoring import normalise, similarity
 
+from .conftest import FIXTURES, ROOT
 from .replay import entity, item_claim, time_claim
 
 
@@ -83,6 +86,30 @@ def test_city_matches_on_type_country_and_coordinates(review):
     assert harbour.verdict == "conflict" and any("P625" in c and "km" in c for c in harbour.conflicted)
     film = next(r for r in rows if r.qid == "Q9900004")
     assert film.score < rows[0].score and film.verdict == "weak"
+
+
+@pytest.mark.xfail(strict=True, reason="cowkg/wikidata/local.py (_add_facts) reads schema:latitude/longitude on "
+                   "the place itself; data/geo.ttl puts them on the place's schema:geo node")
+def test_city_coordinates_are_read_from_its_schema_geo_node(namesakes, wd, tmp_path):
+    """The shipped data gives a place's position as schema:geo → schema:GeoCoordinates (data/geo.ttl):
+    the reconciler scores P625 against that node, as it does against a wdt:P625 literal."""
+    position = """
+cowr:geo-hong-kong a schema:GeoCoordinates ; rdfs:label "Display position of Hong Kong"@en ;
+    schema:latitude 22.28 ; schema:longitude 114.17 ; prov:wasDerivedFrom cowr:source-cowkg-gazetteer .
+cowr:source-cowkg-gazetteer a cow:Source ; rdfs:label "cowkg gazetteer"@en .
+"""
+    text = (FIXTURES / "entities.ttl").read_text()
+    point = '    wdt:P625 "Point(114.17 22.28)"^^geo:wktLiteral ;\n'
+    assert point in text
+    text = text.replace(point, "    schema:geo cowr:geo-hong-kong ;\n")
+    text = "@prefix schema: <https://schema.org/> .\n" + text + position
+    data = tmp_path / "entities-geo.ttl"
+    data.write_text(text)
+    kg = build_store(load_project(ROOT, data=[data]))
+    rows = rows_for(reconcile(kg, wd, slugs=["hong-kong"]), "hong-kong")
+    assert rows[0].qid == "Q8646" and any("P625" in m and "km" in m for m in rows[0].matched)
+    harbour = next(r for r in rows if r.qid == "Q9900005")
+    assert any("P625" in c and "km" in c for c in harbour.conflicted)
 
 
 def test_redirect_target_found_by_search_is_a_plain_candidate(review):

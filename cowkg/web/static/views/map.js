@@ -1,6 +1,8 @@
 // The map view: the places of queries/views/places.rq on a world map drawn with d3-geo from the
 // Natural Earth TopoJSON of the npm package world-atlas (served by this app: no tile server).
-// The graph has no coordinates: markers sit at the display positions of static/views/place-coords.json.
+// Markers sit at the positions the query returns (?lat / ?lon, from each place's schema:geo node in the
+// graph: approximate display positions of the cowkg gazetteer, not facts of the article). A place
+// without a position is listed in the table only.
 // Markers that would overlap at the current zoom are pushed apart, with a line to their position.
 (function () {
   "use strict";
@@ -45,6 +47,8 @@
       })
       .attr("href", function (p) { return V.pageUrl(p.place); })
       .attr("data-iri", function (p) { return p.place; })
+      .attr("data-lat", function (p) { return p.lat; })
+      .attr("data-lon", function (p) { return p.lon; })
       .attr("aria-label", function (p) { return p.label + " (" + p.classLabel + "): " + p.things + " things located there"; });
     marker.append("title").text(function (p) {
       const list = uses(p).map(function (u) { return "• " + u.label + (u.role === "location" ? "" : " [" + u.role + "]"); });
@@ -135,7 +139,7 @@
       for (const u of uses(p)) {
         list.append(V.el("li", {}, [u.role === "location" ? "" : u.role + ": ", V.link(u.iri, u.label)]));
       }
-      let show = V.el("span", { text: "no display position" });
+      let show = V.el("span", { text: "no position in the graph" });
       if (p.pos) {
         show = V.el("button", { type: "button", class: "small", text: "Show on map", "aria-label": "Show " + p.label + " on the map" });
         show.addEventListener("click", function () {
@@ -170,13 +174,18 @@
     return copy;
   }
 
+  // The query's decimals arrive as strings; a place needs both to be drawn.
+  function positionOf(p) {
+    const lat = Number(p.lat), lon = Number(p.lon);
+    return p.lat !== undefined && p.lon !== undefined && isFinite(lat) && isFinite(lon) ? { lat: lat, lon: lon } : null;
+  }
+
   Promise.all([
     V.fetchQuery("places"),
-    fetch(cfg.coords).then(function (r) { return r.json(); }),
     fetch(cfg.atlas).then(function (r) { return r.json(); }),
-  ]).then(function ([res, coords, world]) {
+  ]).then(function ([res, world]) {
     performance.mark("cowkg:data");
-    places = res.rows.map(function (p) { return Object.assign(p, { pos: coords.positions[p.place] || null }); });
+    places = res.rows.map(function (p) { return Object.assign(p, { pos: positionOf(p) }); });
     const placed = draw(world);
     performance.mark("cowkg:drawn");
     controls(placed);
@@ -185,7 +194,7 @@
     renderTable();
     V.downloads(exportSvg, "cowkg-map");
     const missing = places.length - placed.length;
-    V.status(places.length + " places; " + placed.length + " drawn" + (missing ? ", " + missing + " without a display position" : "") +
+    V.status(places.length + " places; " + placed.length + " drawn" + (missing ? ", " + missing + " without a position in the graph" : "") +
       " (" + placed.filter(function (p) { return p.pos.lon < -30; }).length + " outside Europe: use “All places”).");
     V.ready({ places: places.length, markers: document.querySelectorAll("#map a.marker").length, unplaced: missing });
   }).catch(V.fail);
