@@ -9,10 +9,15 @@ skipping (``require``).
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import require
+from conftest import ROOT, free_port, require, wait_for
 
 from cowkg.vocab import ALL_GRAPHS
 
@@ -26,6 +31,27 @@ def kg_graphs(kg) -> dict[str, list[ox.Triple]]:
     for q in kg.store:
         graphs.setdefault(q.graph_name.value, []).append(q.triple)
     return graphs
+
+
+@contextmanager
+def serve_virtuoso(endpoint: str, log: Path) -> Iterator[str]:
+    """``cowkg serve --backend virtuoso --endpoint URL`` (the real CLI) on a free port; yields its base URL."""
+    port = free_port()
+    cmd = [sys.executable, "-c", "from cowkg.cli import main; main()", "serve", "--port", str(port),
+           "--workers", "2", "--backend", "virtuoso", "--endpoint", endpoint]
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_for(base + "/health", proc, 120)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 class Holder:

@@ -6,12 +6,10 @@ Virtuoso, so the UI, the entity pages and the search box are driven over the rem
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
-from conftest import ROOT, free_port, wait_for
 from web import test_browser as browser_tests
+
+from .conftest import serve_virtuoso
 
 pytestmark = pytest.mark.virtuoso
 
@@ -25,20 +23,5 @@ for _name in dir(browser_tests):
 @pytest.fixture(scope="module")
 def project_server(virtuoso_project, tmp_path_factory):
     """``cowkg serve --backend virtuoso --endpoint URL`` on a free port; yields its base URL."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("virtuoso-server") / "server.log"
-    cmd = [sys.executable, "-c", "from cowkg.cli import main; main()", "serve", "--port", str(port),
-           "--workers", "2", "--backend", "virtuoso", "--endpoint", virtuoso_project.endpoint]
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_for(base + "/health", proc, 120)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with serve_virtuoso(virtuoso_project.endpoint, tmp_path_factory.mktemp("virtuoso-server") / "server.log") as base:
+        yield base

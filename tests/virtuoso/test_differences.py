@@ -55,6 +55,10 @@ def values(result, var: str) -> list[str]:
     return sorted(str(r[var]) for r in result.rows)
 
 
+def cowr(name: str) -> str:
+    return f"<https://w3id.org/cowkg/id/{name}>"
+
+
 def test_d1_computed_booleans_are_integers_and_in_gives_the_position(both):
     embedded, virtuoso = both
     q = "SELECT ?b ?in WHERE { cowr:r1 cow:level ?l BIND(1 < 2 AS ?b) BIND(?l IN (cowv:leader, cowv:minister) AS ?in) }"
@@ -89,6 +93,26 @@ def test_d3_transitive_path_with_values_and_union_gives_no_rows(both):
         or len(virtuoso.query(one_value).rows) > 0
 
 
+def test_d3_transitive_path_whose_start_a_join_binds(both):
+    """D3's wider form: when another pattern binds the start of a transitive path, Virtuoso loses
+    rows (here the zero-length match: s1 is typed cow:Statement itself), even through a subquery.
+
+    Paths that start from a constant, matched to the types by a filter rather than a shared
+    variable, agree (what views/timeline.rq and views/timeline-count.rq do).
+    """
+    embedded, virtuoso = both
+    q = "SELECT ?item WHERE { VALUES ?item { cowr:r1 cowr:s1 } ?item a/rdfs:subClassOf* cow:Statement }"
+    assert values(embedded.query(q), "item") == [cowr("r1"), cowr("r1"), cowr("s1")]
+    assert values(virtuoso.query(q), "item") == [cowr("r1")]
+    classes = "{ SELECT ?class WHERE { ?class rdfs:subClassOf* cow:Statement } GROUP BY ?class }"
+    joined = f"SELECT DISTINCT ?item WHERE {{ {classes} VALUES ?item {{ cowr:r1 cowr:s1 }} ?item a ?class }}"
+    assert values(virtuoso.query(joined), "item") == [cowr("r1")]
+    filtered = (f"SELECT DISTINCT ?item WHERE {{ {classes} VALUES ?item {{ cowr:r1 cowr:s1 }} ?item a ?type "
+                "FILTER(STR(?type) = STR(?class)) }")
+    assert values(virtuoso.query(filtered), "item") == values(embedded.query(filtered), "item") \
+        == [cowr("r1"), cowr("s1")]
+
+
 def test_d4_both_ends_of_a_transitive_path_unbound(both):
     embedded, virtuoso = both
     q = "SELECT ?s ?o WHERE { ?s cow:partOf+ ?o }"
@@ -104,6 +128,23 @@ def test_language_tags_are_lower_cased_by_both(both):
     assert embedded.query(q).rows[0]["l"].language == virtuoso.query(q).rows[0]["l"].language == "en-gb"
     portable = 'ASK { cowr:r1 rdfs:label ?l FILTER(langMatches(lang(?l), "en-GB")) }'
     assert embedded.query(portable).boolean is virtuoso.query(portable).boolean is True
+
+
+def test_d5_union_branch_with_a_term_type_filter_and_a_bind(both):
+    """A UNION branch holding both FILTER(isIRI/isBlank/isLiteral(...)) and a BIND does not compile.
+
+    Binding after the UNION agrees (what views/entity-graph.rq and entity-graph-count.rq do).
+    """
+    embedded, virtuoso = both
+    q = "SELECT ?s ?o WHERE { { ?s cow:partOf ?o } UNION { ?s cow:level ?x FILTER(isIRI(?x)) BIND(?x AS ?o) } }"
+    assert len(embedded.query(q).rows) == 3
+    with pytest.raises(BackendError) as info:
+        virtuoso.query(q)
+    assert "sparp_gp_deprecate" in info.value.message
+    after = ("SELECT ?s ?o WHERE { { ?s cow:partOf ?o1 } UNION { ?s cow:level ?x FILTER(isIRI(?x)) } "
+             "BIND(COALESCE(?o1, ?x) AS ?o) }")
+    assert values(virtuoso.query(after), "o") == values(embedded.query(after), "o")
+    assert len(virtuoso.query(after).rows) == 3
 
 
 def test_d6_group_concat_of_an_empty_group(both):

@@ -23,14 +23,7 @@ QUERY_FILES = sorted((ROOT / "queries").glob("*.rq")) + sorted((ROOT / "queries"
     + sorted((ROOT / "queries" / "views").glob("*.rq"))
 
 #: (query file relative to queries/, infer or None for both) → why Virtuoso answers differently.
-KNOWN: dict[tuple[str, bool | None], str] = {
-    ("views/entity-graph.rq", None): "D5: Virtuoso's SPARQL compiler fails with an internal error "
-                                     "(sparp_gp_deprecate: equiv replaces filter but under deprecation)",
-    ("views/entity-graph-count.rq", None): "D5: Virtuoso's SPARQL compiler fails with an internal error "
-                                           "(sparp_gp_deprecate: equiv replaces filter but under deprecation)",
-    ("views/timeline-count.rq", None): "D3: Virtuoso returns no rows for a transitive path whose end is bound "
-                                       "by a VALUES of two or more IRIs, joined with a UNION",
-}
+KNOWN: dict[tuple[str, bool | None], str] = {}
 
 pytestmark = pytest.mark.virtuoso
 
