@@ -87,6 +87,7 @@ def load_project(root: str | Path, extra: Iterable[Path] = (), data: Iterable[Pa
 def load_files(layout: Iterable[tuple[Path, str]]) -> Sources:
     """Parse each (file, graph) pair. Raises ParseError or NotFound on the first bad file."""
     sources = Sources()
+    typed: set[str] = set()  # subjects whose subject_lines entry is the block that types them
     for path, graph in layout:
         path = Path(path)
         if not path.is_file():
@@ -96,8 +97,13 @@ def load_files(layout: Iterable[tuple[Path, str]]) -> Sources:
         sources.graphs.setdefault(graph, []).extend(triples)
         sources.files.append(SourceFile(path, graph, len(triples), hashlib.sha256(content).hexdigest()))
         if path.suffix == ".ttl":
-            for subject, line in index_subjects(content.decode("utf-8", "replace")).items():
+            text = content.decode("utf-8", "replace")
+            for subject, line in index_subjects(text).items():
                 sources.subject_lines.setdefault(subject, (str(path), line))
+            for subject, line in index_subjects(text, typed=True).items():  # the defining block wins
+                if subject not in typed:
+                    typed.add(subject)
+                    sources.subject_lines[subject] = (str(path), line)
     return sources
 
 
@@ -131,14 +137,17 @@ def _position(exc: SyntaxError) -> tuple[int | None, int | None]:
 
 
 _PREFIX_RE = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
+_TYPED_RE = re.compile(r"\s*(?:a|rdf:type|<http://www\.w3\.org/1999/02/22-rdf-syntax-ns#type>)\s")
 _SUBJECT_RE = re.compile(r"^(<[^>\s]+>|[A-Za-z][\w.-]*:[^\s;,]*|:[^\s;,]*)\s")
 
 
-def index_subjects(text: str) -> dict[str, int]:
-    """Map each subject written at the start of a line to its first line number (1-based).
+def index_subjects(text: str, *, typed: bool = False) -> dict[str, int]:
+    """Map each subject written at the start of a line to its first line number (1-based); with
+    ``typed``, only lines that give the subject a type (``a`` / ``rdf:type`` right after it).
 
     A light scan, not a parser: good enough to point a validation report at the block that
-    describes a node. Subjects are returned as full IRIs.
+    describes a node (the one that types it, when a file that only adds links to the node comes
+    first). Subjects are returned as full IRIs.
     """
     prefixes: dict[str, str] = {}
     found: dict[str, int] = {}
@@ -151,6 +160,8 @@ def index_subjects(text: str) -> dict[str, int]:
         if not m:
             continue
         token = m.group(1)
+        if typed and not _TYPED_RE.match(line, m.end()):
+            continue
         if token.startswith("<"):
             iri = token[1:-1]
         else:

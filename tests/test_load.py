@@ -55,6 +55,19 @@ def test_index_subjects_expands_prefixes():
     assert index_subjects(text) == {"https://w3id.org/cowkg/id/meeting-01": 3}
 
 
+def test_a_subject_points_at_the_block_that_types_it_whatever_the_file_order(tmp_path):
+    """A file that only adds a link to a node (data/geo.ttl: `cowr:paris schema:geo ...`) sorts
+    before the file that defines it; reports about the node still point at its definition."""
+    prefix = "@prefix cowr: <https://w3id.org/cowkg/id/> .\n"
+    first, second = tmp_path / "a-links.ttl", tmp_path / "b-places.ttl"
+    first.write_text(prefix + "cowr:paris <http://e/geo> cowr:geo-paris .\n")
+    second.write_text(prefix + "\n# Paris\ncowr:paris a <http://e/City> ;\n  <http://e/name> \"Paris\" .\n"
+                      "cowr:lyon <http://e/name> \"Lyon\" .\n")
+    sources = load_files([(first, "g"), (second, "g")])
+    assert sources.subject_lines["https://w3id.org/cowkg/id/paris"] == (str(second), 4)
+    assert sources.subject_lines["https://w3id.org/cowkg/id/lyon"] == (str(second), 6)
+
+
 def test_to_rdflib_keeps_datatypes_and_languages(tmp_path):
     f = tmp_path / "t.ttl"
     f.write_text('<http://e/a> <http://e/b> "x"@fr , "2025-03-02"^^<http://www.w3.org/2001/XMLSchema#date> , "s" .')

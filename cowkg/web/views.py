@@ -173,9 +173,8 @@ def graph():
 @bp.get("/map")
 def map_view():
     """The places of the graph on a world map drawn from npm-shipped vector data."""
-    coords = url_for("static", filename="views/place-coords.json")
     atlas = url_for("static", filename="vendor/world-atlas/countries-50m.json")
-    return render_view("map", coords=coords, atlas=atlas)
+    return render_view("map", atlas=atlas)
 
 
 __all__ = ["VIEWS", "View", "bind_iri", "bp", "check_iri", "named_query"]

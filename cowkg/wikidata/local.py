@@ -177,7 +177,8 @@ def _add_facts(kg: KnowledgeGraph, by_iri: dict[str, LocalEntity]) -> None:
         by_iri[r["e"].value].dates.setdefault(r["key"].value, []).append(r["d"].value)
     for r in run_query(kg, f"""
             SELECT ?e ?wkt ?lat ?lon WHERE {{ VALUES ?e {{ {ents} }}
-              {{ ?e wdt:P625 ?wkt }} UNION {{ ?e schema:latitude ?lat ; schema:longitude ?lon }} }}""").records():
+              {{ ?e wdt:P625 ?wkt }} UNION {{ ?e schema:latitude ?lat ; schema:longitude ?lon }}
+              UNION {{ ?e schema:geo ?g . ?g schema:latitude ?lat ; schema:longitude ?lon }} }}""").records():
         point = None
         if r["wkt"] is not None:
             m = _POINT_RE.search(r["wkt"].value)

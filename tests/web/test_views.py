@@ -2,7 +2,7 @@
 
 Every named query of ``queries/views/`` answers at ``/api/views/<name>`` exactly what the SPARQL
 endpoint answers for the same text; the count queries agree with the rows the views draw; the
-entity-graph query takes its IRI safely; the map's display positions cover every place.
+entity-graph query takes its IRI safely; the places query gives every place its position from the graph.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from cowkg.web.views import VIEWS, bind_iri, check_iri
 
 QUERIES = sorted(p.stem for p in (ROOT / "queries" / "views").glob("*.rq"))
 STARMER = "https://w3id.org/cowkg/id/keir-starmer"
-COORDS = ROOT / "cowkg" / "web" / "static" / "views" / "place-coords.json"
 
 
 @pytest.fixture(scope="module")
@@ -221,13 +220,15 @@ def test_view_pages_link_their_queries_downloads_and_local_assets(vclient, path,
         assert not src.startswith(("http:", "https:", "//")), f"{path} loads {src} from another origin"
 
 
-def test_map_display_positions_cover_every_place_and_say_what_they_are(vclient):
-    coords = json.loads(COORDS.read_text())
-    assert "not data of the graph" in coords["_about"]
-    places = {r["place"] for r in values(vclient.get("/api/views/places").get_json())}
-    assert places and places <= set(coords["positions"]), f"no display position for {places - set(coords['positions'])}"
-    for pos in coords["positions"].values():
-        assert -90 <= pos["lat"] <= 90 and -180 <= pos["lon"] <= 180
+def test_map_positions_come_from_the_graph_for_every_place(vclient):
+    """The map draws ?lat/?lon of the places query (data/geo.ttl), not a hand-made table beside the graph."""
+    rows = values(vclient.get("/api/views/places").get_json())
+    assert rows and [r["place"] for r in rows if "lat" not in r or "lon" not in r] == []
+    for r in rows:
+        assert -90 <= float(r["lat"]) <= 90 and -180 <= float(r["lon"]) <= 180
+    assert not (ROOT / "cowkg" / "web" / "static" / "views" / "place-coords.json").exists()
+    html = vclient.get("/map").get_data(as_text=True)
+    assert "place-coords" not in html
 
 
 def test_vendor_assets_the_views_load_are_built(vclient):

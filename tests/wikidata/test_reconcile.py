@@ -88,8 +88,6 @@ def test_city_matches_on_type_country_and_coordinates(review):
     assert film.score < rows[0].score and film.verdict == "weak"
 
 
-@pytest.mark.xfail(strict=True, reason="cowkg/wikidata/local.py (_add_facts) reads schema:latitude/longitude on "
-                   "the place itself; data/geo.ttl puts them on the place's schema:geo node")
 def test_city_coordinates_are_read_from_its_schema_geo_node(namesakes, wd, tmp_path):
     """The shipped data gives a place's position as schema:geo → schema:GeoCoordinates (data/geo.ttl):
     the reconciler scores P625 against that node, as it does against a wdt:P625 literal."""
