@@ -39,8 +39,9 @@
       p.cells.set(c.meeting, c);
       if (c.present && c.coalition) {
         p.attended += 1;
-        if (c.cabinet === true) p.cabinet += 1;
-        else if (c.cabinet === undefined) p.unstated += 1;
+        // Truthiness, not === true: Virtuoso answers boolean expressions as integers (docs/VIRTUOSO.md D1).
+        if (c.cabinet === undefined) p.unstated += 1;
+        else if (c.cabinet) p.cabinet += 1;
       } else if (c.present) p.other += 1;
       byParty.set(c.party, p);
     }
