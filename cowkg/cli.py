@@ -36,11 +36,15 @@ class Context:
         return Path(self.settings["root"])
 
     def kg(self, with_inference: bool = True):
+        """The project's graph, loaded once; a progress bar per stage on a terminal."""
+        from .cli_progress import TerminalProgress
         from .store import open_project
 
         if self._kg is None:
-            self._kg = open_project(self.root, reasoner=self.settings["reasoner"],
-                                    cache_dir=self.settings["cache_dir"], with_inference=with_inference)
+            with TerminalProgress() as progress:
+                self._kg = open_project(self.root, reasoner=self.settings["reasoner"],
+                                        cache_dir=self.settings["cache_dir"], with_inference=with_inference,
+                                        progress=progress)
         return self._kg
 
 
@@ -163,13 +167,16 @@ def validate(obj: Context, data: tuple[str, ...], fmt: str) -> None:
       cowkg validate --data tests/fixtures/broken/table-meeting-without-date.ttl
       cowkg validate --format json | jq '.violations[0]'
     """
+    from .cli_progress import TerminalProgress
     from .load import load_project
     from .validate import format_report, load_shapes
     from .validate import validate as run_validation
 
     try:
-        sources = load_project(obj.root, data=[Path(d) for d in data] if data else None)
-        report = run_validation(sources, load_shapes(project_paths(obj.root)["shapes"]))
+        with TerminalProgress() as progress:
+            sources = load_project(obj.root, data=[Path(d) for d in data] if data else None, progress=progress)
+            progress("SHACL", 0, 1)
+            report = run_validation(sources, load_shapes(project_paths(obj.root)["shapes"]))
     except CowkgError as exc:
         fail(exc)
     if fmt == "json":
@@ -193,13 +200,16 @@ def reason(obj: Context, reasoner: str | None, no_cache: bool) -> None:
       cowkg reason
       cowkg reason --reasoner owlrl --no-cache
     """
+    from .cli_progress import TerminalProgress
     from .load import load_project
     from .reason import infer
 
     try:
-        sources = load_project(obj.root)
-        inference = infer(sources, reasoner or obj.settings["reasoner"],
-                          None if no_cache else obj.settings["cache_dir"])
+        with TerminalProgress() as progress:
+            sources = load_project(obj.root, progress=progress)
+            progress("reason", 0, 1)
+            inference = infer(sources, reasoner or obj.settings["reasoner"],
+                              None if no_cache else obj.settings["cache_dir"])
     except CowkgError as exc:
         fail(exc)
     how = "read from cache" if inference.cached else f"computed in {inference.seconds:.2f} s"
@@ -277,12 +287,15 @@ def dump(obj: Context, out_dir: str, release: str | None, replace: bool) -> None
       cowkg dump -o dist
       cowkg dump -o dist --release 0.1.1
     """
+    from .cli_progress import TerminalProgress
     from .dump import dump_release, release_summary
 
     try:
-        done = dump_release(obj.kg(), out_dir, release=release, replace=replace,
-                            base_url=(obj.settings["public_base"].rstrip("/") + "/") if obj.settings["public_base"]
-                            else "https://w3id.org/cowkg/")
+        kg = obj.kg()
+        with TerminalProgress() as progress:
+            done = dump_release(kg, out_dir, release=release, replace=replace, progress=progress,
+                                base_url=(obj.settings["public_base"].rstrip("/") + "/")
+                                if obj.settings["public_base"] else "https://w3id.org/cowkg/")
     except CowkgError as exc:
         fail(exc)
     click.echo(release_summary(done), err=True)

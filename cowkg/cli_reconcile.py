@@ -14,6 +14,7 @@ import sys
 import click
 
 from .cli import Context, fail
+from .cli_progress import TerminalProgress
 from .errors import CowkgError
 
 EPILOG = """\b
@@ -64,9 +65,9 @@ def reconcile(ctx: click.Context, classes: tuple[str, ...], slugs: tuple[str, ..
     obj: Context = ctx.obj
     client = _client(obj, offline)
     try:
-        progress = (lambda m: click.echo(m, err=True)) if sys.stderr.isatty() else None
-        review = run(obj.kg(with_inference=False), client, classes=classes or None, slugs=slugs or None,
-                     include_linked=include_linked, per_entity=candidates, progress=progress)
+        with TerminalProgress() as progress:
+            review = run(obj.kg(with_inference=False), client, classes=classes or None, slugs=slugs or None,
+                         include_linked=include_linked, per_entity=candidates, progress=progress)
         write_review(review, output, source=client.api_url)
     except CowkgError as exc:
         _notices(client.notices)

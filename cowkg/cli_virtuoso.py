@@ -109,7 +109,10 @@ def load(obj: Context, directory: str | None, endpoint: str | None, no_infer: bo
 
             report = put_graphs(endpoint, graphs, credentials())
         else:
-            report = manage.load(_running(obj, directory), graphs)
+            from .cli_progress import TerminalProgress
+
+            with TerminalProgress() as progress:
+                report = manage.load(_running(obj, directory), graphs, progress)
     except CowkgError as exc:
         fail(exc)
     for graph, n in report.loaded.items():

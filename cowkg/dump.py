@@ -59,6 +59,7 @@ from .export import (
     write_turtle,
 )
 from .media import by_name
+from .progress import Progress, report
 from .store import KnowledgeGraph
 from .vocab import ALL_GRAPHS, ASSERTED_GRAPHS, BASE, COW, COWR, GRAPH_DATA, GRAPH_INFERRED, GRAPH_META
 
@@ -527,7 +528,7 @@ def checksums(files: Iterable[tuple[str, bytes]]) -> bytes:
 
 
 def dump_release(kg: KnowledgeGraph, out_dir: str | Path, *, release: str | None = None, replace: bool = False,
-                 today: dt.date | None = None, base_url: str = BASE) -> Release:
+                 today: dt.date | None = None, base_url: str = BASE, progress: Progress | None = None) -> Release:
     """Write a complete release to ``out_dir/<release>`` and point ``out_dir/latest`` at it.
 
     ``release`` defaults to the dataset version in the meta graph (``dcat:version`` of
@@ -536,7 +537,8 @@ def dump_release(kg: KnowledgeGraph, out_dir: str | Path, *, release: str | None
     publisher cutting 0.1.1 with ``--release`` expects the VoID of 0.1.1 to say 0.1.1; see
     ``void_turtle``). Raises InputError when that release exists already (unless ``replace``) or
     its name is unusable, NotFound when no name is given and the metadata has no version. An
-    interrupted dump changes nothing visible: see the module docstring.
+    interrupted dump changes nothing visible: see the module docstring. ``progress`` hears
+    "build" (one step) and "write" (files).
     """
     start = time.perf_counter()
     out = Path(out_dir)
@@ -551,13 +553,16 @@ def dump_release(kg: KnowledgeGraph, out_dir: str | Path, *, release: str | None
                          hint="bump dcat:version in data/meta/dataset.ttl, pass --release NAME, or --replace")
     previous_name = current_release(out)
     previous = out / previous_name if previous_name else None
+    report(progress, "build", 0, 1)
     files = build_release(kg, version=name, issued=release_date(today), base_url=base_url, previous=previous,
                           previous_name=previous_name)
+    report(progress, "build", 1, 1)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-{name}-", dir=out))
     try:
         # SHA256SUMS (the last file) is written last: a release with it is complete.
         for i, f in enumerate(files, start=1):
             _write_file(tmp / f.name, f.content)
+            report(progress, "write", i, len(files))
             if f.name != "SHA256SUMS":
                 _pause_point(i)
         for d in {tmp} | {(tmp / f.name).parent for f in files}:

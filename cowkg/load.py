@@ -21,6 +21,7 @@ import pyoxigraph as ox
 import rdflib
 
 from .errors import Location, NotFound, ParseError
+from .progress import Progress, report
 from .settings import project_paths
 from .vocab import GRAPH_DATA, GRAPH_META, GRAPH_ONTOLOGY
 
@@ -70,25 +71,29 @@ def default_layout(root: str | Path) -> list[tuple[Path, str]]:
     return layout
 
 
-def load_project(root: str | Path, extra: Iterable[Path] = (), data: Iterable[Path] | None = None) -> Sources:
+def load_project(root: str | Path, extra: Iterable[Path] = (), data: Iterable[Path] | None = None,
+                 progress: Progress | None = None) -> Sources:
     """Load the ontology, data and metadata of the project at ``root``.
 
     ``data`` replaces the data files (``cowkg validate --data``); ``extra`` adds files to the data
-    graph. Raises ParseError (with file:line:column) or NotFound.
+    graph. ``progress`` hears ("load", files done, files). Raises ParseError (with
+    file:line:column) or NotFound.
     """
     layout = default_layout(root)
     if data is not None:
         layout = [(p, g) for p, g in layout if g != str(GRAPH_DATA)]
         layout += [(Path(p), str(GRAPH_DATA)) for p in data]
     layout += [(Path(p), str(GRAPH_DATA)) for p in extra]
-    return load_files(layout)
+    return load_files(layout, progress)
 
 
-def load_files(layout: Iterable[tuple[Path, str]]) -> Sources:
+def load_files(layout: Iterable[tuple[Path, str]], progress: Progress | None = None) -> Sources:
     """Parse each (file, graph) pair. Raises ParseError or NotFound on the first bad file."""
     sources = Sources()
     typed: set[str] = set()  # subjects whose subject_lines entry is the block that types them
-    for path, graph in layout:
+    layout = list(layout)
+    for done, (path, graph) in enumerate(layout):
+        report(progress, "load", done, len(layout))
         path = Path(path)
         if not path.is_file():
             raise NotFound(f"no such file: {path}", hint="check the path given with --data")
@@ -104,6 +109,7 @@ def load_files(layout: Iterable[tuple[Path, str]]) -> Sources:
                 if subject not in typed:
                     typed.add(subject)
                     sources.subject_lines[subject] = (str(path), line)
+    report(progress, "load", len(layout), len(layout))
     return sources
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .load import Sources, load_project
+from .progress import Progress, report
 from .reason import Inference, infer
 from .vocab import ALL_GRAPHS, ASSERTED_GRAPHS, GRAPH_INFERRED
 
@@ -57,8 +58,17 @@ def build_store(sources: Sources, inference: Inference | None = None) -> Knowled
 
 
 def open_project(root: str | Path, *, reasoner: str = "auto", cache_dir: str | Path | None = None,
-                 with_inference: bool = True) -> KnowledgeGraph:
-    """Load, reason and index the project at ``root``: the one call the CLI and web app share."""
-    sources = load_project(root)
-    inference = infer(sources, reasoner, cache_dir) if with_inference else None
-    return build_store(sources, inference)
+                 with_inference: bool = True, progress: Progress | None = None) -> KnowledgeGraph:
+    """Load, reason and index the project at ``root``: the one call the CLI and web app share.
+
+    ``progress`` hears the stages "load" (files), "reason" and "index" (one step each)."""
+    sources = load_project(root, progress=progress)
+    inference = None
+    if with_inference:
+        report(progress, "reason", 0, 1)
+        inference = infer(sources, reasoner, cache_dir)
+        report(progress, "reason", 1, 1)
+    report(progress, "index", 0, 1)
+    kg = build_store(sources, inference)
+    report(progress, "index", 1, 1)
+    return kg

@@ -34,6 +34,7 @@ import pyoxigraph as ox
 import requests
 
 from ..errors import BackendError, BackendUnavailable, InputError
+from ..progress import Progress, report
 from ..vocab import ALL_GRAPHS
 from .isql import run_isql, sql_string
 
@@ -392,12 +393,18 @@ def project_graphs(root: str | Path, *, reasoner: str = "auto", cache_dir: str |
     return graphs
 
 
-def load(instance: Instance, graphs: Mapping[str, list[ox.Triple]]) -> LoadReport:
-    """Replace the named graphs in ``graphs`` on a private instance (bulk loader) and count them."""
+def load(instance: Instance, graphs: Mapping[str, list[ox.Triple]], progress: Progress | None = None) -> LoadReport:
+    """Replace the named graphs in ``graphs`` on a private instance (bulk loader) and count them.
+
+    ``progress`` hears "stage", "bulk load" and "count" (one step each)."""
     start = time.perf_counter()
+    report(progress, "stage", 0, 1)
     files = stage_graphs(instance, graphs)
+    report(progress, "bulk load", 0, 1)
     bulk_load(instance, files)
+    report(progress, "count", 0, 1)
     loaded = graph_counts(instance.endpoint, graphs, timeout=600)
+    report(progress, "count", 1, 1)
     expected = {g: len(set(t)) for g, t in graphs.items()}
     return LoadReport(expected, loaded, time.perf_counter() - start, "bulk loader")
 

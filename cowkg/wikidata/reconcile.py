@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from pathlib import Path
 from .. import __version__
 from ..errors import InputError, Location
 from ..export import write_atomic
+from ..progress import Progress, report
 from ..store import KnowledgeGraph
 from .client import WikidataClient
 from .local import LocalEntity, load_entities
@@ -96,16 +97,18 @@ def _referenced(entities: Iterable[Entity]) -> set[str]:
 
 def reconcile(kg: KnowledgeGraph, client: WikidataClient, *, classes: Iterable[str] | None = None,
               slugs: Iterable[str] | None = None, include_linked: bool = False, per_entity: int = 3,
-              progress: Callable[[str], None] | None = None) -> Review:
-    """Score Wikidata candidates for the chosen entities. Raises BackendUnavailable, InputError."""
+              progress: Progress | None = None) -> Review:
+    """Score Wikidata candidates for the chosen entities. Raises BackendUnavailable, InputError.
+
+    ``progress`` hears "search Wikidata" (entities searched)."""
     entities = load_entities(kg, classes=classes, slugs=slugs)
     if not include_linked:
         entities = [e for e in entities if not e.links]
     found: dict[str, list[str]] = {}
-    for n, ent in enumerate(entities, 1):
-        if progress:
-            progress(f"[{n}/{len(entities)}] searching {ent.label}")
+    for n, ent in enumerate(entities):
+        report(progress, "search Wikidata", n, len(entities))
         found[ent.iri] = candidate_ids(client, ent)
+    report(progress, "search Wikidata", len(entities), len(entities))
     batch = client.get_entities(sorted({q for ids in found.values() for q in ids}, key=lambda q: int(q[1:])))
     names = client.get_entities(sorted(_referenced(batch.entities.values()), key=lambda q: int(q[1:])),
                                 props=("labels",), report=False)
