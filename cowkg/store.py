@@ -26,6 +26,19 @@ class KnowledgeGraph:
     inference: Inference | None = None
     built: dict[str, float] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        """Fill the store's default graph, if empty, with the merge of the asserted graphs.
+
+        Queries that name no dataset read it (``default_graphs``): ~2x faster on the competency
+        queries than a default graph listed as three named graphs, which pyoxigraph merges per
+        query, for one more copy of the asserted triples in memory. The default graph is not a
+        named graph: GRAPH ?g patterns, the Graph Store Protocol and exports see the named graphs.
+        """
+        if next(iter(self.store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is None:
+            self.store.extend([ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
+                               for g in ASSERTED_GRAPHS
+                               for q in self.store.quads_for_pattern(None, None, None, ox.NamedNode(str(g)))])
+
     def graph_sizes(self) -> dict[str, int]:
         """Triples per named graph, computed from the store."""
         sizes = {}
@@ -38,13 +51,21 @@ class KnowledgeGraph:
         return self.inference is not None
 
     @staticmethod
-    def default_graphs(infer: bool) -> list[ox.NamedNode]:
-        graphs = ALL_GRAPHS if infer else ASSERTED_GRAPHS
-        return [ox.NamedNode(str(g)) for g in graphs]
+    def default_graphs(infer: bool) -> list[ox.NamedNode | ox.DefaultGraph]:
+        """The default graph of a query that names no dataset: the store's own default graph, which
+        ``build_store`` fills with the merge of the asserted graphs, plus the inferred graph with
+        ``infer``. Same triples as listing the asserted graphs, without merging them per query."""
+        return [ox.DefaultGraph(), ox.NamedNode(str(GRAPH_INFERRED))] if infer else [ox.DefaultGraph()]
+
+    def named_quads(self):
+        """The quads of the named graphs (the store's default graph only repeats the asserted ones)."""
+        for g in ALL_GRAPHS:
+            yield from self.store.quads_for_pattern(None, None, None, ox.NamedNode(str(g)))
 
 
 def build_store(sources: Sources, inference: Inference | None = None) -> KnowledgeGraph:
-    """Put each asserted graph, and the inferred triples, into their own named graph."""
+    """Put each asserted graph, and the inferred triples, into their own named graph (the
+    ``KnowledgeGraph`` adds the merge of the asserted ones as the store's default graph)."""
     store = ox.Store()
     quads = []
     for graph, triples in sources.graphs.items():
@@ -55,6 +76,7 @@ def build_store(sources: Sources, inference: Inference | None = None) -> Knowled
         quads.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in inference.triples)
     store.extend(quads)
     return KnowledgeGraph(store, sources, inference)
+
 
 
 def open_project(root: str | Path, *, reasoner: str = "auto", cache_dir: str | Path | None = None,

@@ -94,8 +94,8 @@ def test_ask_is_false_without_its_triples(asserted, fact_id):
     triples = matched_triples(asserted, sparql)
     assert triples, "the ASK binds no triples: it must name the fact's nodes"
     store = asserted.store
-    removed = [q for t in triples for g in ASSERTED_GRAPHS
-               for q in store.quads_for_pattern(t.subject, t.predicate, t.object, ox.NamedNode(str(g)))]
+    graphs = [ox.NamedNode(str(g)) for g in ASSERTED_GRAPHS] + [ox.DefaultGraph()]  # and their merge
+    removed = [q for t in triples for g in graphs for q in store.quads_for_pattern(t.subject, t.predicate, t.object, g)]
     try:
         for q in removed:
             store.remove(q)

@@ -185,7 +185,7 @@ def data_version(backend) -> str:
         if kg.inference is not None:
             h.update(f"{kg.inference.reasoner}:{len(kg.inference.triples)}".encode())
     elif kg is not None:
-        for line in sorted(str(q) for q in kg.store):
+        for line in sorted(str(q) for q in kg.named_quads()):
             h.update(line.encode())
     else:
         h.update(repr(backend.graph_sizes()).encode())

@@ -28,7 +28,7 @@ TEST_BUFFERS = 20_000
 def kg_graphs(kg) -> dict[str, list[ox.Triple]]:
     """A KnowledgeGraph's named graphs as lists of triples (every project graph, empty ones too)."""
     graphs = {str(g): [] for g in ALL_GRAPHS}
-    for q in kg.store:
+    for q in kg.named_quads():
         graphs.setdefault(q.graph_name.value, []).append(q.triple)
     return graphs
 

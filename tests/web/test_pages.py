@@ -183,7 +183,7 @@ def _value(triples, subject_suffix, prop):
 def test_void_counts_come_from_the_store(sc, small):
     triples = _void(sc)
     sizes = {g: 0 for g in ("ontology", "data", "meta")}
-    for q in small.store:
+    for q in small.named_quads():
         local = q.graph_name.value.rsplit("/", 1)[-1]
         if local in sizes:
             sizes[local] += 1

@@ -92,7 +92,7 @@ def test_example_runs_on_an_engine_that_federates(kg, replay):
     whose recorded entity says P463 European Union and P36 Paris, comes back with its capital."""
     replay.add_entity(entity("Q90", "Paris", "capital of France (stand-in: no Q90 sample exists)"))
     store = ox.Store()
-    store.extend(kg.store.quads_for_pattern(None, None, None, None))
+    store.extend(kg.named_quads())
     sparql = QUERY.read_text().replace(WDQS, replay.url + "/sparql")
     rows = list(store.query(sparql, use_default_graph_as_union=True))
     got = {(r["label"].value, r["item"].value, r["capitalLabel"].value) for r in rows}
