@@ -35,6 +35,7 @@ from typing import Any
 
 from ..errors import CowkgError, QueryTimeout
 from ..media import choose, content_type
+from ..query import NATIVE_FORMATS, query_form
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,19 @@ class Answer:
 def evaluate(backend, spec: QuerySpec) -> Answer:
     """Run ``spec`` on ``backend`` and serialise the result in the negotiated format.
 
-    Raises the backend's CowkgErrors (syntax error, update refused, timeout) and NotAcceptable.
+    A SELECT asked for in JSON or XML is written by the engine itself when the backend can
+    (``query_serialized``, the embedded store); everything else, and results over the row cap,
+    take the general path. Raises the backend's CowkgErrors (syntax error, update refused,
+    timeout) and NotAcceptable.
     """
+    native = getattr(backend, "query_serialized", None)
+    if native is not None and query_form(spec.query) == "SELECT":
+        fmt = choose("results", spec.accept, spec.formats)
+        if fmt.name in NATIVE_FORMATS:
+            done = native(spec.query, fmt, infer=spec.infer, default_graph_uris=list(spec.default_graphs) or None,
+                          named_graph_uris=list(spec.named_graphs) or None, max_rows=spec.max_rows)
+            if done is not None:
+                return Answer(done.body, content_type(fmt), "solutions", done.rows, False, done.seconds)
     result = backend.query(spec.query, infer=spec.infer, default_graph_uris=list(spec.default_graphs) or None,
                            named_graph_uris=list(spec.named_graphs) or None, max_rows=spec.max_rows,
                            timeout=spec.timeout)
