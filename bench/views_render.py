@@ -13,15 +13,11 @@ Usage: .venv/bin/python bench/views_render.py [--runs 7] [--workers 2] [--base h
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parent.parent
 VIEWS = ["/timeline", "/attendance", "/graph", "/graph?iri=https://w3id.org/cowkg/id/keir-starmer", "/map"]
@@ -34,36 +30,10 @@ RUNS = 7
 @contextmanager
 def serve(workers: int) -> Iterator[str]:
     """``cowkg serve`` on the shipped data in a subprocess; yields its base URL, stops it after."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    script = Path(sys.executable).with_name("cowkg")
-    cmd = [str(script)] if script.exists() else [sys.executable, "-c", "from cowkg.cli import main; main()"]
-    proc = subprocess.Popen([*cmd, "serve", "--port", str(port), "--workers", str(workers), "--no-access-log"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            if proc.poll() is not None:
-                sys.exit(f"cowkg serve exited with {proc.returncode}")
-            try:
-                with urlopen(base + "/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                sys.exit("cowkg serve did not answer /health within 300 s")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    from cowkg.web.launch import COWKG_SERVE, serving
+
+    with serving([*COWKG_SERVE, "--workers", str(workers), "--no-access-log"], cwd=ROOT, wait=300) as server:
+        yield server.base
 
 
 def measure(base: str, runs: int) -> list[tuple[str, float, list[float], dict]]:

@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -84,36 +80,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(url: str, proc: subprocess.Popen, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"{url} not ready after {seconds} s")
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """``cowkg serve`` in a subprocess on a free loopback port; yields its base URL."""
-    port = free_port()
+    from cowkg.web.launch import COWKG_SERVE, serving
+
     log = tmp_path_factory.mktemp("server") / "server.log"
     env = {**os.environ, "COWKG_CACHE_DIR": str(tmp_path_factory.mktemp("server-cache"))}
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "cowkg", "serve", "--port", str(port), "--workers", "2"],
-                                stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_for(base + "/health", proc)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with serving([*COWKG_SERVE, "--workers", "2"], log=log, env=env, cwd=ROOT, wait=90) as server:
+        yield server.base

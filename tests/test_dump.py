@@ -16,6 +16,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
+from conftest import require
 from rdflib import DCTERMS, OWL, RDF, VOID, Namespace
 
 from cowkg.dump import (
@@ -82,8 +83,7 @@ def test_release_is_complete_checksummed_and_parses(release):
 
 
 def test_sha256sum_checks_the_release(release):
-    if shutil.which("sha256sum") is None:
-        pytest.skip("no sha256sum")
+    require(shutil.which("sha256sum") is not None, "sha256sum (coreutils) is not installed")
     res = subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=release.path, capture_output=True)
     assert res.returncode == 0, res.stdout + res.stderr
 

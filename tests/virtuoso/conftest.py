@@ -9,17 +9,16 @@ skipping (``require``).
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import ROOT, free_port, require, wait_for
+from conftest import ROOT, require
 
 from cowkg.vocab import ALL_GRAPHS
+from cowkg.web.launch import COWKG_SERVE, serving
 
 #: The test server is small: ~160 MiB of buffers is plenty for the project's ~20k triples.
 TEST_BUFFERS = 20_000
@@ -36,22 +35,9 @@ def kg_graphs(kg) -> dict[str, list[ox.Triple]]:
 @contextmanager
 def serve_virtuoso(endpoint: str, log: Path) -> Iterator[str]:
     """``cowkg serve --backend virtuoso --endpoint URL`` (the real CLI) on a free port; yields its base URL."""
-    port = free_port()
-    cmd = [sys.executable, "-c", "from cowkg.cli import main; main()", "serve", "--port", str(port),
-           "--workers", "2", "--backend", "virtuoso", "--endpoint", endpoint]
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_for(base + "/health", proc, 120)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    argv = [*COWKG_SERVE, "--workers", "2", "--backend", "virtuoso", "--endpoint", endpoint]
+    with serving(argv, log=log, cwd=ROOT, wait=120) as server:
+        yield server.base
 
 
 class Holder:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,7 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port, wait_for
+from conftest import ROOT
+
+from cowkg.web.launch import COWKG_SERVE, serving, with_pythonpath
 
 from .fixture_data import small_kg
 
@@ -46,23 +47,10 @@ def sc(small_app):
 @contextmanager
 def fixture_server(tmp_path: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen]]:
     """``tests/web/fixture_data.py`` under gunicorn on a free port; yields (base URL, process)."""
-    port = free_port()
-    log = tmp_path / f"server-{port}.log"
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, str(HERE / "fixture_data.py"), "--port", str(port), *args],
-                                stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_for(base + "/health", proc, 60)
-            yield base, proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    log = tmp_path / f"server-{'-'.join(a.lstrip('-') for a in args) or 'default'}.log"
+    with serving([sys.executable, str(HERE / "fixture_data.py"), *args], log=log, env=with_pythonpath(ROOT),
+                 cwd=ROOT, wait=60) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -75,21 +63,8 @@ def tight_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def project_server(tmp_path_factory):
     """``cowkg serve`` (the installed console script, as users run it) on the shipped data."""
-    port = free_port()
     log = tmp_path_factory.getbasetemp() / "project-server.log"
     script = Path(sys.executable).with_name("cowkg")
-    cmd = [str(script)] if script.exists() else [sys.executable, "-c", "from cowkg.cli import main; main()"]
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen([*cmd, "serve", "--port", str(port), "--workers", "2"], stdout=fh,
-                                stderr=subprocess.STDOUT, cwd=ROOT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_for(base + "/health", proc, 240)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    cmd = [str(script), "serve"] if script.exists() else list(COWKG_SERVE)
+    with serving([*cmd, "--workers", "2"], log=log, cwd=ROOT, wait=240) as server:
+        yield server.base
