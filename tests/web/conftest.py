@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -47,7 +48,7 @@ def sc(small_app):
 @contextmanager
 def fixture_server(tmp_path: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen]]:
     """``tests/web/fixture_data.py`` under gunicorn on a free port; yields (base URL, process)."""
-    log = tmp_path / f"server-{'-'.join(a.lstrip('-') for a in args) or 'default'}.log"
+    log = tmp_path / f"server-{hashlib.sha256(repr(args).encode()).hexdigest()[:12]}.log"  # args may hold paths
     with serving([sys.executable, str(HERE / "fixture_data.py"), *args], log=log, env=with_pythonpath(ROOT),
                  cwd=ROOT, wait=60) as server:
         yield server
