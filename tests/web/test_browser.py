@@ -16,8 +16,13 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--no-first-run"]
 
 
+def shot(page, name: str) -> str:
+    """Screenshot path: tests/virtuoso reuses these tests, and its shots are named virtuoso-*.png."""
+    return str(ARTIFACTS / f"{getattr(page, 'cowkg_shot_prefix', '')}{name}")
+
+
 @pytest.fixture(scope="module")
-def browser_page(project_server):
+def browser_page(project_server, request):
     require(Path(CHROMIUM).exists() or shutil.which("chromium") is not None, "Debian's chromium is not installed")
     try:
         from playwright.sync_api import sync_playwright
@@ -31,6 +36,7 @@ def browser_page(project_server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         page = context.new_page()
+        page.cowkg_shot_prefix = "" if request.module.__name__.endswith("test_browser") else "virtuoso-"
 
         def guard(route):
             url = route.request.url
@@ -85,7 +91,7 @@ def test_ui_runs_an_example_query_and_opens_an_entity_page(browser_page):
     rows = page.locator(".yasr table.dataTable tbody tr")
     assert rows.count() >= 1, f"example {title!r} returned no rows"
     assert len([h for h in headers if h]) >= 1
-    page.screenshot(path=str(ARTIFACTS / "browser-query-ui.png"), full_page=True)
+    page.screenshot(path=shot(page, "browser-query-ui.png"), full_page=True)
     link = page.locator(".yasr table.dataTable tbody a[href^='https://w3id.org/cowkg/id/']").first
     slug = link.get_attribute("href").rsplit("/", 1)[-1]
     link.dispatch_event("click")  # the cell's overflow marker covers the link's centre
@@ -93,7 +99,7 @@ def test_ui_runs_an_example_query_and_opens_an_entity_page(browser_page):
     page.wait_for_selector("article.entity h1")
     assert page.locator("section.provenance").count() == 1
     assert page.locator("#query-this").get_attribute("href").startswith("/?query=")
-    page.screenshot(path=str(ARTIFACTS / "browser-entity-page.png"), full_page=True)
+    page.screenshot(path=shot(page, "browser-entity-page.png"), full_page=True)
     assert any("/sparql" in url for url in seen)
     assert outside == [], f"requests left 127.0.0.1: {outside}"
     assert errors == []
@@ -106,7 +112,7 @@ def test_search_box_suggests_labels(browser_page):
     page.fill("#search-box", "coalit")
     page.wait_for_selector("#search-suggestions li a", timeout=10_000)
     assert page.locator("#search-suggestions li a").count() >= 1
-    page.screenshot(path=str(ARTIFACTS / "browser-search.png"))
+    page.screenshot(path=shot(page, "browser-search.png"))
     page.locator("#search-suggestions li a").first.click()
     page.wait_for_selector("article.entity h1")
     assert outside == []
