@@ -108,7 +108,11 @@ _FORM_RE = re.compile(r"(?i)(?<![\w?$:])(SELECT|ASK|CONSTRUCT|DESCRIBE)\b")
 def query_form(sparql: str) -> str | None:
     """SELECT, ASK, CONSTRUCT or DESCRIBE: the first form keyword outside IRIs, strings and comments
     (subqueries come after it), or None when there is none (an update, or not SPARQL)."""
-    m = _FORM_RE.search(_NOISE_RE.sub(" ", sparql))
+    return _form(_NOISE_RE.sub(" ", sparql))
+
+
+def _form(stripped: str) -> str | None:
+    m = _FORM_RE.search(stripped)
     return m.group(1).upper() if m else None
 
 
@@ -157,7 +161,7 @@ def run_select_serialized(kg: KnowledgeGraph, sparql: str, fmt: Format, *, infer
     """
     native = NATIVE_FORMATS.get(fmt.name)
     stripped = _NOISE_RE.sub(" ", sparql)
-    if native is None or query_form(sparql) != "SELECT" or _SELECT_STAR_RE.search(stripped) or uses_service(sparql):
+    if native is None or _form(stripped) != "SELECT" or _SELECT_STAR_RE.search(stripped) or uses_service(sparql):
         return None
     start = time.perf_counter()
     kwargs = dataset_arguments(kg, sparql, infer, default_graph_uris, named_graph_uris)
@@ -314,9 +318,13 @@ def _strip_comments(sparql: str) -> str:
     return re.sub(r"(?m)^\s*#.*$", "", sparql)
 
 
+#: Strings, IRIs and comments: where a ``prefix:`` is not a use of the prefix.
+_PREFIX_NOISE_RE = re.compile(r'"[^"\n]*"|<[^>\s]*>|#[^\n]*')
+
+
 def undeclared_prefixes(sparql: str) -> list[str]:
     """Prefixes used but neither declared in the query nor predeclared by the project."""
-    text = re.sub(r'"[^"\n]*"|<[^>\s]*>|#[^\n]*', " ", sparql)
+    text = _PREFIX_NOISE_RE.sub(" ", sparql)
     declared = set(re.findall(r"(?i)PREFIX\s+([A-Za-z][\w.-]*|):", sparql)) | set(PREFIXES)
     used = set(re.findall(r"(?<![\w?$:])([A-Za-z][\w-]*):[A-Za-z_]", text))
     return sorted(used - declared)
@@ -324,7 +332,7 @@ def undeclared_prefixes(sparql: str) -> list[str]:
 
 def _first_use(sparql: str, prefix: str) -> Location | None:
     """Line and column (1-based) where ``prefix:`` is first used outside strings, IRIs and comments."""
-    masked = re.sub(r'"[^"\n]*"|<[^>\s]*>|#[^\n]*', lambda m: " " * len(m.group()), sparql)
+    masked = _PREFIX_NOISE_RE.sub(lambda m: " " * len(m.group()), sparql)
     m = re.search(rf"(?<![\w?$:]){re.escape(prefix)}:", masked)
     if m is None:
         return None

@@ -28,6 +28,17 @@ def pytest_report_header(config):
             f"owlrl {owlrl.__version__}; CI={os.environ.get('CI', '')}")
 
 
+def name_shots(page, request) -> None:
+    """Screenshots of ``page`` go under the backend's name: the browser tests of tests/web and
+    tests/browser run again over Virtuoso (tests/virtuoso), whose shots are virtuoso-*.png."""
+    page.cowkg_shot_prefix = "virtuoso-" if "virtuoso" in request.module.__name__ else ""
+
+
+def shot(page, name: str) -> str:
+    """Where a screenshot named ``name`` of ``page`` goes (see ``name_shots``)."""
+    return str(ARTIFACTS / f"{getattr(page, 'cowkg_shot_prefix', '')}{name}")
+
+
 def require(condition: bool, reason: str) -> None:
     """Skip locally when a real component is missing; under CI=true a missing component fails."""
     if condition:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
-from conftest import ARTIFACTS, ROOT, require
+from conftest import ARTIFACTS, ROOT, name_shots, require, shot
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -56,16 +56,11 @@ def browser(live_server):
     assert not outside, f"requests left 127.0.0.1: {outside}"
 
 
-def shot(pg, name: str) -> str:
-    """Screenshot path: the module that runs the test names the backend (tests/virtuoso reuses these tests)."""
-    return str(ARTIFACTS / f"{getattr(pg, 'cowkg_shot_prefix', '')}{name}")
-
-
 @pytest.fixture()
 def page(browser, request):
     context, base, seen, outside = browser
     pg = context.new_page()
-    pg.cowkg_shot_prefix = "" if request.module.__name__.endswith("test_views_browser") else "virtuoso-"
+    name_shots(pg, request)
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     yield pg, base, errors

@@ -9,16 +9,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import ARTIFACTS, ROOT, require
+from conftest import ARTIFACTS, ROOT, name_shots, require, shot
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
-
-
-def shot(page, name: str) -> str:
-    """Screenshot path: tests/virtuoso reuses these tests, and its shots are named virtuoso-*.png."""
-    return str(ARTIFACTS / f"{getattr(page, 'cowkg_shot_prefix', '')}{name}")
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +31,7 @@ def browser_page(project_server, request):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         page = context.new_page()
-        page.cowkg_shot_prefix = "" if request.module.__name__.endswith("test_browser") else "virtuoso-"
+        name_shots(page, request)
 
         def guard(route):
             url = route.request.url
