@@ -15,7 +15,7 @@ from .replay import entity, item_claim
 
 #: P31 given to stand-ins for the verified table's kinds (the samples hold no entity for most QIDs).
 STAND_IN_P31 = {"country": "Q3624078", "person": "Q5", "place": "Q2221906", "organisation": "Q43229",
-                "event": "Q1190554", "document": "Q49848"}
+                "event": "Q1190554", "document": "Q49848", "position": "Q4164871", "language": "Q34770"}
 
 
 def env_for(replay, tmp_path, **extra):
