@@ -237,7 +237,10 @@ def render_term(term, catalog=None) -> Markup:
         if catalog.labels_of(iri) or entity_slug(iri):
             return Markup('<a class="iri" href="{}" title="{}">{}</a>').format(page_url(iri), iri,
                                                                              catalog.display_label(iri))
-        return Markup('<a class="iri external" href="{}">{}</a>').format(iri, shorten(iri))
+        if not iri.lower().startswith(("http://", "https://")):
+            # javascript:, data:, file: ... in the data are shown, never made clickable.
+            return Markup('<span class="iri external">{}</span>').format(iri)
+        return Markup('<a class="iri external" rel="nofollow noopener" href="{}">{}</a>').format(iri, shorten(iri))
     if isinstance(term, ox.BlankNode):
         return Markup('<span class="bnode">_:{}</span>').format(term.value)
     if term.language:
