@@ -29,9 +29,17 @@ class Violation:
     node_shape: str | None = None
     source: str | None = None
     line: int | None = None
+    component: str | None = None  # the SHACL constraint component, e.g. sh:MinInclusiveConstraintComponent
 
     def location(self) -> str:
         return f"{self.source}:{self.line}" if self.source else "(no source line)"
+
+    def constraint(self) -> str | None:
+        """The constraint's parameter name (``minInclusive`` for sh:MinInclusiveConstraintComponent)."""
+        if not self.component:
+            return None
+        name = self.component.split(":")[-1].split("#")[-1].removesuffix("ConstraintComponent")
+        return name[:1].lower() + name[1:]
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -74,13 +82,18 @@ def validate(sources: Sources, shapes: rdflib.Graph) -> ValidationReport:
     merged: dict[tuple, Violation] = {}
     for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
         v = _violation(results, result, sources, shapes, data)
-        key = (v.focus, v.path, v.severity, v.message, v.value, v.shape)
+        # One result per constraint the node breaks (as pySHACL and Jena count them): two
+        # components or two anonymous shapes that share a message are two results, while one
+        # named property shape shared by several node shapes that all target the node is one.
+        key = (v.focus, v.path, v.severity, v.message, v.value, v.component,
+               results.value(result, SH.sourceShape))
         if key in merged:  # a property shape shared by several node shapes that all target the node
             owners = set((merged[key].node_shape or "").split(",")) | set((v.node_shape or "").split(","))
             merged[key].node_shape = ",".join(sorted(o for o in owners if o)) or None
         else:
             merged[key] = v
-    report.violations = sorted(merged.values(), key=lambda v: (v.source or "~", v.line or 0, v.focus, v.path or ""))
+    report.violations = sorted(merged.values(), key=lambda v: (v.source or "~", v.line or 0, v.focus, v.path or "",
+                                                               v.component or "", v.message))
     report.conforms = not any(v.severity == "Violation" for v in report.violations)
     return report
 
@@ -140,6 +153,7 @@ def _violation(results: rdflib.Graph, node, sources: Sources, shapes: rdflib.Gra
         source=where[0] if where else None,
         line=where[1] if where else None,
         node_shape=owning_node_shape(shapes, one(SH.sourceShape), focus, data),
+        component=shorten(str(one(SH.sourceConstraintComponent))) if one(SH.sourceConstraintComponent) else None,
     )
 
 
@@ -154,7 +168,8 @@ def format_report(report: ValidationReport, root: str | Path | None = None) -> s
             except ValueError:
                 pass
         lines.append(f"{src}: {v.severity}: {v.focus}" + (f" {v.path}" if v.path else ""))
-        lines.append(f"    {v.message}" + (f" (value: {v.value})" if v.value else ""))
+        lines.append(f"    {v.message}" + (f" (value: {v.value})" if v.value else "")
+                     + (f" [sh:{v.constraint()}]" if v.component else ""))
     summary = ", ".join(f"{n} {k.lower()}{'s' if n != 1 else ''}" for k, n in sorted(report.counts.items()))
     lines.append("conforms" if report.conforms else f"does not conform: {summary}")
     return "\n".join(lines)

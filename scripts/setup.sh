@@ -23,7 +23,7 @@ virtuoso-opensource-7 virtuoso-opensource-7/dba-password-again password dba' | d
 }
 
 if [ "$WITH_TEST" -eq 1 ]; then
-  apt_install chromium virtuoso-opensource-7 curl
+  apt_install chromium virtuoso-opensource-7 curl libapache-jena-java libslf4j-java
 fi
 
 PY=${PYTHON:-python3}
