@@ -131,7 +131,8 @@ def _iri_for_slug(slug: str) -> str:
 def resolve(slug: str):
     """303 to the page for browsers, to the data for RDF clients (``Vary: Accept``)."""
     _iri_for_slug(slug)
-    offered = [HTML] + [f.media_type for f in GRAPH_FORMATS]
+    # Each format under its aliases too: rdflib asks for N-Triples as text/plain.
+    offered = [HTML] + [m for f in GRAPH_FORMATS for m in (f.media_type, *f.aliases)]
     choice = negotiate((), request.headers.get("Accept"), tuple(offered))
     if choice is None:
         raise NotAcceptable("accepts neither HTML nor an RDF format", hint="available: " + ", ".join(offered))

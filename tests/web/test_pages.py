@@ -19,6 +19,9 @@ STARMER = "https://w3id.org/cowkg/id/keir-starmer"
     ("application/ld+json", "/data/keir-starmer.jsonld"),
     ("application/n-triples", "/data/keir-starmer.nt"),
     ("application/rdf+xml;q=0.9, text/html;q=0.5", "/data/keir-starmer.rdf"),
+    ("text/plain, */*;q=0.1", "/data/keir-starmer.nt"),  # what rdflib sends for format="nt"
+    ("text/plain", "/data/keir-starmer.nt"),
+    ("*/*", "/page/keir-starmer"),
 ])
 def test_entity_iri_redirects_303_by_accept(sc, accept, location):
     r = sc.get("/id/keir-starmer", headers={"Accept": accept})
