@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
+import secrets
 from collections.abc import Iterable, Sequence
 from itertools import groupby
 from pathlib import Path
@@ -471,10 +471,20 @@ def write_nquads(quads: Iterable[ox.Quad]) -> bytes:
 
 
 def write_atomic(path: str | Path, content: bytes) -> None:
-    """Write to a temporary file beside ``path`` then rename: readers see old or new, never half."""
+    """Write to a temporary file beside ``path`` then rename: readers see old or new, never half.
+
+    The file gets mode 0666 minus the umask, like ``open()``, ``cowkg dump`` and a shell redirect
+    (``tempfile.mkstemp`` would leave 0600 whatever the umask).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    while True:
+        tmp = str(path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(content)

@@ -165,3 +165,27 @@ def test_example_paths_are_found_in_examples():
     line = ("cowkg query --file queries/q01-meetings-by-date.rq --data=tests/fixtures/x.ttl -o data/out.ttl "
             "--endpoint http://127.0.0.1:8890/sparql --dir /tmp/v ../shared/r.tsv   # see docs/VIRTUOSO.md")
     assert repository_paths(line) == ["queries/q01-meetings-by-date.rq", "tests/fixtures/x.ttl"]
+
+
+def test_export_to_a_file_follows_the_umask_like_dump_and_redirects(tmp_path):
+    """``cowkg export -o FILE`` creates FILE with mode 0666 minus the umask (0644 under 022), as
+    ``cowkg dump`` and a shell redirect do; the temporary file it renames must not keep mkstemp's 0600."""
+    import os
+    import stat
+    import subprocess
+
+    from cowkg.export import write_atomic
+
+    out = tmp_path / "coalition.ttl"
+    cmd = f"umask 027 && {shlex.quote(str(ROOT / '.venv/bin/cowkg'))} export --format ttl " \
+          f"--subject https://w3id.org/cowkg/id/coalition -o {shlex.quote(str(out))}"
+    subprocess.run(["sh", "-c", cmd], check=True, cwd=ROOT, capture_output=True)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640
+    previous = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "x.nt", b"")
+        write_atomic(out, b"")  # replacing a file gives the new file the umask's mode too
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "x.nt").stat().st_mode) == 0o644
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
