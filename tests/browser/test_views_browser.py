@@ -9,6 +9,7 @@ and none may leave 127.0.0.1.
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -81,9 +82,18 @@ def rows(base: str, name: str, **params) -> list[dict]:
     return r.json()["results"]["bindings"]
 
 
+def wait_until(pg, expression: str, timeout: float = 10) -> None:
+    """Poll ``expression`` from the test: Playwright's wait_for_function re-evaluates a string with
+    eval() inside the page, which the Content-Security-Policy (no 'unsafe-eval') blocks."""
+    deadline = time.monotonic() + timeout
+    while not pg.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        pg.wait_for_timeout(100)
+
+
 def open_view(pg, base: str, path: str) -> dict:
     pg.goto(base + path)
-    pg.wait_for_function(READY, timeout=20_000)
+    wait_until(pg, READY, timeout=20)
     assert not pg.evaluate("document.body.dataset.viewError || ''")
     return pg.evaluate("window.cowkgViewReady.counts")
 
@@ -208,7 +218,7 @@ def test_entity_graph_draws_the_neighbourhood_and_expands_on_click(page):
     box = pg.locator("#cy").bounding_box()
     pos = pg.evaluate(f"cowkgGraph.cy().getElementById('{uk}').renderedPosition()")
     pg.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
-    pg.wait_for_function(f"cowkgGraph.cy().getElementById('{uk}').hasClass('expanded')", timeout=10_000)
+    wait_until(pg, f"cowkgGraph.cy().getElementById('{uk}').hasClass('expanded')")
     uk_links = count(base, "entity-graph-count", "links", iri=uk)
     total = pg.evaluate("cowkgGraph.cy().edges().length")
     assert total > links and total <= links + uk_links

@@ -180,7 +180,8 @@
   }
 
   function pngBlob() {
-    return fetch(cy.png({ full: true, scale: 2, bg: "#ffffff" })).then(function (r) { return r.blob(); });
+    // cytoscape hands the PNG over as a Blob: fetching its data: URL is blocked by connect-src 'self'.
+    return cy.png({ output: "blob-promise", full: true, scale: 2, bg: "#ffffff" });
   }
 
   cy = cytoscape({
