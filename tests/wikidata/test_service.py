@@ -129,10 +129,15 @@ def test_bad_queries_are_400_with_the_shared_error_shape(client, payload, messag
 
 
 def test_the_spec_example_batches_are_answered(client, spec, schemas):
-    for path in sorted((spec / "examples" / "reconciliation-query-batch" / "valid").glob("*.json")):
-        resp = client.post("/reconcile", data={"queries": path.read_text()})
+    paths = sorted((spec / "examples" / "reconciliation-query-batch" / "valid").glob("*.json"))
+    assert [p.name for p in paths] == ["example-full.json", "example-min.json", "multi-values.json",
+                                       "no-query-string.json"], "the spec's valid example batches changed"
+    for path in paths:
+        batch = json.loads(path.read_text())
+        resp = client.post("/reconcile", data={"queries": json.dumps(batch)})
         assert resp.status_code == 200, (path.name, resp.get_json())
-        valid(schemas, "reconciliation-result-batch.json", resp.get_json())
+        body = valid(schemas, "reconciliation-result-batch.json", resp.get_json())
+        assert set(body) == set(batch), path.name  # one result list per query, under the query's key
 
 
 def test_deprecated_single_query_mode(client):
