@@ -1,7 +1,8 @@
 # The two commands of the README:
 #   make serve   install, then serve the SPARQL endpoint and UI on http://127.0.0.1:8000
 #   make test    install (apt, pip, npm), then run ruff and the whole test suite
-.PHONY: serve test setup lint
+# and  make dist   the sdist and the wheel (which carries the graph) in dist/; see "Install with pip"
+.PHONY: serve test setup lint dist
 
 serve:
 	scripts/setup.sh
@@ -17,3 +18,8 @@ setup:
 
 lint:
 	.venv/bin/ruff check cowkg tests bench scripts
+
+dist:
+	scripts/setup.sh
+	.venv/bin/python -m pip install -q build
+	.venv/bin/python -m build

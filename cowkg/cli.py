@@ -53,10 +53,28 @@ def fail(exc: CowkgError) -> None:
     sys.exit(exc.exit_code)
 
 
+def print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``cowkg --version``: the package's version, then the dataset's (dcat:version in data/meta)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from .load import dataset_version
+
+    click.echo(f"cowkg {__version__}")
+    root = load_settings({"root": ctx.params.get("root")})["root"]
+    try:
+        version = dataset_version(root)
+    except CowkgError as exc:
+        fail(exc)
+    click.echo(f"dataset {version or '(no dcat:version)'} from {root}")
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="cowkg")
-@click.option("--root", type=click.Path(file_okay=False), envvar="COWKG_ROOT",
-              help="Project directory with ontology/, data/, shapes/, queries/ (default: the checkout).")
+@click.option("--version", is_flag=True, expose_value=False, callback=print_version,
+              help="Show the package version and the dataset version (data/meta), then exit.")
+@click.option("--root", type=click.Path(file_okay=False), envvar="COWKG_ROOT", is_eager=True,  # read by --version
+              help="Directory with ontology/, data/, shapes/, queries/ (default: the checkout, or the graph "
+                   "shipped in the package).")
 @click.pass_context
 def main(ctx: click.Context, root: str | None) -> None:
     """cowkg: the Coalition of the Willing knowledge graph.
@@ -361,10 +379,12 @@ def serve(obj: Context, host: str, port: int, workers: int | None, access_log: b
       cowkg serve --backend virtuoso --endpoint http://127.0.0.1:8890/sparql
       curl 'http://127.0.0.1:8000/sparql?query=ASK%7B%7D'
     """
+    from .load import default_layout, require_graph
     from .web import create_app
     from .web.server import run_server
 
     try:
+        require_graph(obj.root, default_layout(obj.root))  # over Virtuoso too: the UI reads queries/ there
         app = create_app({"root": str(obj.root), "backend": backend, "endpoint": endpoint})
     except CowkgError as exc:
         fail(exc)

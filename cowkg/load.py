@@ -23,7 +23,7 @@ import rdflib
 from .errors import Location, NotFound, ParseError
 from .progress import Progress, report
 from .settings import project_paths
-from .vocab import GRAPH_DATA, GRAPH_META, GRAPH_ONTOLOGY
+from .vocab import BASE, GRAPH_DATA, GRAPH_META, GRAPH_ONTOLOGY
 
 RDF_SUFFIXES = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".trig": ox.RdfFormat.TRIG,
                 ".nq": ox.RdfFormat.N_QUADS, ".jsonld": ox.RdfFormat.JSON_LD, ".rdf": ox.RdfFormat.RDF_XML}
@@ -80,11 +80,44 @@ def load_project(root: str | Path, extra: Iterable[Path] = (), data: Iterable[Pa
     file:line:column) or NotFound.
     """
     layout = default_layout(root)
+    require_graph(root, layout, data=data is None)
     if data is not None:
         layout = [(p, g) for p, g in layout if g != str(GRAPH_DATA)]
         layout += [(Path(p), str(GRAPH_DATA)) for p in data]
     layout += [(Path(p), str(GRAPH_DATA)) for p in extra]
     return load_files(layout, progress)
+
+
+def require_graph(root: str | Path, layout: list[tuple[Path, str]], *, data: bool = True) -> None:
+    """Raise NotFound unless ``layout`` (of ``root``) has ontology files and, with ``data``, data files.
+
+    An empty or mistyped root is an error that names the setting to change, never an empty graph.
+    """
+    graphs = {g for _, g in layout}
+    missing = [f"{part}/*.ttl" for part, graph in (("ontology", GRAPH_ONTOLOGY), ("data", GRAPH_DATA))
+               if str(graph) not in graphs and (data or graph != GRAPH_DATA)]
+    if missing:
+        raise NotFound(f"no knowledge graph under {Path(root).resolve()} (no {' and no '.join(missing)})",
+                       hint="set the root setting (COWKG_ROOT or --root) to a directory holding ontology/ "
+                            "and data/, or unset it to use the graph cowkg ships")
+
+
+def dataset_version(root: str | Path) -> str | None:
+    """The ``dcat:version`` that data/meta/*.ttl gives the dataset, or None if it gives none.
+
+    Reads the metadata files only (``cowkg --version`` stays quick). Raises NotFound when
+    ``root`` holds no knowledge graph, ParseError when a metadata file does not parse.
+    """
+    layout = default_layout(root)
+    require_graph(root, layout)
+    version = ox.NamedNode("http://www.w3.org/ns/dcat#version")
+    dataset = ox.NamedNode(BASE + "dataset")
+    for path, graph in layout:
+        if graph == str(GRAPH_META):
+            for t in parse_bytes(path.read_bytes(), path):
+                if t.subject == dataset and t.predicate == version:
+                    return t.object.value
+    return None
 
 
 def load_files(layout: Iterable[tuple[Path, str]], progress: Progress | None = None) -> Sources:

@@ -7,12 +7,83 @@ explicit overrides (CLI options, ``create_app(settings=...)``).
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: The directories of a knowledge graph root, as the repository holds them and the wheel ships them.
+GRAPH_DIRS = ("ontology", "data", "shapes", "queries")
+
+
+def is_checkout(path: Path) -> bool:
+    """Whether ``path`` is a cowkg source tree: pyproject.toml beside ontology/ and data/."""
+    return (path / "pyproject.toml").is_file() and (path / "ontology").is_dir() and (path / "data").is_dir()
+
+
+def _checkout() -> Path | None:
+    here = Path(__file__).resolve().parent.parent
+    return here if is_checkout(here) else None
+
+
+def _user_cache() -> Path:
+    """``$XDG_CACHE_HOME/cowkg`` (``~/.cache/cowkg``): where an installed cowkg keeps its caches."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cowkg"
+
+
+#: The checkout this package runs from (a source tree or an editable install), or None when cowkg
+#: is installed from a wheel: then the graph is the copy shipped inside the package.
+CHECKOUT = _checkout()
+#: Default cache directory: the checkout's .cache, or the user's cache directory.
+CACHE = CHECKOUT / ".cache" if CHECKOUT else _user_cache()
+
+
+def default_root(cache_dir: str | Path = CACHE) -> Path:
+    """The knowledge graph read when neither ``--root`` nor ``COWKG_ROOT`` names one.
+
+    In a checkout (source tree, ``pip install -e .``) the checkout itself, so curators' edits
+    count at once; in an installed wheel the ontology, data, shapes and queries shipped in the
+    package as ``cowkg/graph/``, read through importlib.resources (and, when the package is
+    imported from a zip, extracted once under ``cache_dir``).
+    """
+    if CHECKOUT is not None:
+        return CHECKOUT
+    graph = resources.files("cowkg") / "graph"
+    return graph if isinstance(graph, Path) else _extracted(graph, Path(cache_dir) / "graph")
+
+
+def _extracted(graph: Traversable, under: Path) -> Path:
+    """A directory copy of ``graph`` under ``under``, named by a digest of what it holds."""
+    files: list[tuple[str, bytes]] = []
+
+    def walk(node: Traversable, rel: str) -> None:
+        for child in node.iterdir():
+            if child.is_dir():
+                walk(child, f"{rel}{child.name}/")
+            else:
+                files.append((rel + child.name, child.read_bytes()))
+
+    walk(graph, "")
+    files.sort()
+    digest = hashlib.sha256(b"".join(name.encode() + b"\0" + hashlib.sha256(data).digest()
+                                     for name, data in files)).hexdigest()[:16]
+    target = under / digest
+    if not target.is_dir():
+        under.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=under))
+        for name, data in files:
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / name).write_bytes(data)
+        try:
+            os.replace(tmp, target)
+        except OSError:  # another process extracted the same content first
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
 
 
 @dataclass(frozen=True)
@@ -33,8 +104,9 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("root", str(PROJECT_ROOT), "Directory holding ontology/, data/, shapes/ and queries/."),
-    Setting("cache_dir", str(PROJECT_ROOT / ".cache"), "Where the inferred graph is cached by input hash."),
+    Setting("root", "", "Directory holding ontology/, data/, shapes/ and queries/ (a working copy to curate). "
+            "Empty: the checkout cowkg runs from, else the graph shipped inside the installed package."),
+    Setting("cache_dir", str(CACHE), "Where the inferred graph is cached by input hash."),
     Setting("query_timeout", 10.0, "Seconds a query may run before it is stopped (HTTP 503)."),
     Setting("max_rows", 10000, "Most result rows returned; longer results are cut and flagged."),
     Setting("max_request_bytes", 100_000, "Largest accepted query or request body, in bytes (HTTP 413)."),
@@ -43,7 +115,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("workers", 2, "Worker processes of the production server started by `cowkg serve`."),
     Setting("backend", "embedded", "Query backend: embedded (pyoxigraph) or virtuoso (remote SPARQL)."),
     Setting("endpoint", "", "URL of the remote SPARQL endpoint when backend is virtuoso."),
-    Setting("virtuoso_dir", str(PROJECT_ROOT / ".cache" / "virtuoso"),
+    Setting("virtuoso_dir", str(CACHE / "virtuoso"),
             "Directory of the private Virtuoso started by `cowkg virtuoso up` (database, logs, staged files)."),
     Setting("public_base", "", "Public URL of the service, used in VoID and service descriptions."),
     Setting("release_dir", "",
@@ -55,7 +127,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("wikidata_entitydata", "https://www.wikidata.org/wiki/Special:EntityData/",
             "Base URL of Wikidata's Special:EntityData (one entity as JSON, redirects followed)."),
     Setting("wikidata_sparql", "https://query.wikidata.org/sparql", "Wikidata Query Service SPARQL endpoint."),
-    Setting("wikidata_cache_dir", str(PROJECT_ROOT / ".cache" / "wikidata"),
+    Setting("wikidata_cache_dir", str(CACHE / "wikidata"),
             "On-disk cache of Wikidata answers; used when fresh, and when Wikidata is unreachable."),
     Setting("wikidata_cache_ttl", 7 * 24 * 3600, "Seconds a cached Wikidata answer counts as fresh."),
     Setting("wikidata_timeout", 20.0, "Seconds to wait for one Wikidata HTTP response."),
@@ -64,7 +136,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("wikidata_max_wait", 60.0, "Longest pause (seconds) honoured from one Retry-After before giving up."),
     Setting("wikidata_contact", "https://w3id.org/cowkg/",
             "Contact (URL or e-mail) put in the User-Agent, as Wikimedia's User-Agent policy asks."),
-    Setting("wikidata_reference", str(PROJECT_ROOT.parent / "shared" / "reference" / "wikidata-qids.tsv"),
+    Setting("wikidata_reference",
+            str(CHECKOUT.parent / "shared" / "reference" / "wikidata-qids.tsv") if CHECKOUT else "",
             "Verified QID table: `reconcile check` accepts links listed there as verified."),
 )
 
@@ -87,15 +160,11 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
             raise KeyError(f"unknown setting {key!r}; known: {', '.join(sorted(_BY_NAME))}")
         if value is not None:
             values[key] = value
+    if not values["root"]:
+        values["root"] = str(default_root(values["cache_dir"]))
     return values
 
 
 def project_paths(root: str | Path) -> dict[str, Path]:
     """The standard source directories under ``root``."""
-    root = Path(root)
-    return {
-        "ontology": root / "ontology",
-        "data": root / "data",
-        "shapes": root / "shapes",
-        "queries": root / "queries",
-    }
+    return {name: Path(root) / name for name in GRAPH_DIRS}
