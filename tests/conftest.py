@@ -1,21 +1,32 @@
-"""Shared fixtures: the project's graph built once, a Flask test client, and a real server.
+"""Shared fixtures: the project's graph built once, a Flask test client, a real server, and Virtuoso.
 
 Fixture tiers: ``kg`` (the shipped data, built once per session), small graphs built inside
 tests, and ``live_server`` (``cowkg serve`` as a subprocess on a free 127.0.0.1 port) for the
-tests that must go through real HTTP clients.
+tests that must go through real HTTP clients. ``virtuoso_server`` is the session's private
+Virtuoso: the tests under tests/virtuoso use it, and so do the tests elsewhere that run on each
+backend through a fixture parametrised by ``BACKENDS`` (e.g. tests/web/test_protocol.py).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 ARTIFACTS = ROOT / "test-artifacts"
+
+#: Parameters of a fixture that gives a test each backend in turn; the Virtuoso run carries the
+#: ``virtuoso`` marker (``-m "not virtuoso"`` leaves it out; under CI=true it never skips).
+BACKENDS = ("embedded", pytest.param("virtuoso", marks=pytest.mark.virtuoso))
+
+#: The test Virtuoso is small: ~160 MiB of buffers is plenty for the project's ~20k triples.
+TEST_BUFFERS = 20_000
 
 
 def pytest_report_header(config):
@@ -100,3 +111,55 @@ def live_server(tmp_path_factory):
     env = {**os.environ, "COWKG_CACHE_DIR": str(tmp_path_factory.mktemp("server-cache"))}
     with serving([*COWKG_SERVE, "--workers", "2"], log=log, env=env, cwd=ROOT, wait=90) as server:
         yield server.base
+
+
+def kg_graphs(kg) -> dict[str, list[ox.Triple]]:
+    """A KnowledgeGraph's named graphs as lists of triples (every project graph, empty ones too)."""
+    from cowkg.vocab import ALL_GRAPHS
+
+    graphs = {str(g): [] for g in ALL_GRAPHS}
+    for q in kg.named_quads():
+        graphs.setdefault(q.graph_name.value, []).append(q.triple)
+    return graphs
+
+
+class Holder:
+    """The session's Virtuoso and the name of the graphs it holds.
+
+    Test modules ask for the graphs they need through ``ensure``; it reloads (replacing) only when
+    other graphs than those loaded are asked for, so a test that runs on each backend calls it
+    before every use: another module may have loaded other graphs in between.
+    """
+
+    def __init__(self, instance) -> None:
+        self.instance = instance
+        self.loaded: str | None = None
+
+    def ensure(self, name: str, graphs: dict[str, list[ox.Triple]]):
+        from cowkg.virtuoso import manage
+
+        if self.loaded != name:
+            report = manage.load(self.instance, graphs)
+            assert report.complete, f"Virtuoso holds other counts than loaded: {report}"
+            self.loaded = name
+        return self.instance
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory):
+    """A private Virtuoso (``cowkg virtuoso up``), empty at first, shut down at the end of the session.
+
+    One per session (start-up takes 2-8 s). Under CI=true a missing Virtuoso fails instead of
+    skipping (``require``).
+    """
+    require(shutil.which("virtuoso-t") is not None and shutil.which("isql-vt") is not None,
+            "Virtuoso is not installed (apt-get install virtuoso-opensource-7; scripts/setup.sh --test does it)")
+    from cowkg.virtuoso import manage
+
+    instance = manage.up(tmp_path_factory.mktemp("virtuoso"), buffers=TEST_BUFFERS, max_query_seconds=60,
+                         die_with_parent=True)
+    holder = Holder(instance)
+    try:
+        yield holder
+    finally:
+        manage.down(instance, purge=True)

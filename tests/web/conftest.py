@@ -1,4 +1,4 @@
-"""Fixtures of the web tests: a small app (test client) and production servers on small stores."""
+"""Fixtures of the web tests: a small app (test client) on each backend and production servers on small stores."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import BACKENDS, ROOT, kg_graphs
 
 from cowkg.web.launch import COWKG_SERVE, serving, with_pythonpath
 
@@ -31,12 +31,48 @@ def make_app(kg, **settings):
     return create_app({"root": str(ROOT), **settings}, backend=EmbeddedBackend(kg))
 
 
+#: Limits of the small apps: small enough to hit in a test.
+SMALL_LIMITS = {"query_timeout": 1.5, "max_rows": 50, "max_request_bytes": 2000}
+
+
 @pytest.fixture(scope="session")
 def small_app(small):
-    """The app on the small graph, with limits small enough to hit in a test."""
-    app = make_app(small, query_timeout=1.5, max_rows=50, max_request_bytes=2000)
+    """The app on the small graph (embedded store), with ``SMALL_LIMITS``."""
+    app = make_app(small, **SMALL_LIMITS)
     yield app
     app.extensions["cowkg_pool"].close()
+
+
+def make_virtuoso_app(endpoint: str, **settings):
+    """The app over a SPARQL endpoint (``RemoteSparqlBackend``), as ``cowkg serve --backend virtuoso`` builds it."""
+    from cowkg.backends.virtuoso import RemoteSparqlBackend
+    from cowkg.web import create_app
+
+    return create_app({"root": str(ROOT), **settings}, backend=RemoteSparqlBackend(endpoint))
+
+
+@pytest.fixture(scope="session")
+def small_graphs(small):
+    return kg_graphs(small)
+
+
+@pytest.fixture(scope="session")
+def small_virtuoso_app(virtuoso_server, small_graphs):
+    """The app over the session's Virtuoso holding the small graph, with ``SMALL_LIMITS``."""
+    app = make_virtuoso_app(virtuoso_server.ensure("small", small_graphs).endpoint, **SMALL_LIMITS)
+    yield app
+    app.extensions["cowkg_pool"].close()
+
+
+@pytest.fixture(params=BACKENDS)
+def any_small_app(request, small_graphs):
+    """The small app on each backend in turn: a test that asks for it runs on the embedded store and
+    on Virtuoso (holding the same graph), so the two cannot drift apart unnoticed."""
+    if request.param == "embedded":
+        return request.getfixturevalue("small_app")
+    app = request.getfixturevalue("small_virtuoso_app")
+    request.getfixturevalue("virtuoso_server").ensure("small", small_graphs)  # another module may have reloaded it
+    return app
 
 
 @pytest.fixture()

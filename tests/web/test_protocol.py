@@ -1,13 +1,34 @@
-"""The SPARQL 1.1 Protocol at /sparql through the Flask test client, on the small fixture graph."""
+"""The SPARQL 1.1 Protocol at /sparql through the Flask test client, on the small fixture graph.
+
+Every test that asks for ``sc`` runs twice: on the embedded store and on Virtuoso holding the same
+graph (``any_small_app``, tests/web/conftest.py). The few that test the embedded store itself are
+listed in ``EMBEDDED_ONLY`` with the reason; a test below keeps the two lists complete.
+"""
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 
 import pytest
 
 PATHOLOGICAL = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+#: The tests of this module that run on the embedded store only, and why.
+EMBEDDED_ONLY = {
+    "test_pathological_query_is_stopped_at_the_limit_with_503":
+        "counts the embedded evaluator pool's kills; Virtuoso stops a query itself "
+        "(tests/virtuoso/test_protocol_virtuoso.py tests that)",
+    "test_bugs_are_500_logged_with_traceback": "adds a failing route to an app of its own",
+    "test_an_evaluator_killed_from_outside_is_replaced_without_an_error": "kills the embedded evaluator processes",
+}
+
+
+@pytest.fixture()
+def sc(any_small_app):
+    """A test client of the small app, on each backend in turn."""
+    return any_small_app.test_client()
 
 
 def test_get_query_answers_json_by_default(sc):
@@ -205,9 +226,10 @@ def test_answers_under_the_cap_are_not_flagged(sc):
     assert "cowkg" not in body
 
 
-def test_pathological_query_is_stopped_at_the_limit_with_503(sc, small_app):
+def test_pathological_query_is_stopped_at_the_limit_with_503(small_app):
     import time
 
+    sc = small_app.test_client()
     pool = small_app.extensions["cowkg_pool"]
     before = pool.killed
     start = time.monotonic()
@@ -250,9 +272,9 @@ def test_cors_preflight_advertises_only_the_methods_the_route_accepts(sc, path, 
         assert {m.strip() for m in refused.headers["Allow"].split(",")} == advertised
 
 
-def test_cors_preflight_on_every_route_matches_what_it_answers(sc, small_app):
+def test_cors_preflight_on_every_route_matches_what_it_answers(sc, any_small_app):
     """No route advertises a method that then answers 405."""
-    for rule in small_app.url_map.iter_rules():
+    for rule in any_small_app.url_map.iter_rules():
         path = rule.rule.replace("<path:filename>", "cowkg.css").replace("<slug>.<ext>", "keir-starmer.ttl")
         path = re.sub(r"<[^>]+>", "x", path)
         pre = sc.options(path, headers={"Origin": "https://example.org", "Access-Control-Request-Method": "GET"})
@@ -300,11 +322,12 @@ def test_json_results_of_a_select_are_w3c_shaped(sc):
         {"d": {"type": "literal", "value": "2025-04-10", "datatype": "http://www.w3.org/2001/XMLSchema#date"}}]}}
 
 
-def test_an_evaluator_killed_from_outside_is_replaced_without_an_error(small_app, sc):
+def test_an_evaluator_killed_from_outside_is_replaced_without_an_error(small_app):
     import os
     import signal
     import time
 
+    sc = small_app.test_client()
     pool = small_app.extensions["cowkg_pool"]
     assert sc.get("/sparql", query_string={"query": "ASK { ?s ?p 1 }"}).status_code == 200
     for pid in pool.pids():
@@ -313,3 +336,13 @@ def test_an_evaluator_killed_from_outside_is_replaced_without_an_error(small_app
     r = sc.get("/sparql", query_string={"query": "ASK { ?s ?p 2 }"})
     assert r.status_code == 200
     assert r.get_json()["boolean"] is True
+
+
+def test_every_test_here_runs_on_both_backends_or_says_why():
+    """A new test that takes ``small_app`` instead of ``sc`` would run on one backend only: it has
+    to be listed in EMBEDDED_ONLY with its reason, or this fails."""
+    tests = {name: fn for name, fn in globals().items() if name.startswith("test_") and inspect.isfunction(fn)}
+    del tests["test_every_test_here_runs_on_both_backends_or_says_why"]
+    on_both = {name for name, fn in tests.items() if {"sc", "any_small_app"} & set(inspect.signature(fn).parameters)}
+    assert set(tests) - on_both == set(EMBEDDED_ONLY)
+    assert len(on_both) >= 20
