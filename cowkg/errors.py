@@ -12,7 +12,11 @@ from typing import Any
 
 @dataclass
 class Location:
-    """Where an error happened: a file (or query) and a 1-based line and column."""
+    """Where an error happened: a file (or query) and a 1-based line and column.
+
+    >>> str(Location("data/meetings.ttl", 12, 5)), str(Location("q.rq")), str(Location())
+    ('data/meetings.ttl:12:5', 'q.rq', '<input>')
+    """
 
     source: str | None = None
     line: int | None = None
@@ -33,7 +37,18 @@ class Location:
 
 @dataclass
 class CowkgError(Exception):
-    """Base class. ``message`` says what went wrong; ``location`` where; ``hint`` what to do."""
+    """Base class. ``message`` says what went wrong; ``location`` where; ``hint`` what to do.
+
+    The CLI prints ``str(error)`` and exits with ``exit_code``; HTTP answers ``as_dict()`` with
+    ``http_status``:
+
+    >>> err = NotFound("no such query file: q.rq", hint="cowkg query --help")
+    >>> print(err)
+    no such query file: q.rq
+      hint: cowkg query --help
+    >>> err.exit_code, err.http_status, err.as_dict()["error"]
+    (2, 404, 'not-found')
+    """
 
     message: str
     location: Location | None = None

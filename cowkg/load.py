@@ -187,6 +187,15 @@ def index_subjects(text: str, *, typed: bool = False) -> dict[str, int]:
     A light scan, not a parser: good enough to point a validation report at the block that
     describes a node (the one that types it, when a file that only adds links to the node comes
     first). Subjects are returned as full IRIs.
+
+    >>> text = "\\n".join(["@prefix cowr: <https://w3id.org/cowkg/id/> .",
+    ...                   "cowr:meeting-04 cowr:host cowr:keir-starmer .",
+    ...                   "cowr:keir-starmer a cowr:Person .",
+    ...                   "cowr:meeting-04 a cowr:Meeting ."])
+    >>> index_subjects(text)
+    {'https://w3id.org/cowkg/id/meeting-04': 2, 'https://w3id.org/cowkg/id/keir-starmer': 3}
+    >>> index_subjects(text, typed=True)["https://w3id.org/cowkg/id/meeting-04"]
+    4
     """
     prefixes: dict[str, str] = {}
     found: dict[str, int] = {}

@@ -86,6 +86,9 @@ def parse_accept(header: str | None) -> list[tuple[str, float]]:
 
     Malformed entries and q-values are ignored rather than rejected: a bad header must not turn a
     good request into an error. Ties keep header order, more specific ranges win over wildcards.
+
+    >>> parse_accept("text/*;q=0.5, text/csv, */*;q=0.1, application/json;q=bad")
+    [('text/csv', 1.0), ('text/*', 0.5), ('*/*', 0.1)]
     """
     ranges = []
     for pos, part in enumerate((header or "").split(",")):

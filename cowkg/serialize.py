@@ -25,7 +25,13 @@ _TSV_BARE = {_XSD + "integer", _XSD + "decimal", _XSD + "double", _XSD + "boolea
 
 
 def term_json(term) -> dict[str, str]:
-    """One RDF term in SPARQL 1.1 JSON results form."""
+    """One RDF term in SPARQL 1.1 JSON results form (a plain string has no datatype key).
+
+    >>> term_json(ox.Literal("Keir Starmer", language="en"))
+    {'type': 'literal', 'value': 'Keir Starmer', 'xml:lang': 'en'}
+    >>> term_json(ox.Literal("4")), term_json(ox.NamedNode("https://w3id.org/cowkg/id/meeting-04"))
+    ({'type': 'literal', 'value': '4'}, {'type': 'uri', 'value': 'https://w3id.org/cowkg/id/meeting-04'})
+    """
     if isinstance(term, ox.NamedNode):
         return {"type": "uri", "value": term.value}
     if isinstance(term, ox.BlankNode):

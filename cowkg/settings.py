@@ -93,7 +93,11 @@ class Setting:
     help: str
 
     def parse(self, raw: str) -> Any:
-        """Turn an environment string into the type of the default."""
+        """Turn an environment string into the type of the default.
+
+        >>> Setting("workers", 2, "").parse("4"), Setting("infer_default", False, "").parse("yes")
+        (4, True)
+        """
         if isinstance(self.default, bool):
             return raw.strip().lower() in {"1", "true", "yes", "on"}
         if isinstance(self.default, int):
@@ -148,6 +152,10 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
     """Resolve every setting from defaults, ``COWKG_*`` variables and ``overrides``.
 
     Raises KeyError for an override that names no setting, so typos fail loudly.
+
+    >>> s = load_settings({"max_rows": 50}, environ={"COWKG_QUERY_TIMEOUT": "2.5", "COWKG_ROOT": "/srv/cowkg"})
+    >>> s["max_rows"], s["query_timeout"], s["root"]
+    (50, 2.5, '/srv/cowkg')
     """
     env = os.environ if environ is None else environ
     values = {s.name: s.default for s in SETTINGS}
@@ -166,5 +174,9 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
 
 
 def project_paths(root: str | Path) -> dict[str, Path]:
-    """The standard source directories under ``root``."""
+    """The standard source directories under ``root``.
+
+    >>> project_paths("/srv/cowkg")["shapes"]
+    PosixPath('/srv/cowkg/shapes')
+    """
     return {name: Path(root) / name for name in GRAPH_DIRS}

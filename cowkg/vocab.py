@@ -61,7 +61,13 @@ def sparql_prologue(prefixes: dict[str, str] | None = None) -> str:
 
 
 def shorten(iri: str) -> str:
-    """Return a CURIE for ``iri`` when a project prefix covers it, else the IRI itself."""
+    """Return a CURIE for ``iri`` when a project prefix covers it, else the IRI itself.
+
+    >>> shorten("https://w3id.org/cowkg/id/meeting-04"), shorten("http://www.wikidata.org/prop/direct/P664")
+    ('cowr:meeting-04', 'wdt:P664')
+    >>> shorten("https://w3id.org/cowkg/id/a/b")  # a local part a CURIE cannot hold stays whole
+    'https://w3id.org/cowkg/id/a/b'
+    """
     best = ""
     for prefix, ns in PREFIXES.items():
         if iri.startswith(ns) and len(ns) > len(best):

@@ -41,7 +41,13 @@ def normalise(text: str) -> str:
 def similarity(a: str, b: str) -> float:
     """1.0 for the same name, 0.98 for the same words in another order, at least 0.85 when one
     name's words all occur in the other, twice as long at most ("Putin" / "Vladimir Putin"), else
-    a sequence ratio."""
+    a sequence ratio.
+
+    >>> similarity("Élysée Palace", "the elysee palace"), similarity("Starmer Keir", "Keir Starmer")
+    (1.0, 0.98)
+    >>> similarity("Putin", "Vladimir Putin"), similarity("Keir Starmer", "Emmanuel Macron") < 0.5
+    (0.85, True)
+    """
     na, nb = normalise(a), normalise(b)
     if not na or not nb:
         return 0.0
