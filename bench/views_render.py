@@ -51,8 +51,9 @@ def measure(base: str, runs: int) -> list[tuple[str, float, list[float], dict]]:
             for _ in range(runs + 1):
                 page = context.new_page()
                 page.goto(base + path)
-                page.wait_for_function("document.body.dataset.viewReady === 'true' || document.body.dataset.viewError",
-                                       timeout=30_000)
+                page.wait_for_function(
+                    "() => document.body.dataset.viewReady === 'true' || document.body.dataset.viewError",
+                    timeout=30_000)
                 ready = page.evaluate("window.cowkgViewReady")
                 if ready is None:
                     sys.exit(f"{path}: {page.evaluate('document.body.dataset.viewError')}")

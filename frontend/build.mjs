@@ -15,8 +15,14 @@ const assets = [
   ["d3/dist/d3.min.js", "d3/d3.min.js"],
   ["@observablehq/plot/dist/plot.umd.min.js", "plot/plot.umd.min.js"],
   ["cytoscape/dist/cytoscape.min.js", "cytoscape/cytoscape.min.js"],
+  // The entity graph's layout: fCoSE (force-directed, label-aware), a UMD chain layout-base -> cose-base -> fcose.
+  ["layout-base/layout-base.js", "cytoscape-fcose/layout-base.js"],
+  ["cose-base/cose-base.js", "cytoscape-fcose/cose-base.js"],
+  ["cytoscape-fcose/cytoscape-fcose.js", "cytoscape-fcose/cytoscape-fcose.js"],
   ["topojson-client/dist/topojson-client.min.js", "topojson-client/topojson-client.min.js"],
   ["world-atlas/countries-50m.json", "world-atlas/countries-50m.json"],
+  // Accessibility checks: the browser tests inject it from here (same origin, so the pages' CSP allows it).
+  ["axe-core/axe.min.js", "axe-core/axe.min.js"],
 ];
 
 mkdirSync(out, { recursive: true });

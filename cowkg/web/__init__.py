@@ -2,8 +2,9 @@
 
 ``create_app(settings=None, backend=None)`` builds the app; tests hand in a prebuilt backend.
 One blueprint per URL space: ``sparql`` (protocol), ``describe`` (service description, VoID),
-``graphs`` (read-only graph store), ``entities`` (/id, /page, /data), ``ui`` (query UI, search),
-``health``. Nothing in the library imports this package.
+``graphs`` (read-only graph store), ``entities`` (/id, /page, /data), ``home`` (/, the coalition as
+of a date), ``browse`` (/browse/<list>), ``ui`` (query UI, search), ``health``. Nothing in the
+library imports this package.
 """
 
 from __future__ import annotations
@@ -42,11 +43,14 @@ def create_app(settings: dict[str, Any] | None = None, backend=None) -> Flask:
     app.extensions["cowkg_cache"] = ResponseCache()
     app.extensions["cowkg_catalog"] = Catalog(backend, Path(cfg["root"]))
 
-    from . import describe, entities, errors, graphs, health, http, reconcile, sparql, ui, views
+    from . import browse, describe, entities, errors, graphs, health, home, http, present, reconcile, sparql, ui, views
 
     http.init_app(app)
     errors.init_app(app)
+    present.init_app(app)
     app.jinja_env.globals["term"] = entities.render_term
+    app.register_blueprint(home.bp)
+    app.register_blueprint(browse.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(describe.bp)
     app.register_blueprint(graphs.bp)

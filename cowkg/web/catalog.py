@@ -111,6 +111,11 @@ class Catalog:
             self._iri_index = index
         return self._iri_index.get(iri, [])
 
+    def types_of(self, iri: str) -> list[str]:
+        """The asserted classes of ``iri`` as CURIEs (``cow:Person``)."""
+        self.labels()
+        return self._types.get(iri, [])
+
     def search(self, q: str, limit: int = 10) -> list[dict]:
         """Entities whose labels match ``q``, best first.
 

@@ -1,14 +1,16 @@
 """Self-description: the SPARQL Service Description (GET /sparql) and VoID (/.well-known/void).
 
 Stage: web. Every count is computed from the store when first asked (then kept: the data is
-read-only while the server runs). Both documents are content-negotiated RDF (Turtle by default).
+read-only while the server runs). Both documents are content-negotiated RDF (Turtle by default);
+a browser (Accept preferring text/html, no ``format=``) gets the same facts as an HTML page
+(templates ``describe/*.html``) with links to the RDF.
 Nodes get fragment IRIs, never blank nodes, so the bytes (and their ETag) are stable.
 """
 
 from __future__ import annotations
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, redirect, request
+from flask import Blueprint, Response, current_app, render_template, request
 
 from ..errors import NotAcceptable
 from ..media import GRAPH_FORMATS, HTML, by_name, content_type, negotiate
@@ -65,6 +67,19 @@ def public_base() -> str:
     return (current_app.config["COWKG"]["public_base"] or request.host_url).rstrip("/")
 
 
+def browser_asks() -> bool:
+    """True when the client prefers an HTML page to every RDF format and names no ``format=``."""
+    accept = request.headers.get("Accept")
+    return not request.args.get("format") and bool(accept) and \
+        negotiate(GRAPH_FORMATS, accept, (HTML,)) == HTML
+
+
+def html_response(template: str, **context) -> Response:
+    resp = Response(render_template(template, **context), content_type="text/html; charset=utf-8")
+    resp.headers["Vary"] = "Accept"
+    return resp
+
+
 def rdf_response(triples: list[ox.Triple]) -> Response:
     """``triples`` in the RDF format the client accepts (``format=`` wins), Turtle by default."""
     forced = request.args.get("format")
@@ -89,10 +104,7 @@ def _count(sparql: str, **kwargs) -> int:
 
 
 def service_description() -> Response:
-    """SPARQL 1.1 Service Description of this endpoint; browsers are sent to the query UI instead."""
-    accept = request.headers.get("Accept")
-    if accept and negotiate(GRAPH_FORMATS, accept, (HTML,)) == HTML:
-        return redirect("/", code=303)
+    """SPARQL 1.1 Service Description of this endpoint; browsers get it as a page (``describe/service.html``)."""
     cfg = current_app.config["COWKG"]
     endpoint = request.base_url if not cfg["public_base"] else public_base() + "/sparql"
     sizes = _graph_sizes()
@@ -138,6 +150,11 @@ def service_description() -> Response:
         if graph == GRAPH_INFERRED:
             g.add(named, SD + "entailmentRegime", ENT + "OWL-RDF-Based")
             g.add(named, SD + "supportedEntailmentProfile", "http://www.w3.org/ns/owl-profile/RL")
+    if browser_asks():
+        return html_response("describe/service.html", endpoint=endpoint, cfg=cfg, sizes=sizes,
+                             graphs=[(str(x), str(x).rsplit("/", 1)[-1], GRAPH_NOTES.get(str(x).rsplit("/", 1)[-1], ""))
+                                     for x in ALL_GRAPHS], asserted=sum(sizes.get(str(x), 0) for x in ASSERTED_GRAPHS),
+                             formats=[f.name for f in GRAPH_FORMATS])
     return rdf_response(g)
 
 
@@ -253,4 +270,9 @@ def void():
     g.lit(links, VOID + "triples", stats["wikidata_links"])
     g.lit(links, DCT + "description", "owl:sameAs links from dataset entities to Wikidata items, "
           "only for identifiers verified against Wikidata.")
+    if browser_asks():
+        return html_response("describe/void.html", base=base, stats=stats, sizes=sizes,
+                             asserted=sum(sizes.get(str(x), 0) for x in ASSERTED_GRAPHS),
+                             graphs=[(str(x), str(x).rsplit("/", 1)[-1], GRAPH_NOTES.get(str(x).rsplit("/", 1)[-1], ""))
+                                     for x in ALL_GRAPHS], formats=[f.name for f in GRAPH_FORMATS])
     return rdf_response(g)

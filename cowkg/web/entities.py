@@ -211,21 +211,114 @@ def page_any():
 
 
 def _render(iri: str, slug: str | None):
+    from .entity_view import GROUPS, PROPERTY_GROUP, fold, group_of_kinds, kinds_of
+    from .named import rows
+    from .present import human_date
+
     catalog = current_app.extensions["cowkg_catalog"]
     node = load_node(iri)
     labels = [(shorten(p), lab.text, lab.lang) for p in LABELS for lab in catalog.labels_of(iri) if lab.prop == p]
-    types = [(o, inferred) for o, inferred in node.outgoing.get(str(RDF.type), [])]
+    neighbours = sorted({o.value for objs in node.outgoing.values() for o, _ in objs if isinstance(o, ox.NamedNode)}
+                        | {iri})
+    aliases = same_as(neighbours)
+    folded, inferred_types = fold(node.outgoing, aliases)
+    superclasses: dict[str, set[str]] = {}
+    for r in rows("entity-kinds"):
+        superclasses.setdefault(shorten(r["class"]), set()).add(r["kind"])
+
+    def kinds(other: str) -> set[str]:
+        return kinds_of(catalog.types_of(other), superclasses)
+
+    own_kinds = kinds(iri)
+    types = [row for row in folded if row.prop == str(RDF.type)]
+    groups: dict[str, list] = {g: [] for g in GROUPS}
+    for row in folded:
+        if row.prop in (str(RDF.type), *LABELS):
+            continue
+        group = PROPERTY_GROUP.get(row.prop)
+        if group is None:
+            first = row.values[0].term
+            if isinstance(first, ox.NamedNode):
+                group = group_of_kinds(kinds(first.value)) or "Other links"
+            elif row.values[0].human:
+                group = "When"
+            else:
+                group = "What it is"
+        groups[group].append(row)
+    incoming: dict[str, list] = {g: [] for g in GROUPS}
+    for p, subjects in sorted(node.incoming.items(), key=lambda kv: shorten(kv[0])):
+        for subject in subjects:
+            group = group_of_kinds(kinds(subject)) or "Other links"
+            incoming[group].append((p, subject))
     wikidata = [o.value for o, _ in node.outgoing.get(str(OWL.sameAs), [])
                 if isinstance(o, ox.NamedNode) and o.value.startswith(str(WD))]
-    skip = {str(RDF.type), *LABELS}
-    groups = [(p, objs) for p, objs in sorted(node.outgoing.items(), key=lambda kv: shorten(kv[0]))
-              if p not in skip]
     query = f"SELECT ?p ?o WHERE {{\n  <{iri}> ?p ?o\n}}"
     if slug:
         query = f"SELECT ?p ?o WHERE {{\n  cowr:{slug} ?p ?o\n}}"
+    prov = node.provenance.get(iri, {})
+    cite = cite_this(iri, catalog.display_label(iri), prov, catalog)
     return render_template("entity.html", iri=iri, slug=slug, title=catalog.display_label(iri), labels=labels,
-                           types=types, groups=groups, node=node, wikidata=wikidata,
-                           query_url="/?query=" + quote(query), data_links=slug is not None)
+                           types=types, inferred_types=inferred_types, groups=groups, incoming=incoming,
+                           node=node, wikidata=wikidata, kinds=own_kinds, cite=cite, see_in=see_in(iri, own_kinds),
+                           in_lists=in_lists(iri), human_date=human_date,
+                           query_url="/query?query=" + quote(query), data_links=slug is not None)
+
+
+def same_as(iris: list[str]) -> dict[str, str]:
+    """Wikidata IRI → the dataset IRI among ``iris`` that is (asserted) ``owl:sameAs`` it."""
+    if not iris:
+        return {}
+    values = " ".join(f"<{i}>" for i in iris)
+    res = _backend().query(f"SELECT ?n ?w WHERE {{ VALUES ?n {{ {values} }} ?n <{OWL.sameAs}> ?w . "
+                           f"FILTER(STRSTARTS(STR(?w), \"{WD}\")) }}", timeout=_timeout())
+    return {r["w"].value: r["n"].value for r in res.records()}
+
+
+def cite_this(iri: str, label: str, prov: dict, catalog) -> dict:
+    """The parts of a citation of this record: what, where in cowkg, from which article, which markers."""
+    sources = [catalog.display_label(t.value) for t in prov.get("prov:wasDerivedFrom", []) if hasattr(t, "value")]
+    markers = [catalog.display_label(t.value).replace("citation ", "") for t in prov.get("cow:citation", [])
+               if isinstance(t, ox.NamedNode)]
+    lines = sorted({int(t.value) for t in prov.get("cow:sourceLine", []) if t.value.isdigit()})
+    status = [catalog.display_label(t.value) for t in prov.get("cow:status", []) if isinstance(t, ox.NamedNode)]
+    return {"label": label, "iri": iri, "sources": sources, "markers": markers, "lines": lines, "status": status}
+
+
+def see_in(iri: str, kinds: set[str]) -> list[dict]:
+    """Links to the entity in every analyst view, with what each shows of it."""
+    q = urlencode({"focus": iri})
+    place = "Place" in kinds
+    party = bool(kinds & {"State", "InternationalOrganisation", "GovernmentBody"})
+    meeting = "Event" in kinds
+    return [
+        {"view": "graph", "title": "Graph", "href": url_for("views.graph") + "?" + urlencode({"iri": iri}),
+         "what": "its links to and from other entities"},
+        {"view": "timeline", "title": "Timeline", "href": url_for("views.timeline") + "?" + q,
+         "what": "the dated items it takes part in" if not meeting else "it on the timeline"},
+        {"view": "attendance", "title": "Attendance", "href": url_for("views.attendance") + "?" + q,
+         "what": "its row of attendances" if party else "its column" if meeting else "the attendances it is part of"},
+        {"view": "map", "title": "Map", "href": url_for("views.map_view") + "?" + q,
+         "what": "where it is" if place else "the places linked to it"},
+    ]
+
+
+def in_lists(iri: str) -> list[dict]:
+    """Links to the browse lists filtered on this entity (statements by it, meetings it chaired, ...)."""
+    from .browse import LISTS, facet_members
+
+    out = []
+    for list_name, facet_name, text in (("statements", "speaker", "Statements by it"),
+                                        ("meetings", "host", "Meetings it hosted or chaired"),
+                                        ("meetings", "place", "Meetings there"),
+                                        ("documents", "author", "Documents by it"),
+                                        ("pledges", "pledger", "Its pledges"),
+                                        ("places", "within", "Places within it")):
+        members = facet_members(LISTS[list_name], only=facet_name)
+        found = members.get(facet_name, {}).get(iri)
+        if found:
+            out.append({"title": text, "count": len(found[1]),
+                        "href": url_for("browse.browse", name=list_name) + "?" + urlencode({facet_name: iri})})
+    return out
 
 
 def render_term(term, catalog=None) -> Markup:

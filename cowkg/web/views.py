@@ -10,36 +10,17 @@ query UI. The browser libraries come from npm (``frontend/build.mjs`` copies the
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlencode
 
-import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from ..errors import InputError, NotFound
 from ..media import by_name, content_type
-from ..vocab import COWR
 from .entities import exists
+from .named import DEFAULT_ENTITY, answer, bind, bind_iri, check_iri, named_query
 
 bp = Blueprint("views", __name__)
-
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-#: The VALUES row of a query that takes an entity (``VALUES ?iri { <...> }``), replaced per request.
-IRI_VALUES_RE = re.compile(r"VALUES\s+\?iri\s*\{[^}]*\}")
-#: Characters an IRI reference may not contain (SPARQL IRIREF), so a requested IRI cannot break out.
-BAD_IRI_RE = re.compile(r'[\x00-\x20<>"{}|^`\\]')
-DEFAULT_ENTITY = str(COWR) + "coalition"
-
-
-@dataclass(frozen=True)
-class Cached:
-    """A view query's serialised answer, kept in the app's response cache (the data is read-only while serving)."""
-
-    body: bytes
-    rows: int
-    truncated: bool
 
 
 @dataclass(frozen=True)
@@ -64,37 +45,6 @@ VIEWS = {v.name: v for v in (
 )}
 
 
-def queries_dir() -> Path:
-    return Path(current_app.config["COWKG"]["root"]) / "queries" / "views"
-
-
-def named_query(name: str) -> str:
-    """The text of ``queries/views/<name>.rq``; raises NotFound for an unknown name."""
-    path = queries_dir() / f"{name}.rq"
-    if not NAME_RE.match(name) or not path.is_file():
-        names = sorted(p.stem for p in queries_dir().glob("*.rq"))
-        raise NotFound(f"no view query named {name!r}", hint="the view queries are " + ", ".join(names))
-    return path.read_text(encoding="utf-8")
-
-
-def check_iri(iri: str) -> str:
-    """``iri`` if it is an absolute IRI that can stand in a query; raises InputError otherwise."""
-    if not iri or len(iri) > 2000 or BAD_IRI_RE.search(iri):
-        raise InputError(f"not an IRI that can be queried: {iri[:200]!r}", hint="e.g. iri=" + DEFAULT_ENTITY)
-    try:
-        ox.NamedNode(iri)
-    except ValueError:
-        raise InputError(f"not an absolute IRI: {iri[:200]!r}", hint="e.g. iri=" + DEFAULT_ENTITY) from None
-    return iri
-
-
-def bind_iri(query: str, iri: str) -> str:
-    """The query with its ``VALUES ?iri { ... }`` row set to ``iri`` (already checked by ``check_iri``)."""
-    if not IRI_VALUES_RE.search(query):
-        raise InputError("this view query takes no iri parameter")
-    return IRI_VALUES_RE.sub(lambda _m: f"VALUES ?iri {{ <{iri}> }}", query, count=1)
-
-
 def query_ui_url(query: str) -> str:
     """The query UI with ``query`` in its editor ("view the query")."""
     return url_for("ui.query_ui") + "?" + urlencode({"query": query})
@@ -104,25 +54,17 @@ def query_ui_url(query: str) -> str:
 def api_query(name: str):
     """Results of the named view query: SPARQL JSON by default, ``format=csv|tsv|xml`` for downloads.
 
-    ``iri=`` sets the entity of queries with a ``VALUES ?iri`` row. Caps and deadline are the
+    ``iri=`` sets the entity of queries with a ``VALUES ?iri`` row, ``as_of=YYYY-MM-DD`` the date of
+    queries with ``VALUES ?asOf`` rows (the "as of" control: home, browse lists, asof-*). Caps and deadline are the
     endpoint's (``max_rows``, ``query_timeout``); ``X-Cowkg-Truncated`` says when rows were cut. Answers
     are kept in the app's response cache, keyed by the dataset version and the query text.
     """
     cfg = current_app.config["COWKG"]
-    query = named_query(name)
-    if "iri" in request.args:
-        query = bind_iri(query, check_iri(request.args["iri"]))
+    query = bind(named_query(name), iri=request.args.get("iri"), as_of=request.args.get("as_of") or None)
     fmt = by_name(request.args.get("format", "json"), ("results",))
     if fmt is None:
         raise InputError(f"unknown format {request.args['format']!r}", hint="format is json, csv, tsv or xml")
-    cache = current_app.extensions["cowkg_cache"]
-    key = ("views", current_app.extensions["cowkg_catalog"].version, query, fmt.name)
-    cached = cache.get(key)
-    if cached is None:
-        result = current_app.extensions["cowkg_backend"].query(query, max_rows=cfg["max_rows"],
-                                                                 timeout=cfg["query_timeout"])
-        cached = Cached(result.serialize(fmt), len(result), result.truncated)
-        cache.put(key, cached)
+    cached = answer(query, fmt)
     resp = Response(cached.body, content_type=content_type(fmt))
     resp.headers["X-Cowkg-Rows"] = str(cached.rows)
     if cached.truncated:

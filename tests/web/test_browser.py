@@ -54,15 +54,15 @@ def test_ui_opens_on_the_first_competency_query_and_it_runs(browser_page):
     """Not on the alphabetically first example (federation-wikidata.rq: SERVICE, refused with 400)."""
     page, base, _seen, outside, errors = browser_page
     first = sorted((ROOT / "queries").glob("q[0-9]*-*.rq"))[0].read_text()
-    page.goto(base + "/")
+    page.goto(base + "/query")
     page.wait_for_selector(".yasqe .CodeMirror", timeout=20_000)
     text = page.evaluate("cowkgYasgui.getTab().getYasqe().getValue()")
     assert first.splitlines()[0] in text and "SERVICE" not in text
     body = first[first.index("SELECT"):]
     assert body in text
     page.evaluate("cowkgYasgui.getTab().getYasqe().query()")
-    page.wait_for_selector(".yasr table.dataTable tbody tr td", timeout=30_000)
-    assert page.locator(".yasr table.dataTable tbody tr").count() >= 1
+    page.wait_for_selector(".yasr .simple-results tbody tr td", timeout=30_000)
+    assert page.locator(".yasr .simple-results tbody tr").count() >= 1
     assert page.locator(".yasr .errorResult").count() == 0
     assert outside == [] and errors == []
 
@@ -70,7 +70,7 @@ def test_ui_opens_on_the_first_competency_query_and_it_runs(browser_page):
 @pytest.mark.browser
 def test_ui_runs_an_example_query_and_opens_an_entity_page(browser_page):
     page, base, seen, outside, errors = browser_page
-    page.goto(base + "/")
+    page.goto(base + "/query")
     page.wait_for_selector(".yasqe .CodeMirror", timeout=20_000)
     assert page.evaluate("cowkgYasgui.getTab().getEndpoint()").endswith("/sparql?infer=false")
     page.check("#infer")
@@ -81,19 +81,24 @@ def test_ui_runs_an_example_query_and_opens_an_entity_page(browser_page):
     first = numbered.first if numbered.count() else page.locator("button.example").first
     title = first.inner_text()
     first.click()
-    page.wait_for_selector(".yasr table.dataTable tbody tr td", timeout=30_000)
-    headers = [h.strip() for h in page.locator(".yasr table.dataTable thead th").all_inner_texts()]
-    rows = page.locator(".yasr table.dataTable tbody tr")
+    page.wait_for_selector(".yasr .simple-results[data-labelled='true'] tbody tr td", timeout=30_000)
+    headers = [h.strip() for h in page.locator(".yasr .simple-results thead th").all_inner_texts()]
+    rows = page.locator(".yasr .simple-results tbody tr")
     assert rows.count() >= 1, f"example {title!r} returned no rows"
     assert len([h for h in headers if h]) >= 1
+    # The simple view shows labels, not raw terms ("1"^^xsd:integer, full IRIs).
+    assert "XMLSchema#" not in page.locator(".yasr .simple-results").inner_text()
     page.screenshot(path=shot(page, "browser-query-ui.png"), full_page=True)
-    link = page.locator(".yasr table.dataTable tbody a[href^='https://w3id.org/cowkg/id/']").first
+    link = page.locator(".yasr .simple-results tbody a.labelled[href^='/page/']").first
     slug = link.get_attribute("href").rsplit("/", 1)[-1]
-    link.dispatch_event("click")  # the cell's overflow marker covers the link's centre
+    label = link.inner_text()
+    assert not label.startswith(("cowr:", "http"))
+    link.click()
     page.wait_for_url(f"**/page/{slug}", timeout=15_000)
     page.wait_for_selector("article.entity h1")
+    assert page.locator("article.entity h1").inner_text() == label
     assert page.locator("section.provenance").count() == 1
-    assert page.locator("#query-this").get_attribute("href").startswith("/?query=")
+    assert page.locator("#query-this").get_attribute("href").startswith("/query?query=")
     page.screenshot(path=shot(page, "browser-entity-page.png"), full_page=True)
     assert any("/sparql" in url for url in seen)
     assert outside == [], f"requests left 127.0.0.1: {outside}"

@@ -83,7 +83,7 @@ def test_entity_page_shows_labels_types_statements_incoming_provenance_wikidata(
     assert "[92]" in html  # citation marker of the meeting that links here
     assert "Wikipedia article" in html  # prov:wasDerivedFrom of the entity
     m = re.search(r'id="query-this" href="([^"]+)"', html)
-    assert m and m.group(1).startswith("/?query=")
+    assert m and m.group(1).startswith("/query?query=")
     assert 'id="search-box"' in html
 
 
@@ -144,7 +144,7 @@ def test_search_page_works_without_javascript(sc):
 
 
 def test_ui_page_serves_yasgui_locally_with_prefixes_and_examples(sc, root):
-    html = sc.get("/").get_data(as_text=True)
+    html = sc.get("/query").get_data(as_text=True)
     assert "/static/vendor/yasgui.min.js" in html and "/static/vendor/yasgui.min.css" in html
     assert "cdn" not in html.lower() and "https://" not in re.sub(r'"(?:https?://[^"]+)"', "", html.split(
         'id="cowkg-config">')[0]).replace("https://www.wikidata.org", "")
@@ -153,7 +153,8 @@ def test_ui_page_serves_yasgui_locally_with_prefixes_and_examples(sc, root):
     from cowkg.vocab import PREFIXES
 
     assert config["prefixes"] == PREFIXES
-    assert [e["name"] for e in config["examples"]] == [e.name for e in load_examples(root / "queries")]
+    shipped = [e["name"] for e in config["examples"] if not e["name"].startswith("wikidata/")]
+    assert sorted(shipped) == [e.name for e in load_examples(root / "queries")]
     assert sc.get("/query", query_string={"query": "ASK {}"}).status_code == 200
 
 
@@ -207,9 +208,22 @@ def test_service_description_states_inference_and_limits(sc):
     assert "1.5 s per query" in text and "50 result rows" in text
 
 
-def test_browsers_asking_the_endpoint_go_to_the_ui(sc):
-    r = sc.get("/sparql", headers={"Accept": "text/html,*/*;q=0.8"})
-    assert r.status_code == 303 and r.headers["Location"].endswith("/")
+def test_browsers_asking_the_endpoint_get_its_description_as_a_page(sc):
+    """Issue 14: the service description and VoID as HTML pages for browsers, RDF for everyone else."""
+    r = sc.get("/sparql", headers={"Accept": BROWSER_ACCEPT})
+    assert r.status_code == 200 and r.mimetype == "text/html" and r.headers["Vary"] == "Accept"
+    html = r.get_data(as_text=True)
+    assert "<h1>The SPARQL endpoint</h1>" in html and "infer=true|false" in html and "50 result rows" in html
+    assert 'href="/sparql?format=ttl"' in html
+    ttl = sc.get("/sparql?format=ttl", headers={"Accept": BROWSER_ACCEPT})
+    assert ttl.status_code == 200 and ttl.mimetype == "text/turtle"
+    void = sc.get("/.well-known/void", headers={"Accept": BROWSER_ACCEPT})
+    assert void.status_code == 200 and void.mimetype == "text/html"
+    text = void.get_data(as_text=True)
+    assert "<h1>About the dataset</h1>" in text and 'href="/.well-known/void?format=ttl"' in text
+    assert re.search(r"Links to Wikidata.*?<td>1</td>", text, re.S)  # the small graph has one sameAs link
+    assert sc.get("/.well-known/void", headers={"Accept": "text/turtle"}).mimetype == "text/turtle"
+    assert sc.get("/.well-known/void").mimetype == "text/turtle"  # no Accept: RDF, as before
 
 
 def test_graph_store_get_named_and_default_graph(sc):
@@ -241,7 +255,7 @@ def _ui_config(html: str) -> dict:
 def test_ui_starts_on_the_first_competency_query_which_the_endpoint_runs(sc, root):
     """Examples sort by file name, so federation-wikidata.rq (SERVICE, refused) comes first: the
     editor must open on the first competency query (q01, ...) instead, and that one must run."""
-    config = _ui_config(sc.get("/").get_data(as_text=True))
+    config = _ui_config(sc.get("/query").get_data(as_text=True))
     competency = sorted(p.stem for p in (root / "queries").glob("q[0-9]*-*.rq"))
     assert config["starter"] == competency[0]
     starter = next(e for e in config["examples"] if e["name"] == config["starter"])
@@ -260,6 +274,8 @@ ROUTE_SAMPLES = {
     "/rdf-graphs": "/rdf-graphs?default", "/id/<slug>": "/id/keir-starmer", "/data/<slug>.<ext>":
     "/data/keir-starmer.ttl", "/data": "/data?iri=" + STARMER, "/page/<slug>": "/page/keir-starmer",
     "/page": "/page?iri=https%3A%2F%2Fw3id.org%2Fcowkg%2Fontology%23Person", "/query": "/query", "/": "/",
+    "/browse/": "/browse/", "/browse/<name>": "/browse/meetings", "/api/coalition": "/api/coalition?as_of=2025-09-04",
+    "/favicon.ico": "/favicon.ico",
     "/api/search": "/api/search?q=starmer", "/search": "/search?q=starmer", "/health": "/health",
     "/api/views/<name>": "/api/views/timeline-count", "/timeline": "/timeline", "/attendance": "/attendance",
     "/graph": "/graph?iri=" + STARMER, "/map": "/map", "/reconcile": "/reconcile",
@@ -276,10 +292,19 @@ ROUTE_SAMPLES = {
 NOT_PAGES = {"/reconcile/preview"}
 
 
-def test_every_html_page_has_the_label_search_box(client, app):
+def site_nav(html: str) -> list[str]:
+    """The links of the site navigation of a page."""
+    m = re.search(r'<nav class="site" id="site-nav".*?</nav>', html, re.S)
+    assert m, "no site navigation"
+    return re.findall(r'href="([^"]+)"', m.group(0))
+
+
+def test_every_html_page_has_the_label_search_box_and_the_same_navigation(client, app):
     rules = {r.rule for r in app.url_map.iter_rules() if "GET" in r.methods}
     assert rules <= set(ROUTE_SAMPLES), f"give a sample URL for {rules - set(ROUTE_SAMPLES)}"
     pages = set()
+    navigation = site_nav(client.get("/").get_data(as_text=True))
+    assert len(navigation) == 18  # home, 8 lists, 4 views, downloads, query, ontology, VoID, endpoint
     for rule, url in ROUTE_SAMPLES.items():
         r = client.get(url, headers={"Accept": BROWSER_ACCEPT}, follow_redirects=True)
         if r.mimetype != "text/html" or rule in NOT_PAGES:
@@ -289,9 +314,11 @@ def test_every_html_page_has_the_label_search_box(client, app):
         html = r.get_data(as_text=True)
         assert re.search(r'<form[^>]*role="search"', html), f"{url} ({r.status_code}) has no label search box"
         assert 'id="search-box"' in html and "/static/search.js" in html, url
+        assert site_nav(html) == navigation, f"{url} has another navigation"
+        assert '<link rel="icon"' in html and "/static/site.js" in html, url
     assert {"/", "/query", "/search", "/page/<slug>", "/page", "/timeline", "/attendance", "/graph", "/map",
             "/download/", "/ontology", "/ontology.<ext>", "/ontology/<version>", "/sparql", "/id/<slug>",
-            "404 page", "404 entity"} <= pages
+            "/browse/", "/browse/<name>", "/.well-known/void", "404 page", "404 entity"} <= pages
 
 
 def test_void_uri_lookup_endpoint_takes_an_iri_and_returns_its_description(sc):
@@ -327,3 +354,97 @@ def test_void_uri_lookup_endpoint_takes_an_iri_and_returns_its_description(sc):
                   if t.subject == target and t.predicate.value == schema + "urlTemplate"]
     assert template == "http://localhost/api/search?q={query}"
     assert sc.get(template.replace("http://localhost", "").replace("{query}", "starmer")).get_json()["results"]
+
+
+# --- issue 14: the front door ----------------------------------------------------------------------
+
+LIST_NAMES = ("meetings", "states", "people", "organisations", "documents", "statements", "pledges", "places")
+
+
+def hrefs(html: str) -> set[str]:
+    return set(re.findall(r'href="([^"#]+)"', html))
+
+
+def test_home_starts_from_the_coalition_and_every_door_is_one_click_away(client):
+    """From /: every view, list, download, the query editor and search, without SPARQL."""
+    r = client.get("/")
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    html = r.get_data(as_text=True)
+    assert "yasgui" not in html.lower(), "the home page is not a query editor"
+    links = hrefs(html)
+    for path in ("/timeline", "/attendance", "/graph", "/map", "/download/", "/query",
+                 *(f"/browse/{name}" for name in LIST_NAMES)):
+        assert path in links, f"{path} is not linked from /"
+    assert re.search(r'<form class="big-search" action="/search"', html)
+    assert 'id="as-of-date" name="as_of"' in html
+    # The coalition at a glance: counts with their dates, the force, the latest meetings and documents.
+    assert re.search(r'data-scope="members".*?<strong>35</strong> countries.*?as of December 2025', html, re.S)
+    assert "Who commands the force, from where" in html and "three-star" in html
+    assert "Latest coalition meetings" in html and 'href="/page/meeting-14"' in html
+    assert "Latest documents" in html
+
+
+def test_favicon(client):
+    with client.get("/favicon.ico") as r:
+        assert r.status_code == 200 and r.mimetype == "image/vnd.microsoft.icon"
+        data = r.get_data()
+    assert data[:4] == b"\x00\x00\x01\x00" and b"PNG" in data[:40]
+    with client.get("/static/favicon.svg") as svg:
+        assert svg.status_code == 200 and b"<svg" in svg.get_data()
+
+
+def test_entity_page_folds_inferred_duplicates_and_groups_by_meaning(client):
+    """Macron's Wikidata item is "Wikidata: Q3052772" beside his name, never a second value; the
+    inferred wdt:P664 repeating cow:hostOrChair is folded into it; dates read as people write them."""
+    meeting = client.get("/page/meeting-11").get_data(as_text=True)
+    assert "Q3052772" in meeting and "/page/emmanuel-macron" in meeting
+    assert "wikidata.org/entity/Q3052772" not in meeting.split("<main")[1].replace(
+        'title="http://www.wikidata.org/entity/Q3052772"', "")
+    host_row = re.search(r'<tr><th scope="row">.*?host or chair.*?</tr>', meeting, re.S).group(0)
+    assert "also as" in host_row and "wdt:P664" in host_row and host_row.count("/page/emmanuel-macron") == 1
+    assert "Wikidata: <a href=\"https://www.wikidata.org/wiki/Q3052772\"" in host_row
+    assert "4 September 2025" in meeting
+    groups = re.findall(r'<section class="group" data-group="([^"]+)"', meeting)
+    assert groups[:4] == ["What it is", "When", "Where", "Who"] and groups[-1] == "Sources"
+
+    macron = client.get("/page/emmanuel-macron").get_data(as_text=True)
+    assert re.search(r'<h1>Emmanuel Macron</h1>\s*<a class="wikidata" href="https://www.wikidata.org/wiki/Q3052772"',
+                     macron)
+    for group in ("Who", "Meetings and events", "Statements", "Sources"):
+        assert f'data-group="{group}"' in macron
+    cite = re.search(r'<p id="cite-text">(.*?)</p>', macron, re.S).group(1)
+    assert "“Emmanuel Macron”" in cite and "https://w3id.org/cowkg/id/emmanuel-macron" in cite
+    assert "Coalition of the willing (Russo-Ukrainian war)" in cite and "[45]" in cite
+    see_in = re.search(r'<ul class="see-in".*?</ul>', macron, re.S).group(0)
+    iri = "https%3A%2F%2Fw3id.org%2Fcowkg%2Fid%2Femmanuel-macron"
+    for path in ("/graph?iri=", "/timeline?focus=", "/attendance?focus=", "/map?focus="):
+        assert f'href="{path}{iri}"' in see_in, path
+    assert 'href="/browse/statements?speaker=' + iri + '"' in see_in
+
+
+def test_query_page_lists_examples_that_run_first_and_marks_the_federated_one(client):
+    html = client.get("/query").get_data(as_text=True)
+    config = _ui_config(html)
+    groups = [e["group"] for e in config["examples"]]
+    assert groups == sorted(groups, key=["competency", "wikidata", "federated"].index)
+    assert groups[0] == "competency" and groups[-1] == "federated"
+    federated = [e for e in config["examples"] if e["group"] == "federated"]
+    assert federated and all("SERVICE" in e["query"] for e in federated)
+    assert "federated: refused here" in html
+    assert "q19-wikidata-view" in [e["name"] for e in config["examples"] if e["group"] == "wikidata"]
+    assert html.index('id="infer"') < html.index('id="yasgui"'), "the inference switch sits above the editor"
+    assert "How to ask" in html and html.count('class="example-inline"') == 3
+
+
+def test_labels_api_gives_labels_and_pages(client):
+    r = client.post("/api/labels", json={"iris": [STARMER, "http://example.org/none"]})
+    assert r.status_code == 200
+    assert r.get_json()["labels"] == {STARMER: {"label": "Keir Starmer", "page": "/page/keir-starmer"}}
+    assert client.post("/api/labels", data="nonsense").status_code == 400
+
+
+def test_list_facets_never_shadow_a_page_parameter():
+    from cowkg.web.browse import LISTS, RESERVED
+
+    for blist in LISTS.values():
+        assert not RESERVED & {f.name for f in blist.facets}, blist.name

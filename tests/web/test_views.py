@@ -243,3 +243,193 @@ def test_vendor_assets_the_views_load_are_built(vclient):
         assert r.status_code == 200
         r.close()
     assert Path(ROOT / "frontend" / "package.json").read_text().count('"world-atlas"') == 1
+
+
+# --- issue 14: the coalition as of a date ---------------------------------------------------------
+#
+# The expected answers are written by hand from the article (../shared/seed/000_cd87492ed5ae2ee9.txt,
+# ../shared/reference/fact-inventory.md), not read from the graph:
+# - members: 35 countries "as of" December 2025 (lead, L36, F-MEMB-01): stated from December 2025 on;
+#   the article gives no member count for an earlier date (the 26 of 15 March are leaders at a
+#   meeting, the 26 of 4 September troop pledgers, AMB-01);
+# - committed countries: 34, confirmed at the meeting of 25 November 2025 (L113, F-MEMB-02);
+# - nations pledging troops: 26, Macron's announcement after the Paris summit of 4 September 2025
+#   (L75, F-TIME-36), a claim;
+# - founders: 16 nations and 2 organisations, at the founding on 2 March 2025 (infobox, F-INFO-10);
+# - expected size: more than 30 countries, a forecast of 17 March 2025 (F-MEMB-06), a claim.
+AS_OF_COUNTS = {
+    "2025-03-15": {"members": None, "committedCountries": None, "founders": [16, 12, 2, 2], "expectedSize": None,
+                   "troopPledgers": None},
+    "2025-09-04": {"members": None, "committedCountries": None, "founders": [16, 12, 2, 2], "expectedSize": [30],
+                   "troopPledgers": [26]},
+    "2025-11-25": {"members": None, "committedCountries": [34], "founders": [16, 12, 2, 2], "expectedSize": [30],
+                   "troopPledgers": [26]},
+    "2025-12-11": {"members": [35], "committedCountries": [34], "founders": [16, 12, 2, 2], "expectedSize": [30],
+                   "troopPledgers": [26]},
+}
+#: The meeting held on each of those days and the participants the article gives for it (F-TIME-08:
+#: leaders of 26 countries on 15 March; F-MEET-11-N, -13-N: 35 countries; #14: the cell was lost).
+MEETING_ON_THE_DAY = {"2025-03-15": ("meeting-02", 26), "2025-09-04": ("meeting-11", 35),
+                      "2025-11-25": ("meeting-13", 35), "2025-12-11": ("meeting-14", None)}
+
+
+def coalition(vclient, as_of: str) -> dict:
+    r = vclient.get("/api/coalition", query_string={"as_of": as_of})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r.get_json()
+
+
+@pytest.mark.parametrize("as_of", sorted(AS_OF_COUNTS))
+def test_as_of_member_counts_match_the_article(vclient, as_of):
+    data = coalition(vclient, as_of)
+    counts = {c["scope"]: c for c in data["counts"]}
+    for scope, expected in AS_OF_COUNTS[as_of].items():
+        if expected is None:
+            assert scope not in counts or not counts[scope]["stated"], (as_of, scope, counts.get(scope))
+        else:
+            assert counts[scope]["stated"] and counts[scope]["when"] <= as_of
+            assert sorted((v["value"] for v in counts[scope]["values"]), reverse=True) == expected, (as_of, scope)
+    assert counts["members"]["stated"] == (as_of >= "2025-12")
+    # The page says the same, with "not stated" where the source is silent.
+    html = vclient.get("/", query_string={"as_of": as_of}).get_data(as_text=True)
+    members = re.search(r'<dd data-scope="members".*?</dd>', html, re.S).group(0)
+    committed = re.search(r'<dd data-scope="committedCountries".*?</dd>', html, re.S).group(0)
+    if as_of >= "2025-12":
+        assert "<strong>35</strong> countries" in members and "as of December 2025" in members
+    else:
+        assert "not stated" in members and "35" not in members
+    if as_of >= "2025-11-25":
+        assert "<strong>34</strong> countries" in committed and "as of 25 November 2025" in committed
+    else:
+        assert "not stated" in committed
+    slug, participants = MEETING_ON_THE_DAY[as_of]
+    on_the_day = [m for m in data["meetings_on_the_day"] if m["item"].endswith("/" + slug)]
+    assert len(on_the_day) == 1 and on_the_day[0].get("participants") == participants
+    assert f'href="/page/{slug}"' in re.search(r"On this day:.*?</p>", html, re.S).group(0)
+
+
+def test_as_of_named_members_follow_their_dates(vclient):
+    """Founders (Turkey, Ukraine, EU, NATO) from 2 March 2025 (F-INFO-11); Japan announced as joined on
+    15 March 2025, a claim by Starmer (F-MEMB-20); Albania a member as of November 2025 (F-MEMB-16)."""
+    def named(as_of):
+        return {r["party"].rsplit("/", 1)[-1]: r["basis"] for r in coalition(vclient, as_of)["members"]}
+
+    founders = {"turkey": "founder", "ukraine": "founder", "european-union": "founder", "nato": "founder"}
+    assert named("2025-03-01") == {}
+    assert named("2025-03-14") == founders
+    assert named("2025-03-15") == {**founders, "japan": "announced"}
+    assert named("2025-10-31") == {**founders, "japan": "announced"}
+    assert named("2025-11-25") == {**founders, "japan": "announced", "albania": "membership"}
+
+
+def test_as_of_the_force_and_its_headquarters_before_and_after_17_november(vclient):
+    """The Paris joint command HQ was established in September 2025 and formally inaugurated on
+    17 November 2025 (L74, L76, F-HQ-01, F-HQ-05); the force was "in planning" as of November 2025
+    (F-MNFU-20) and "not mandated" as of December 2025 (F-MNFU-19); nothing on the force before."""
+    def status(as_of):
+        return {s["iri"].rsplit("/", 1)[-1]: s for s in coalition(vclient, as_of)["status"]}
+
+    october = status("2025-10-15")
+    assert "mnf-u" not in october  # the force's status is not stated before November 2025
+    assert [m["what"] for m in october["hq-paris"]["milestones"]] == ["established"]
+    before = status("2025-11-16")
+    assert [m["what"] for m in before["hq-paris"]["milestones"]] == ["established"]
+    assert [m["when"] for m in before["hq-paris"]["milestones"]] == ["2025-09"]
+    assert {x["what"] for x in before["mnf-u"]["current"]} == {"in planning", "articulated"}
+    for day in ("2025-11-17", "2025-11-18"):
+        after = status(day)
+        assert [(m["what"], m["when"]) for m in after["hq-paris"]["milestones"]] == [
+            ("established", "2025-09"), ("formally inaugurated", "2025-11-17")]
+    december = status("2025-12-11")
+    assert "not mandated" in {x["what"] for x in december["mnf-u"]["current"]}
+    assert {x["when"] for x in december["mnf-u"]["current"]} == {"2025-12"}
+    html = vclient.get("/", query_string={"as_of": "2025-11-16"}).get_data(as_text=True)
+    assert "Formally inaugurated" not in html and "Established: <strong>September 2025</strong>" in html
+    html = vclient.get("/", query_string={"as_of": "2025-11-17"}).get_data(as_text=True)
+    assert "Formally inaugurated: <strong>17 November 2025</strong>" in html
+    html = vclient.get("/", query_string={"as_of": "2025-10-15"}).get_data(as_text=True)
+    assert "The force's status: not stated by this date." in html
+
+
+def test_as_of_is_a_parameter_of_the_views_api(vclient):
+    r = vclient.get("/api/views/asof-counts", query_string={"as_of": "2025-11-25"})
+    assert r.status_code == 200
+    scopes = {row["scope"].rsplit("/", 1)[-1]: row["value"] for row in values(r.get_json())}
+    assert scopes["committedCountries"] == "34" and "members" not in scopes
+    text = (ROOT / "queries" / "views" / "asof-counts.rq").read_text().replace('"9999-12-31"', '"2025-11-25"')
+    assert r.get_json() == sparql_json(vclient, text)
+    assert vclient.get("/api/views/asof-counts", query_string={"as_of": "2025-13-01"}).status_code == 400
+    assert vclient.get("/api/views/asof-counts", query_string={"as_of": "25/11/2025"}).status_code == 400
+    assert vclient.get("/api/views/timeline", query_string={"as_of": "2025-11-25"}).status_code == 400
+    assert vclient.get("/", query_string={"as_of": "yesterday"}).status_code == 400
+
+
+# --- issue 14: browse without SPARQL --------------------------------------------------------------
+
+LISTS = ("meetings", "states", "people", "organisations", "documents", "statements", "pledges", "places")
+
+
+def browse(vclient, name: str, **params) -> dict:
+    r = vclient.get(f"/browse/{name}", query_string={**params, "format": "json"})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r.get_json()
+
+
+@pytest.mark.parametrize("name", LISTS)
+def test_each_list_is_its_named_query_and_each_facet_count_is_what_filtering_shows(vclient, name):
+    listed = values(vclient.get(f"/api/views/list-{name}").get_json())
+    page = browse(vclient, name)
+    assert page["total"] == page["shown"] == len(listed) > 0
+    assert sorted(r["item"] for r in page["rows"]) == sorted(r["item"] for r in listed)
+    items = {r["item"] for r in listed}
+    assert page["facets"], name
+    for facet in page["facets"]:
+        pairs = values(vclient.get(f"/api/views/facet-{name}-{facet['name']}").get_json())
+        for v in facet["values"]:
+            having = {p["item"] for p in pairs if p["value"] == v["value"]} & items
+            assert v["count"] == len(having) > 0, (name, facet["name"], v)
+        top = facet["values"][0]
+        chosen = browse(vclient, name, **{facet["name"]: top["value"]})
+        assert chosen["shown"] == top["count"]
+        assert {r["item"] for r in chosen["rows"]} == {p["item"] for p in pairs if p["value"] == top["value"]} & items
+    html = vclient.get(f"/browse/{name}").get_data(as_text=True)
+    assert f"{len(listed)} of {len(listed)}" in html
+    assert html.count('<tr data-iri="') == len(listed)
+    assert 'href="/query?query=' in html and f"queries/views/list-{name}.rq" in html
+
+
+def test_list_filters_combine_and_csv_json_give_what_is_shown(vclient):
+    macron = "https://w3id.org/cowkg/id/emmanuel-macron"
+    page = browse(vclient, "meetings", host=macron, sort="date", order="desc")
+    assert [r["number"] for r in page["rows"]] == [13, 11, 8, 3]  # F-MEET-03/08/11/13-H
+    host_facet = next(f for f in page["facets"] if f["name"] == "host")
+    assert next(v["count"] for v in host_facet["values"] if v["value"] == macron) == 4
+    assert len(host_facet["values"]) > 1, "choosing a host keeps the other hosts on offer"
+    virtual = browse(vclient, "meetings", host=macron, mode="virtual")
+    assert [r["number"] for r in virtual["rows"]] == [13]
+    dated = browse(vclient, "meetings", **{"from": "2025-09-01", "to": "2025-09-30"})
+    assert [r.get("number") for r in dated["rows"]] == [10, 11]
+    text = browse(vclient, "pledges", q="portugal")
+    assert {r["item"].rsplit("/", 1)[-1] for r in text["rows"]} == {"pledge-portugal-226m", "pledge-portugal-training"}
+    r = vclient.get("/browse/meetings", query_string={"host": macron, "sort": "date", "order": "desc", "format": "csv"})
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    assert r.headers["Content-Disposition"] == 'attachment; filename="cowkg-meetings.csv"'
+    lines = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    assert [line["No."] for line in lines] == ["13", "11", "8", "3"]
+    assert lines[0]["Meeting (IRI)"] == "https://w3id.org/cowkg/id/meeting-13"
+    assert vclient.get("/browse/meetings", query_string={"sort": "nonsense"}).status_code == 400
+    assert vclient.get("/browse/meetings", query_string={"format": "yaml"}).status_code == 400
+    assert vclient.get("/browse/nothing").status_code == 404
+
+
+def test_lists_as_of_a_date(vclient):
+    """As of 4 September 2025 eleven numbered meetings had been held (the table's rows 1-11, F-MEET-*-D);
+    as of 24 October 2025 Albania had attended three coalition meetings (F-MEMB-ALB1..3)."""
+    meetings = browse(vclient, "meetings", as_of="2025-09-04")
+    assert sorted(r["number"] for r in meetings["rows"] if "number" in r) == list(range(1, 12))
+    assert all(r.get("date", "") <= "2025-09-04" for r in meetings["rows"])
+    states = {r["item"].rsplit("/", 1)[-1]: r for r in browse(vclient, "states", as_of="2025-10-24")["rows"]}
+    assert states["albania"]["attended"] == 3
+    assert {r["item"].rsplit("/", 1)[-1]: r for r in browse(vclient, "states")["rows"]}["albania"]["attended"] == 4
+    html = vclient.get("/browse/meetings", query_string={"as_of": "2025-09-04"}).get_data(as_text=True)
+    assert "as of 4 September 2025" in html
