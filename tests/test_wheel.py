@@ -103,6 +103,7 @@ def test_the_wheel_and_the_sdist_carry_the_graph(dist, wheel):
         members = {m.name.removeprefix(top) for m in t.getmembers() if m.isfile()}
     assert expected <= members
     assert "scripts/build_hooks.py" in members
+    assert not [m for m in members if m.startswith("tests/")]  # they need ../shared and conftest.py to run
 
 
 def test_version_names_the_package_and_the_shipped_dataset(cowkg, installed):
