@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -40,9 +42,9 @@ def pytest_report_header(config):
 
 
 def name_shots(page, request) -> None:
-    """Screenshots of ``page`` go under the backend's name: the browser tests of tests/web and
-    tests/browser run again over Virtuoso (tests/virtuoso), whose shots are virtuoso-*.png."""
-    page.cowkg_shot_prefix = "virtuoso-" if "virtuoso" in request.module.__name__ else ""
+    """Screenshots of ``page`` go under the backend's name: the browser tests run on each backend
+    (``served_over``), and the shots taken over Virtuoso are virtuoso-*.png."""
+    page.cowkg_shot_prefix = "virtuoso-" if request.getfixturevalue("backend") == "virtuoso" else ""
 
 
 def shot(page, name: str) -> str:
@@ -57,6 +59,33 @@ def require(condition: bool, reason: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"required under CI: {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def backend() -> str:
+    """The backend a test's server uses. A module whose tests run on each backend overrides it
+    with ``params=BACKENDS`` (see ``served_over``)."""
+    return "embedded"
+
+
+def served_over(backend: str, embedded_base: str, request) -> str:
+    """The base URL of ``cowkg serve`` on the shipped data over ``backend``: ``embedded_base``
+    itself, or the server over the session's Virtuoso, reloaded with the project's graphs when
+    another module loaded others. A module runs all its browser tests on both backends with::
+
+        @pytest.fixture(scope="module", params=BACKENDS)
+        def backend(request):
+            return request.param
+
+        @pytest.fixture(scope="module")
+        def live_server(backend, live_server, request):
+            return served_over(backend, live_server, request)
+    """
+    if backend == "embedded":
+        return embedded_base
+    base = request.getfixturevalue("virtuoso_project_server")
+    request.getfixturevalue("virtuoso_server").ensure("project", request.getfixturevalue("project_graphs"))
+    return base
 
 
 @pytest.fixture(scope="session")
@@ -163,3 +192,27 @@ def virtuoso_server(tmp_path_factory):
         yield holder
     finally:
         manage.down(instance, purge=True)
+
+
+@pytest.fixture(scope="session")
+def project_graphs(kg) -> dict[str, list[ox.Triple]]:
+    """The ``kg`` fixture's graphs (asserted + inferred), as Virtuoso is loaded with them."""
+    return kg_graphs(kg)
+
+
+@contextmanager
+def serve_virtuoso(endpoint: str, log: Path) -> Iterator[str]:
+    """``cowkg serve --backend virtuoso --endpoint URL`` (the real CLI) on a free port; yields its base URL."""
+    from cowkg.web.launch import COWKG_SERVE, serving
+
+    argv = [*COWKG_SERVE, "--workers", "2", "--backend", "virtuoso", "--endpoint", endpoint]
+    with serving(argv, log=log, cwd=ROOT, wait=120) as server:
+        yield server.base
+
+
+@pytest.fixture(scope="session")
+def virtuoso_project_server(virtuoso_server, project_graphs, tmp_path_factory):
+    """``cowkg serve --backend virtuoso`` over the session's Virtuoso holding the project's graphs."""
+    endpoint = virtuoso_server.ensure("project", project_graphs).endpoint
+    with serve_virtuoso(endpoint, tmp_path_factory.mktemp("virtuoso-server") / "server.log") as base:
+        yield base

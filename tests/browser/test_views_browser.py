@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
-from conftest import ARTIFACTS, ROOT, name_shots, require, shot
+from conftest import ARTIFACTS, BACKENDS, ROOT, name_shots, require, served_over, shot
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -24,6 +24,18 @@ STARMER = "https://w3id.org/cowkg/id/keir-starmer"
 READY = "document.body.dataset.viewReady === 'true' || !!document.body.dataset.viewError"
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request):
+    """Every test of this module runs on the embedded store, then on Virtuoso (which answers the
+    attendance matrix's computed booleans as integers, D1 in docs/VIRTUOSO.md)."""
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def live_server(backend, live_server, request):
+    return served_over(backend, live_server, request)
 
 
 @pytest.fixture(scope="module")

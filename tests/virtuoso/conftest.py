@@ -1,32 +1,17 @@
 """Fixtures of the Virtuoso tests: the session's Virtuoso (``virtuoso_server``, in tests/conftest.py
-so the web tests can run on it too) holding the project's graphs, backends over it, and
-``cowkg serve --backend virtuoso``.
+so the web and browser tests can run on it too) holding the project's graphs, and backends over it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
 import pytest
-from conftest import ROOT, kg_graphs  # noqa: F401  (kg_graphs: imported from here by the tests)
-
-from cowkg.web.launch import COWKG_SERVE, serving
-
-
-@contextmanager
-def serve_virtuoso(endpoint: str, log: Path) -> Iterator[str]:
-    """``cowkg serve --backend virtuoso --endpoint URL`` (the real CLI) on a free port; yields its base URL."""
-    argv = [*COWKG_SERVE, "--workers", "2", "--backend", "virtuoso", "--endpoint", endpoint]
-    with serving(argv, log=log, cwd=ROOT, wait=120) as server:
-        yield server.base
+from conftest import kg_graphs, serve_virtuoso  # noqa: F401  (imported from here by the tests)
 
 
 @pytest.fixture(scope="module")
-def virtuoso_project(virtuoso_server, kg):
+def virtuoso_project(virtuoso_server, project_graphs):
     """The server holding exactly the ``kg`` fixture's graphs (asserted + inferred)."""
-    return virtuoso_server.ensure("project", kg_graphs(kg))
+    return virtuoso_server.ensure("project", project_graphs)
 
 
 @pytest.fixture(scope="module")

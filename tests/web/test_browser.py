@@ -9,11 +9,22 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import ARTIFACTS, ROOT, name_shots, require, shot
+from conftest import ARTIFACTS, BACKENDS, ROOT, name_shots, require, served_over, shot
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request):
+    """Every test of this module runs on the embedded store, then on Virtuoso."""
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def project_server(backend, project_server, request):
+    return served_over(backend, project_server, request)
 
 
 @pytest.fixture(scope="module")
