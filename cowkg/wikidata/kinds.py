@@ -58,6 +58,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("research", frozenset({"Q1664720", "Q31855", "Q43229"})),
     Kind("event", frozenset({"Q1190554", "Q1656682", "Q198", "Q2761147", "Q625994", "Q132241"})),
     Kind("document", frozenset({"Q131569", "Q49848", "Q7748", "Q820655"})),
+    Kind("position", frozenset({"Q4164871", "Q294414"})),
+    Kind("language", frozenset({"Q34770", "Q1288568", "Q33742"})),
     Kind("other", frozenset()),
 )}
 
@@ -79,11 +81,14 @@ CLASS_KINDS: dict[str, str] = {
     "Meeting": "event",
     "Event": "event",
     "Document": "document",
+    "Position": "position",
+    "Language": "language",
 }
 
 #: The classes ``cowkg reconcile`` looks at when none is named: things Wikidata may describe.
 LINKABLE_CLASSES = ("Person", "State", "Place", "InternationalOrganisation", "GovernmentBody", "MediaOutlet",
-                    "ResearchOrganisation", "Coalition", "MultinationalForce", "Document", "Event")
+                    "ResearchOrganisation", "Coalition", "MultinationalForce", "Document", "Event",
+                    "Position", "Language")
 
 
 def kind_of(classes: list[str]) -> Kind:
