@@ -240,7 +240,8 @@ def reason(obj: Context, reasoner: str | None, no_cache: bool) -> None:
               default="ttl", show_default=True,
               help="quickstatements: facts Wikidata lacks about linked entities (asks Wikidata; see `reconcile`).")
 @click.option("--infer", is_flag=True, help="Include the inferred graph (its own named graph in TriG/N-Quads).")
-@click.option("--graph", "graphs", multiple=True, type=click.Choice(["ontology", "data", "meta", "inferred"]),
+@click.option("--graph", "graphs", multiple=True,
+              type=click.Choice(["ontology", "data", "meta", "inferred", "wikibase"]),
               help="Export only these named graphs (repeatable; replaces the --infer choice).")
 @click.option("--subject", "subjects", multiple=True, metavar="IRI",
               help="Export the description of this entity: its statements, n-ary records, provenance (repeatable).")
@@ -261,6 +262,7 @@ def export(obj: Context, fmt: str, infer: bool, graphs: tuple[str, ...], subject
       cowkg export --format ttl -o cowkg.ttl
       cowkg export --infer --format nt | grep wikidata.org/prop/direct/P664
       cowkg export --graph inferred --format ttl      # only what the reasoner added
+      cowkg export --graph wikibase --format nt       # the Wikibase view (Wikidata's dump format)
       cowkg export --subject cowr:meeting-04          # one entity, its records and citations
       cowkg export --class cow:CoalitionMeeting --format jsonld --framed
       cowkg export --format quickstatements -o facts.qs   # QuickStatements V1, with references

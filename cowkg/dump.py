@@ -61,7 +61,7 @@ from .export import (
 from .media import by_name
 from .progress import Progress, report
 from .store import KnowledgeGraph
-from .vocab import ALL_GRAPHS, ASSERTED_GRAPHS, BASE, COW, COWR, GRAPH_DATA, GRAPH_INFERRED, GRAPH_META
+from .vocab import ALL_GRAPHS, ASSERTED_GRAPHS, BASE, COW, COWR, GRAPH_DATA, GRAPH_INFERRED, GRAPH_META, GRAPH_WIKIBASE
 
 __all__ = ["DATASET", "Release", "ReleaseFile", "build_release", "dataset_date", "dataset_version", "dump_release",
            "find_release", "read_release", "release_file", "release_files", "release_identity", "verify_release",
@@ -88,8 +88,11 @@ VARIANTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], str], ...] = (
      "asserted triples only (ontology, data and metadata graphs); no inferred triples"),
     ("cowkg-inferred", (str(GRAPH_INFERRED),), ("ttl", "nt", "jsonld"),
      "inferred triples only: the OWL 2 RL entailments of the asserted graphs that are not asserted"),
+    ("cowkg-wikibase", (str(GRAPH_WIKIBASE),), ("ttl", "nt"),
+     "the Wikibase view: the dataset in Wikidata's RDF dump format (items, statements with qualifiers, ranks "
+     "and references, truthy wdt: triples), built from the asserted graphs by the Wikidata alignment table"),
     ("cowkg-full", tuple(str(g) for g in ALL_GRAPHS), ("trig", "nq"),
-     "asserted and inferred triples, each named graph apart (the inferred one is cowg:inferred)"),
+     "asserted, inferred and Wikibase-view triples, each named graph apart (cowg:inferred, cowg:wikibase)"),
 )
 
 
@@ -190,7 +193,8 @@ _AUXILIARY = {
     "CHANGES.md": ("text/markdown", "asserted triples added and removed, by class, since the previous release"),
     "SHA256SUMS": ("text/plain", "SHA-256 of every file (sha256sum -c SHA256SUMS)"),
 }
-_SUBSETS = {"cowkg-asserted": ASSERTED_SUBSET, "cowkg-inferred": str(GRAPH_INFERRED)}
+_SUBSETS = {"cowkg-asserted": ASSERTED_SUBSET, "cowkg-inferred": str(GRAPH_INFERRED),
+            "cowkg-wikibase": str(GRAPH_WIKIBASE)}
 
 
 def release_file(name: str, content: bytes) -> ReleaseFile:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from .store import KnowledgeGraph
-from .vocab import COW, GRAPH_DATA, GRAPH_ONTOLOGY, ONTOLOGY_IRI, PREFIXES, WD, WDT, shorten
+from .vocab import COW, COWA, GRAPH_DATA, GRAPH_ONTOLOGY, ONTOLOGY_IRI, PREFIXES, WD, WDT, shorten
 
 __all__ = ["Link", "OntologyDoc", "TermDoc", "anchor_for", "ontology_doc", "documented_terms"]
 
@@ -251,6 +251,16 @@ def _alignments(g: _Graph, iri: str, link) -> list[tuple[str, Link]]:
         for s in g.subjects(p, iri):
             if isinstance(s, ox.NamedNode) and _is_wikidata(s) != iri.startswith((str(WD), str(WDT))):
                 out.add(({"narrower than": "broader than"}.get(words, words), link(s)))
+    # Rows of the Wikidata alignment table (ontology/alignments/wikidata.ttl): what the Wikibase view
+    # states in a Wikidata property from this cowkg term, and the other way round.
+    rows = [r for r in g.subjects(str(COWA) + "reads", iri) if isinstance(r, ox.NamedNode)]
+    for row in rows:
+        for prop in g.objects(row.value, str(COWA) + "property"):
+            out.add(("stated in the Wikibase view as", link(prop)))
+    for row in g.subjects(str(COWA) + "property", iri):
+        if isinstance(row, ox.NamedNode):
+            for term in g.objects(row.value, str(COWA) + "reads"):
+                out.add(("stated from", link(term)))
     # A cowkg property used in a Wikidata property's chain.
     for q in g.kg.store.quads_for_pattern(None, ox.NamedNode(OWL + "propertyChainAxiom"), None, g.onto):
         if any(t.value == iri for t in g.rdf_list(q.object)):

@@ -14,7 +14,8 @@ import pyoxigraph as ox
 from .load import Sources, load_project
 from .progress import Progress, report
 from .reason import Inference, infer
-from .vocab import ALL_GRAPHS, ASSERTED_GRAPHS, GRAPH_INFERRED
+from .vocab import ALL_GRAPHS, ASSERTED_GRAPHS, GRAPH_INFERRED, GRAPH_WIKIBASE
+from .wikibase import WikibaseView, build_view
 
 
 @dataclass
@@ -25,6 +26,7 @@ class KnowledgeGraph:
     sources: Sources | None = None
     inference: Inference | None = None
     built: dict[str, float] = field(default_factory=dict)
+    wikibase: WikibaseView | None = None
 
     def __post_init__(self) -> None:
         """Fill the store's default graph, if empty, with the merge of the asserted graphs.
@@ -51,10 +53,18 @@ class KnowledgeGraph:
         return self.inference is not None
 
     @staticmethod
-    def default_graphs(infer: bool) -> list[ox.NamedNode | ox.DefaultGraph]:
+    def default_graphs(infer: bool, wikibase: bool = False) -> list[ox.NamedNode | ox.DefaultGraph]:
         """The default graph of a query that names no dataset: the store's own default graph, which
-        ``build_store`` fills with the merge of the asserted graphs, plus the inferred graph with
-        ``infer``. Same triples as listing the asserted graphs, without merging them per query."""
+        ``build_store`` fills with the merge of the asserted graphs (same triples as listing them,
+        without merging them per query), plus the inferred graph with ``infer``.
+
+        A query in Wikidata's vocabulary (``wikibase``, see cowkg.wdqs) reads the asserted graphs and
+        the Wikibase view instead, whatever ``infer`` says: the view is itself derived from the
+        asserted graphs, and the OWL closure would repeat its labels (owl:sameAs copies every name of
+        an entity onto its wd: item), so both at once would give duplicate solutions. Neither
+        computed graph repeats an asserted triple."""
+        if wikibase:
+            return [ox.DefaultGraph(), ox.NamedNode(str(GRAPH_WIKIBASE))]
         return [ox.DefaultGraph(), ox.NamedNode(str(GRAPH_INFERRED))] if infer else [ox.DefaultGraph()]
 
     def named_quads(self):
@@ -63,9 +73,13 @@ class KnowledgeGraph:
             yield from self.store.quads_for_pattern(None, None, None, ox.NamedNode(str(g)))
 
 
-def build_store(sources: Sources, inference: Inference | None = None) -> KnowledgeGraph:
-    """Put each asserted graph, and the inferred triples, into their own named graph (the
-    ``KnowledgeGraph`` adds the merge of the asserted ones as the store's default graph)."""
+def build_store(sources: Sources, inference: Inference | None = None, wikibase: WikibaseView | bool = True,
+                cache_dir: str | Path | None = None) -> KnowledgeGraph:
+    """Put each asserted graph, the inferred triples and the Wikibase view into their own named
+    graph (the ``KnowledgeGraph`` adds the merge of the asserted ones as the store's default graph).
+
+    ``wikibase``: a view already built, True to build it here (read from ``cache_dir`` if cached
+    there), False for none."""
     store = ox.Store()
     quads = []
     for graph, triples in sources.graphs.items():
@@ -75,15 +89,22 @@ def build_store(sources: Sources, inference: Inference | None = None) -> Knowled
         g = ox.NamedNode(str(GRAPH_INFERRED))
         quads.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in inference.triples)
     store.extend(quads)
-    return KnowledgeGraph(store, sources, inference)
-
+    kg = KnowledgeGraph(store, sources, inference)
+    view = build_view(sources, cache_dir, store=store) if wikibase is True else wikibase or None
+    if view is not None:
+        g = ox.NamedNode(str(GRAPH_WIKIBASE))
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in view.triples)
+        kg.wikibase = view
+    return kg
 
 
 def open_project(root: str | Path, *, reasoner: str = "auto", cache_dir: str | Path | None = None,
-                 with_inference: bool = True, progress: Progress | None = None) -> KnowledgeGraph:
+                 with_inference: bool = True, with_wikibase: bool = True,
+                 progress: Progress | None = None) -> KnowledgeGraph:
     """Load, reason and index the project at ``root``: the one call the CLI and web app share.
 
-    ``progress`` hears the stages "load" (files), "reason" and "index" (one step each)."""
+    ``progress`` hears the stages "load" (files), "reason" and "index" (one step each); the index
+    stage builds the Wikibase view (cowkg.wikibase) unless ``with_wikibase`` is false."""
     sources = load_project(root, progress=progress)
     inference = None
     if with_inference:
@@ -91,6 +112,6 @@ def open_project(root: str | Path, *, reasoner: str = "auto", cache_dir: str | P
         inference = infer(sources, reasoner, cache_dir)
         report(progress, "reason", 1, 1)
     report(progress, "index", 0, 1)
-    kg = build_store(sources, inference)
+    kg = build_store(sources, inference, wikibase=with_wikibase, cache_dir=cache_dir)
     report(progress, "index", 1, 1)
     return kg

@@ -21,13 +21,33 @@ WDT = Namespace("http://www.wikidata.org/prop/direct/")
 ONTOLOGY_IRI = BASE + "ontology"
 SOURCE_ARTICLE = COWR["source-wikipedia-article"]
 
-#: Named graphs: the asserted ones are loaded from disk; the inferred one is computed.
+#: Named graphs: the asserted ones are loaded from disk; the inferred and Wikibase ones are computed.
 GRAPH_ONTOLOGY = COWG["ontology"]
 GRAPH_DATA = COWG["data"]
 GRAPH_META = COWG["meta"]
 GRAPH_INFERRED = COWG["inferred"]
+GRAPH_WIKIBASE = COWG["wikibase"]
 ASSERTED_GRAPHS = (GRAPH_ONTOLOGY, GRAPH_DATA, GRAPH_META)
-ALL_GRAPHS = (*ASSERTED_GRAPHS, GRAPH_INFERRED)
+ALL_GRAPHS = (*ASSERTED_GRAPHS, GRAPH_INFERRED, GRAPH_WIKIBASE)
+
+#: Wikidata's RDF namespaces (the Wikibase RDF dump format), besides ``WD`` and ``WDT``.
+WIKIBASE = Namespace("http://wikiba.se/ontology#")
+P = Namespace("http://www.wikidata.org/prop/")
+PS = Namespace("http://www.wikidata.org/prop/statement/")
+PSV = Namespace("http://www.wikidata.org/prop/statement/value/")
+PQ = Namespace("http://www.wikidata.org/prop/qualifier/")
+PQV = Namespace("http://www.wikidata.org/prop/qualifier/value/")
+PR = Namespace("http://www.wikidata.org/prop/reference/")
+PRV = Namespace("http://www.wikidata.org/prop/reference/value/")
+WDNO = Namespace("http://www.wikidata.org/prop/novalue/")
+BD = Namespace("http://www.bigdata.com/rdf#")
+#: Where cowkg's Wikibase view puts its statement, reference and value nodes (never Wikidata's own
+#: wds:/wdref:/wdv: namespaces: these nodes are cowkg's, not Wikidata's).
+COWS = Namespace(BASE + "statement/")
+COWREF = Namespace(BASE + "reference/")
+COWVAL = Namespace(BASE + "value/")
+#: The alignment table's own terms (ontology/alignments/wikidata.ttl).
+COWA = Namespace(BASE + "alignment#")
 
 #: Prefixes declared in exports, preloaded in the query UI and prepended to CLI queries.
 PREFIXES: dict[str, str] = {
@@ -53,6 +73,38 @@ PREFIXES: dict[str, str] = {
     "wd": str(WD),
     "wdt": str(WDT),
 }
+
+
+#: The prefixes the Wikidata Query Service predeclares that cowkg's own do not already cover, so
+#: that a query copied from WDQS runs unchanged: they are part of ``PREFIXES`` (predeclared in every
+#: query, offered by the query UI, used by exports where their namespaces occur). ``schema:`` stays
+#: cowkg's (https://schema.org/): the Wikibase view writes descriptions in both schema.org
+#: namespaces; WDQS's ``dct:`` is cowkg's ``dcterms:``.
+WIKIBASE_PREFIXES: dict[str, str] = {
+    "wikibase": str(WIKIBASE),
+    "p": str(P),
+    "ps": str(PS),
+    "psv": str(PSV),
+    "pq": str(PQ),
+    "pqv": str(PQV),
+    "pr": str(PR),
+    "prv": str(PRV),
+    "wdno": str(WDNO),
+    "wds": "http://www.wikidata.org/entity/statement/",
+    "wdv": "http://www.wikidata.org/value/",
+    "wdref": "http://www.wikidata.org/reference/",
+    "wdata": "http://www.wikidata.org/wiki/Special:EntityData/",
+    "wdtn": "http://www.wikidata.org/prop/direct-normalized/",
+    "psn": "http://www.wikidata.org/prop/statement/value-normalized/",
+    "pqn": "http://www.wikidata.org/prop/qualifier/value-normalized/",
+    "prn": "http://www.wikidata.org/prop/reference/value-normalized/",
+    "bd": str(BD),
+    "hint": "http://www.bigdata.com/queryHints#",
+    "geo": "http://www.opengis.net/ont/geosparql#",
+}
+PREFIXES.update(WIKIBASE_PREFIXES)
+#: Prefixes every query may use without declaring them (the project's, which include WDQS's).
+QUERY_PREFIXES = PREFIXES
 
 
 def sparql_prologue(prefixes: dict[str, str] | None = None) -> str:

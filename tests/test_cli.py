@@ -45,20 +45,18 @@ def test_broken_turtle_exits_2_with_file_line_column(tmp_path):
     assert f"{bad}:2:" in res.output
 
 
-def test_export_infer_nt_has_wikidata_organiser_of_4_september_meeting(tmp_path):
+def test_export_wikibase_nt_has_wikidata_organiser_of_4_september_meeting(tmp_path):
     import rdflib
 
-    out = tmp_path / "all.nt"
-    res = run("export", "--infer", "--format", "nt", "-o", str(out))
+    out = tmp_path / "wikibase.nt"
+    res = run("export", "--graph", "wikibase", "--format", "nt", "-o", str(out))
     assert res.exit_code == 0
     g = rdflib.Graph().parse(out, format="nt")
     rows = list(g.query("""
         PREFIX wdt: <http://www.wikidata.org/prop/direct/>
-        PREFIX owl: <http://www.w3.org/2002/07/owl#>
-        PREFIX cow: <https://w3id.org/cowkg/ontology#>
+        PREFIX wd: <http://www.wikidata.org/entity/>
         SELECT ?m WHERE {
-          ?m cow:date "2025-09-04"^^<http://www.w3.org/2001/XMLSchema#date> ; wdt:P664 ?p .
-          ?p owl:sameAs <http://www.wikidata.org/entity/Q3052772> .
+          ?m wdt:P585 ?date ; wdt:P664 wd:Q3052772 . FILTER(STRSTARTS(STR(?date), "2025-09-04T00:00:00"))
         }"""))
     assert rows
 

@@ -381,15 +381,20 @@ def graph_counts(endpoint: str, graphs: Iterable[str] = (str(g) for g in ALL_GRA
 
 def project_graphs(root: str | Path, *, reasoner: str = "auto", cache_dir: str | Path | None = None,
                    with_inference: bool = True) -> dict[str, list[ox.Triple]]:
-    """The project's graphs as the embedded store holds them: asserted ones plus the inferred one."""
+    """The project's graphs as the embedded store holds them: asserted ones, the inferred one and
+    the Wikibase view (cowkg.wikibase)."""
     from ..load import load_project
     from ..reason import infer
-    from ..vocab import GRAPH_INFERRED
+    from ..store import wikibase_triples
+    from ..vocab import ASSERTED_GRAPHS, GRAPH_INFERRED, GRAPH_WIKIBASE
+    from ..wikibase import build_view
 
     sources = load_project(root)
-    graphs = {str(g): list(sources.graphs.get(str(g), [])) for g in ALL_GRAPHS if g != GRAPH_INFERRED}
-    if with_inference:
-        graphs[str(GRAPH_INFERRED)] = infer(sources, reasoner, cache_dir).triples
+    graphs = {str(g): list(sources.graphs.get(str(g), [])) for g in ASSERTED_GRAPHS}
+    inference = infer(sources, reasoner, cache_dir) if with_inference else None
+    if inference is not None:
+        graphs[str(GRAPH_INFERRED)] = inference.triples
+    graphs[str(GRAPH_WIKIBASE)] = build_view(sources, cache_dir).triples
     return graphs
 
 

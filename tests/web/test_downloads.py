@@ -93,7 +93,9 @@ def test_each_format_has_its_media_type_and_a_strong_etag(client, suffix):
 
 def test_downloads_are_the_exports(client, kg):
     assert client.get("/download/cowkg-asserted.ttl").data == export_bytes(kg, "ttl")
-    assert client.get("/download/cowkg-full.trig").data == export_bytes(kg, "trig", infer=True)
+    assert client.get("/download/cowkg-full.trig").data == export_bytes(
+        kg, "trig", graphs=["ontology", "data", "meta", "inferred", "wikibase"])
+    assert client.get("/download/cowkg-wikibase.nt").data == export_bytes(kg, "nt", graphs=["wikibase"])
 
 
 def test_if_none_match_answers_304_and_head_has_no_body(client):

@@ -1,0 +1,686 @@
+"""Wikibase view: the whole graph in Wikidata's RDF dump format, built from one alignment table.
+
+Stage: after loading, beside reasoning (it reads only asserted triples). Input: the asserted graphs
+(``Sources``), whose ontology graph holds the alignment table (``ontology/alignments/wikidata.ttl``:
+one row per kind of fact, a SPARQL pattern and the Wikidata property it has). Output: the triples
+of the named graph ``cowg:wikibase``, as the Wikibase RDF dump format writes an item:
+
+- items (``wd:Q…`` where a verified link exists, the cowkg IRI otherwise) with ``rdfs:label``,
+  ``skos:prefLabel``, ``schema:name`` (one per language), ``schema:description``, ``skos:altLabel``;
+- for each fact a statement node ``?item p:Pn ?st . ?st ps:Pn ?value ; wikibase:rank ?r``, with
+  full values (``psv:``/``pqv:``/``prv:`` time, quantity and coordinate nodes), qualifiers
+  (``pq:``) and a reference (``prov:wasDerivedFrom`` → ``pr:P248`` stated in, ``pr:P854`` URL,
+  ``pr:P813`` retrieved, ``pr:P958`` citation marker, ``pr:P1683`` quote, ...);
+- a statement whose record is not a fact (plan, proposal, claim, report, view, reference excerpt,
+  derived) carries ``pq:P5102`` (nature of statement) = its status concept and is never best rank;
+  the latest "as of" (P585) fact of a ``cowa:rankByPointInTime`` property is preferred rank;
+- truthy ``wdt:`` triples for the best-rank statements (``a wikibase:BestRank``), as Wikidata
+  derives them, and the ``wd:Pn`` property entities (``wikibase:directClaim`` ...).
+
+Nothing here is per property: the rows say what maps to what; this module only evaluates them.
+The view is computed once per input (cached on disk by the input hash and this module's code, like
+the inferred graph) and never holds a triple that is also asserted, so a default graph that merges
+it with the asserted graphs has no duplicate solutions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .load import Sources
+from .vocab import (
+    ASSERTED_GRAPHS,
+    COW,
+    COWA,
+    COWREF,
+    COWS,
+    COWVAL,
+    PQ,
+    PQV,
+    PR,
+    PRV,
+    PS,
+    PSV,
+    QUERY_PREFIXES,
+    WD,
+    WDNO,
+    WDT,
+    WIKIBASE,
+    P,
+)
+
+log = logging.getLogger(__name__)
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+OWL = "http://www.w3.org/2002/07/owl#"
+PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
+#: The dump format writes names and descriptions with http://schema.org/; cowkg's ``schema:`` prefix
+#: is https://schema.org/, so descriptions are written in both and found by copied WDQS queries.
+SCHEMA_NAME = "http://schema.org/name"
+SCHEMA_DESCRIPTIONS = ("http://schema.org/description", "https://schema.org/description")
+GEO_WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
+#: Constants of the format itself: the unit of unitless quantities, the proleptic Gregorian
+#: calendar, the Earth as the globe of coordinates.
+UNIT_ONE = str(WD) + "Q199"
+GREGORIAN = str(WD) + "Q1985727"
+EARTH = str(WD) + "Q2"
+P5102 = "P5102"
+P585 = "P585"
+
+#: Wikibase datatypes (``wikibase:propertyType``) and the value kinds this module writes for them.
+DATATYPES = {"WikibaseItem": "item", "Time": "time", "Quantity": "quantity", "String": "string",
+             "Monolingualtext": "monolingual", "Url": "url", "GlobeCoordinate": "globe",
+             "ExternalId": "string"}
+_CHUNK = 2000
+#: Prefixes of the table's patterns: every query prefix, and the table's own.
+TABLE_PREFIXES = {**QUERY_PREFIXES, "cowa": str(COWA)}
+_CODE_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+Term = ox.NamedNode | ox.Literal
+
+
+# --------------------------------------------------------------------------------------------
+# The table
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Prop:
+    """A Wikidata property as the table declares it."""
+
+    pid: str
+    label: str
+    kind: str  # item, time, quantity, string, monolingual, url, globe
+    datatype: str  # the wikibase:propertyType local name
+    rank_by_time: bool = False
+    rank_within: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A row, a qualifier of a row, a common qualifier or a reference snak: a property and a pattern."""
+
+    iri: str
+    pid: str
+    where: str
+    qualifiers: tuple[Pattern, ...] = ()
+
+
+@dataclass
+class Table:
+    """The alignment: properties, rows, common qualifiers, reference snaks and the status policy."""
+
+    properties: dict[str, Prop]
+    rows: list[Pattern]
+    common: list[Pattern]
+    snaks: list[Pattern]
+    fact_statuses: frozenset[str]
+    omitted_statuses: frozenset[str]
+    default_status: str
+
+
+def _pid(iri: str) -> str:
+    if not iri.startswith(str(WDT)):
+        raise ValueError(f"the alignment names {iri}, not a Wikidata property (wdt:Pn)")
+    return iri[len(str(WDT)):]
+
+
+def read_table(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> Table:
+    """Read the alignment table from ``graph`` of ``store``. Raises ValueError if it is malformed."""
+    def select(query: str) -> list[ox.QuerySolution]:
+        return list(store.query(query, prefixes=TABLE_PREFIXES, default_graph=graph))
+
+    props = {}
+    for r in select("""SELECT ?p ?label ?type (SAMPLE(?rt) AS ?byTime) (GROUP_CONCAT(?within) AS ?w) WHERE {
+                         ?p wikibase:propertyType ?type ; rdfs:label ?label .
+                         OPTIONAL { ?p cowa:rankByPointInTime ?rt } OPTIONAL { ?p cowa:rankWithin ?within } }
+                       GROUP BY ?p ?label ?type"""):
+        pid = _pid(r["p"].value)
+        dtype = r["type"].value.rsplit("#", 1)[-1]
+        if dtype not in DATATYPES:
+            raise ValueError(f"wdt:{pid}: datatype {dtype} is not one the Wikibase view writes")
+        label = re.sub(r"\s*\(Wikidata P\d+\)$", "", r["label"].value)
+        within = tuple(_pid(w) for w in r["w"].value.split()) if r["w"] is not None and r["w"].value else ()
+        props[pid] = Prop(pid, label, DATATYPES[dtype], dtype,
+                          r["byTime"] is not None and r["byTime"].value == "true", within)
+
+    def patterns(cls: str) -> list[Pattern]:
+        out = []
+        for r in select(f"SELECT ?m ?p ?w WHERE {{ ?m a cowa:{cls} ; cowa:property ?p ; cowa:where ?w }} ORDER BY ?m"):
+            quals = tuple(Pattern(q["q"].value, _pid(q["p"].value), q["w"].value) for q in select(
+                f"SELECT ?q ?p ?w WHERE {{ <{r['m'].value}> cowa:qualifier ?q . ?q cowa:property ?p ; cowa:where ?w }} "
+                "ORDER BY ?p ?w"))
+            out.append(Pattern(r["m"].value, _pid(r["p"].value), r["w"].value, quals))
+        return out
+
+    rows, common, snaks = patterns("StatementMapping"), patterns("CommonQualifier"), patterns("ReferenceSnak")
+    for p in (*rows, *common, *snaks, *(q for r in rows for q in r.qualifiers)):
+        if p.pid not in props:
+            raise ValueError(f"{p.iri} uses wdt:{p.pid}, which the table does not declare (wikibase:propertyType)")
+    policy = select("SELECT ?a ?k ?s WHERE { ?a a cowa:Alignment ; ?k ?s . "
+                    "VALUES ?k { cowa:factStatus cowa:omittedStatus cowa:defaultStatus } }")
+    by_key: dict[str, set[str]] = defaultdict(set)
+    for r in policy:
+        by_key[r["k"].value.rsplit("#", 1)[-1]].add(r["s"].value)
+    if not by_key["factStatus"] or len(by_key["defaultStatus"]) != 1:
+        raise ValueError("the alignment needs cowa:factStatus values and one cowa:defaultStatus")
+    return Table(props, rows, common, snaks, frozenset(by_key["factStatus"]),
+                 frozenset(by_key["omittedStatus"]), next(iter(by_key["defaultStatus"])))
+
+
+# --------------------------------------------------------------------------------------------
+# Values in the dump format
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Value:
+    """A value as the dump writes it: the simple value, and (for time, quantity, coordinates) the
+    triples of its full value node."""
+
+    simple: Term
+    node: tuple[tuple[str, Term], ...] = ()
+
+    def node_iri(self) -> ox.NamedNode | None:
+        if not self.node:
+            return None
+        digest = hashlib.sha1("\n".join(f"{p} {o}" for p, o in self.node).encode()).hexdigest()
+        return ox.NamedNode(str(COWVAL) + digest)
+
+
+def _decimal(text: str) -> str | None:
+    try:
+        d = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not d.is_finite():
+        return None
+    out = format(d.normalize(), "f")
+    return out if out not in ("-0",) else "0"
+
+
+def _lit(value: str, datatype: str | None = None) -> ox.Literal:
+    return ox.Literal(value, datatype=ox.NamedNode(datatype)) if datatype else ox.Literal(value)
+
+
+def time_value(term: Term) -> Value | None:
+    """xsd:date / gYearMonth / gYear / dateTime → xsd:dateTime at midnight UTC, precision 11/10/9."""
+    if not isinstance(term, ox.Literal):
+        return None
+    dt = term.datatype.value[len(XSD):] if term.datatype.value.startswith(XSD) else ""
+    text = term.value[:10] if dt == "dateTime" else term.value
+    m = re.fullmatch(r"(-?\d{4,})(?:-(\d{2}))?(?:-(\d{2}))?", text)
+    if not m or dt not in ("date", "gYearMonth", "gYear", "dateTime"):
+        return None
+    year, month, day = m.group(1), m.group(2), m.group(3)
+    precision = 11 if day else 10 if month else 9
+    stamp = f"{year}-{month or '01'}-{day or '01'}T00:00:00Z"
+    simple = _lit(stamp, XSD + "dateTime")
+    return Value(simple, ((RDF_TYPE, ox.NamedNode(str(WIKIBASE) + "TimeValue")),
+                          (str(WIKIBASE) + "timeValue", simple),
+                          (str(WIKIBASE) + "timePrecision", _lit(str(precision), XSD + "integer")),
+                          (str(WIKIBASE) + "timeTimezone", _lit("0", XSD + "integer")),
+                          (str(WIKIBASE) + "timeCalendarModel", ox.NamedNode(GREGORIAN))))
+
+
+def quantity_value(term: Term, unit: Term | None = None, lower: Term | None = None,
+                   upper: Term | None = None) -> Value | None:
+    """A number → xsd:decimal, with its unit (unitless: Q199, as Wikibase writes it) and bounds."""
+    if not isinstance(term, ox.Literal):
+        return None
+    amount = _decimal(term.value)
+    if amount is None:
+        return None
+    simple = _lit(amount, XSD + "decimal")
+    node = [(RDF_TYPE, ox.NamedNode(str(WIKIBASE) + "QuantityValue")), (str(WIKIBASE) + "quantityAmount", simple),
+            (str(WIKIBASE) + "quantityUnit", unit if isinstance(unit, ox.NamedNode) else ox.NamedNode(UNIT_ONE))]
+    for name, bound in (("quantityLowerBound", lower), ("quantityUpperBound", upper)):
+        b = _decimal(bound.value) if isinstance(bound, ox.Literal) else None
+        if b is not None:
+            node.append((str(WIKIBASE) + name, _lit(b, XSD + "decimal")))
+    return Value(simple, tuple(node))
+
+
+def globe_value(term: Term) -> Value | None:
+    """A ``Point(lon lat)`` WKT literal, with its latitude and longitude on the Earth."""
+    if not isinstance(term, ox.Literal):
+        return None
+    m = re.fullmatch(r"Point\((-?[\d.]+) (-?[\d.]+)\)", term.value)
+    if not m:
+        return None
+    lon, lat = m.group(1), m.group(2)
+    simple = _lit(f"Point({lon} {lat})", GEO_WKT)
+    return Value(simple, ((RDF_TYPE, ox.NamedNode(str(WIKIBASE) + "GlobecoordinateValue")),
+                          (str(WIKIBASE) + "geoLatitude", _lit(lat, XSD + "double")),
+                          (str(WIKIBASE) + "geoLongitude", _lit(lon, XSD + "double")),
+                          (str(WIKIBASE) + "geoGlobe", ox.NamedNode(EARTH))))
+
+
+def convert(kind: str, term: Term, items: dict[str, str], unit: Term | None = None, lower: Term | None = None,
+            upper: Term | None = None) -> Value | None:
+    """``term`` as a value of a property of ``kind``, or None when it cannot be one (it is skipped)."""
+    if kind == "item":
+        return Value(ox.NamedNode(items.get(term.value, term.value))) if isinstance(term, ox.NamedNode) else None
+    if kind == "time":
+        return time_value(term)
+    if kind == "quantity":
+        return quantity_value(term, unit and ox.NamedNode(items.get(unit.value, unit.value)), lower, upper)
+    if kind == "globe":
+        return globe_value(term)
+    if kind == "url":
+        if isinstance(term, ox.NamedNode):
+            return Value(term)
+        return Value(ox.NamedNode(term.value)) if re.match(r"https?://\S+$", term.value) else None
+    if not isinstance(term, ox.Literal):
+        return None
+    if kind == "monolingual":
+        return Value(ox.Literal(term.value, language=term.language or "und"))
+    return Value(ox.Literal(term.value))
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluating the rows
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Fact:
+    """One match of a row: the cowkg terms, before they are written as a statement."""
+
+    item: ox.NamedNode
+    value: Term
+    record: ox.NamedNode
+    status: str | None
+    unit: Term | None = None
+    lower: Term | None = None
+    upper: Term | None = None
+    qualifiers: set[tuple[str, Term]] = field(default_factory=set)
+
+
+def _sparql(term: Term) -> str:
+    return str(term)
+
+
+def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+class _Runner:
+    """Runs the table's patterns over the asserted triples of one store."""
+
+    def __init__(self, store: ox.Store, graphs: list[ox.NamedNode | ox.DefaultGraph]) -> None:
+        self.store = store
+        self.graphs = graphs
+
+    def select(self, query: str) -> Iterable[ox.QuerySolution]:
+        try:
+            return self.store.query(query, prefixes=TABLE_PREFIXES, default_graph=self.graphs)
+        except SyntaxError as exc:
+            raise ValueError(f"the alignment table has a malformed pattern: {exc}\n{query}") from None
+
+    def facts(self, row: Pattern) -> list[Fact]:
+        out = []
+        for r in self.select(f"SELECT DISTINCT ?item ?value ?record ?status ?unit ?lower ?upper "
+                             f"WHERE {{ {row.where} }}"):
+            item, value, record = r["item"], r["value"], r["record"] or r["item"]
+            if not (isinstance(item, ox.NamedNode) and isinstance(record, ox.NamedNode)
+                    and isinstance(value, ox.NamedNode | ox.Literal)):
+                continue
+            out.append(Fact(item, value, record, r["status"].value if r["status"] is not None else None,
+                            r["unit"], r["lower"], r["upper"]))
+        return out
+
+    def matches(self, variables: tuple[str, ...], rows: list[tuple[Term, ...]], where: str, out: str) \
+            -> Iterator[tuple[tuple[Term, ...], Term]]:
+        """(bound row, ``?out``) for each of ``rows`` (values of ``variables``) that ``where`` matches."""
+        head = " ".join("?" + v for v in variables)
+        for chunk in _chunks(rows):
+            values = " ".join("(" + " ".join(_sparql(t) for t in row) + ")" for row in chunk)
+            for r in self.select(f"SELECT DISTINCT {head} ?{out} WHERE {{ VALUES ({head}) {{ {values} }} {where} }}"):
+                if r[out] is not None and not isinstance(r[out], ox.BlankNode):
+                    yield tuple(r[v] for v in variables), r[out]
+
+
+# --------------------------------------------------------------------------------------------
+# Statements
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Statement:
+    item: str
+    pid: str
+    value: Value
+    qualifiers: tuple[tuple[str, Value], ...]
+    references: set[tuple[tuple[str, Value], ...]] = field(default_factory=set)
+    eligible: bool = True
+    rank: str = "NormalRank"
+    best: bool = False
+
+    @property
+    def key(self) -> tuple:
+        return self.item, self.pid, str(self.value.simple), tuple((p, str(v.simple)) for p, v in self.qualifiers)
+
+    def iri(self) -> ox.NamedNode:
+        digest = hashlib.sha1(repr(self.key).encode()).hexdigest()[:16]
+        return ox.NamedNode(f"{COWS}{_local(self.item)}-{self.pid}-{digest}")
+
+    def point_in_time(self) -> str | None:
+        times = [v.simple.value for p, v in self.qualifiers if p == P585]
+        return max(times) if times else None
+
+
+def _local(iri: str) -> str:
+    tail = re.split(r"[/#]", iri.rstrip("/#"))[-1]
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", tail) or "item"
+
+
+def rank(statements: list[Statement], props: dict[str, Prop]) -> None:
+    """Ranks and best rank per (item, property), as the table's policy says (see module docstring)."""
+    groups: dict[tuple[str, str], list[Statement]] = defaultdict(list)
+    for st in statements:
+        groups[(st.item, st.pid)].append(st)
+    for (_, pid), group in groups.items():
+        prop = props[pid]
+        if prop.rank_by_time:
+            within: dict[tuple, list[Statement]] = defaultdict(list)
+            for st in group:
+                if st.eligible and st.point_in_time():
+                    within[tuple(sorted(str(v.simple) for p, v in st.qualifiers if p in prop.rank_within))].append(st)
+            for dated in within.values():
+                times = {st.point_in_time() for st in dated}
+                if len(times) > 1:
+                    latest = max(times)
+                    for st in dated:
+                        if st.point_in_time() == latest:
+                            st.rank = "PreferredRank"
+        eligible = [st for st in group if st.eligible]
+        preferred = [st for st in eligible if st.rank == "PreferredRank"]
+        for st in preferred or eligible:
+            st.best = True
+
+
+@dataclass
+class WikibaseView:
+    """The view's triples, and how they were obtained."""
+
+    triples: list[ox.Triple]
+    seconds: float
+    statements: int = 0
+    cached: bool = False
+
+
+def build_view(sources: Sources, cache_dir: str | Path | None = None, store: ox.Store | None = None) -> WikibaseView:
+    """The Wikibase view of ``sources`` (read from ``cache_dir`` when it holds this input's view).
+
+    ``store`` may be a store whose default graph already holds the asserted triples (the
+    ``KnowledgeGraph``'s): it is queried instead of building a private one. Raises ValueError when
+    the alignment table is malformed.
+    """
+    cache_file = Path(cache_dir) / f"wikibase-{_CODE_HASH}-{sources.digest[:32]}.nt" if cache_dir else None
+    if cache_file is not None:
+        cached = _read_cache(cache_file)
+        if cached is not None:
+            return cached
+    start = time.perf_counter()
+    if store is None:
+        store = ox.Store()
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+                     for t in sources.triples(str(g) for g in ASSERTED_GRAPHS))
+    triples, count = _build(store, [ox.DefaultGraph()], set(sources.triples(str(g) for g in ASSERTED_GRAPHS)))
+    view = WikibaseView(triples, time.perf_counter() - start, count)
+    log.info("built the Wikibase view: %d statements, %d triples in %.2fs", count, len(triples), view.seconds)
+    if cache_file is not None:
+        _write_cache(cache_file, view)
+    return view
+
+
+def _build(store: ox.Store, graphs: list, asserted: set[ox.Triple]) -> tuple[list[ox.Triple], int]:
+    runner = _Runner(store, graphs)
+    table = read_table(store, graphs[0])
+    items = {r["e"].value: r["q"].value for r in runner.select(
+        "SELECT ?e (MIN(?q) AS ?q) WHERE { ?e owl:sameAs ?q . FILTER(isIRI(?e) && STRSTARTS(STR(?q), STR(wd:))) } "
+        "GROUP BY ?e HAVING (COUNT(?q) = 1)")}
+
+    facts_by_row: list[tuple[Pattern, list[Fact]]] = [(row, runner.facts(row)) for row in table.rows]
+    every = [f for _, facts in facts_by_row for f in facts]
+    # statuses of records that the row did not set
+    unknown = sorted({f.record.value for f in every if f.status is None})
+    status_of: dict[str, str] = {}
+    for chunk in _chunks(unknown):
+        values = " ".join(f"<{r}>" for r in chunk)
+        for r in runner.select(f"SELECT ?r ?s WHERE {{ VALUES ?r {{ {values} }} ?r cow:status ?s }}"):
+            status_of[r["r"].value] = r["s"].value
+    for f in every:
+        if f.status is None:
+            f.status = status_of.get(f.record.value, table.default_status)
+
+    # qualifiers: the row's own, then the common ones
+    for row, facts in facts_by_row:
+        keyed = {(f.item, f.value, f.record): f for f in facts}
+        for q in (*row.qualifiers, *table.common):
+            for (item, value, record), qv in runner.matches(("item", "value", "record"), list(keyed), q.where,
+                                                            "qualifier"):
+                keyed[(item, value, record)].qualifiers.add((q.pid, qv))
+
+    # references: one per record (and item, for the quote filter)
+    snaks: dict[tuple[str, str], set[tuple[str, Term]]] = defaultdict(set)
+    pairs = sorted({(f.item, f.record) for f in every}, key=lambda p: (p[0].value, p[1].value))
+    for s in table.snaks:
+        for (item, record), sv in runner.matches(("item", "record"), pairs, s.where, "snak"):
+            snaks[(item.value, record.value)].add((s.pid, sv))
+
+    statements: dict[tuple, Statement] = {}
+    skipped = 0
+    for row, facts in facts_by_row:
+        prop = table.properties[row.pid]
+        for f in facts:
+            if f.status in table.omitted_statuses:
+                continue
+            value = convert(prop.kind, f.value, items, f.unit, f.lower, f.upper)
+            if value is None:
+                skipped += 1
+                log.debug("%s: %s is no %s value", row.iri, f.value, prop.kind)
+                continue
+            quals = set()
+            for pid, qv in f.qualifiers:
+                converted = convert(table.properties[pid].kind, qv, items)
+                if converted is not None:
+                    quals.add((pid, converted))
+            eligible = f.status in table.fact_statuses
+            if not eligible:
+                quals.add((P5102, Value(ox.NamedNode(f.status))))
+            qualifiers = tuple(sorted(quals, key=lambda q: (int(q[0][1:]), str(q[1].simple))))
+            reference = []
+            for pid, sv in snaks.get((f.item.value, f.record.value), ()):
+                converted = convert(table.properties[pid].kind, sv, items)
+                if converted is not None:
+                    reference.append((pid, converted))
+            st = Statement(items.get(f.item.value, f.item.value), row.pid, value, qualifiers, eligible=eligible)
+            st = statements.setdefault(st.key, st)
+            if reference:
+                st.references.add(tuple(sorted(reference, key=lambda s: (int(s[0][1:]), str(s[1].simple)))))
+    if skipped:
+        log.info("Wikibase view: %d matches skipped (value not of the property's datatype)", skipped)
+    ordered = sorted(statements.values(), key=lambda s: s.key)
+    rank(ordered, table.properties)
+    triples = list(_write(ordered, table, runner, items))
+    return [t for t in dict.fromkeys(triples) if t not in asserted], len(ordered)
+
+
+def _write(statements: list[Statement], table: Table, runner: _Runner, items: dict[str, str]) -> Iterator[ox.Triple]:
+    def n(iri: str) -> ox.NamedNode:
+        return ox.NamedNode(iri)
+
+    wb = str(WIKIBASE)
+    used_props: set[str] = set()
+    entities: set[str] = set()
+
+    def value_triples(subject: ox.NamedNode, simple_ns, value_ns, pid: str, value: Value) -> Iterator[ox.Triple]:
+        yield ox.Triple(subject, n(f"{simple_ns}{pid}"), value.simple)
+        node = value.node_iri()
+        if node is not None:
+            yield ox.Triple(subject, n(f"{value_ns}{pid}"), node)
+            for p, o in value.node:
+                yield ox.Triple(node, n(p), o)
+        if table.properties[pid].kind == "item":
+            entities.add(value.simple.value)
+
+    for st in statements:
+        used_props.add(st.pid)
+        entities.add(st.item)
+        item, node = n(st.item), st.iri()
+        yield ox.Triple(item, n(f"{P}{st.pid}"), node)
+        yield ox.Triple(node, n(RDF_TYPE), n(wb + "Statement"))
+        if st.best:
+            yield ox.Triple(node, n(RDF_TYPE), n(wb + "BestRank"))
+            yield ox.Triple(item, n(f"{WDT}{st.pid}"), st.value.simple)
+        yield ox.Triple(node, n(wb + "rank"), n(wb + st.rank))
+        yield from value_triples(node, PS, PSV, st.pid, st.value)
+        for pid, qv in st.qualifiers:
+            used_props.add(pid)
+            yield from value_triples(node, PQ, PQV, pid, qv)
+        for reference in sorted(st.references, key=lambda r: [(p, str(v.simple)) for p, v in r]):
+            ref = n(str(COWREF) + hashlib.sha1(repr([(p, str(v.simple)) for p, v in reference]).encode()).hexdigest())
+            yield ox.Triple(node, n(PROV_DERIVED), ref)
+            yield ox.Triple(ref, n(RDF_TYPE), n(wb + "Reference"))
+            for pid, sv in reference:
+                used_props.add(pid)
+                yield from value_triples(ref, PR, PRV, pid, sv)
+    yield from _entity_terms(sorted(entities), runner, items)
+    for pid in sorted(used_props, key=lambda p: int(p[1:])):
+        yield from _property_entity(table.properties[pid])
+
+
+def _entity_terms(entities: list[str], runner: _Runner, items: dict[str, str]) -> Iterator[ox.Triple]:
+    """Labels, descriptions and aliases of the view's items, from their cowkg entity."""
+    source_of = {q: e for e, q in items.items()}
+    sources = {e: source_of.get(e, e) for e in entities}
+    found: dict[str, dict[str, list[ox.Literal]]] = defaultdict(lambda: defaultdict(list))
+    keys = sorted(set(sources.values()))
+    for chunk in _chunks(keys):
+        values = " ".join(f"<{e}>" for e in chunk)
+        for r in runner.select(f"""SELECT ?e ?p ?l WHERE {{ VALUES ?e {{ {values} }} ?e ?p ?l .
+                                   VALUES ?p {{ skos:prefLabel rdfs:label cow:description skos:definition skos:altLabel
+                                                cow:shortName }} FILTER(isLiteral(?l)) }}"""):
+            found[r["e"].value][r["p"].value].append(r["l"])
+    for entity in entities:
+        terms = found.get(sources[entity], {})
+        subject = ox.NamedNode(entity)
+        yield ox.Triple(subject, ox.NamedNode(RDF_TYPE), ox.NamedNode(str(WIKIBASE) + "Item"))
+        # A cowkg item keeps its own rdfs:label / skos:prefLabel: one per language, as on Wikidata.
+        own = {p: set(_by_language(terms.get(p, []))) if entity == sources[entity] else set()
+               for p in (RDFS_LABEL, SKOS + "prefLabel")}
+        names = _by_language([*terms.get(SKOS + "prefLabel", []), *terms.get(RDFS_LABEL, [])])
+        for lang, labels in names.items():
+            name = ox.Literal(labels[0].value, language=lang)
+            yield ox.Triple(subject, ox.NamedNode(SCHEMA_NAME), name)
+            for p in (RDFS_LABEL, SKOS + "prefLabel"):
+                if lang not in own[p]:
+                    yield ox.Triple(subject, ox.NamedNode(p), name)
+            for other in labels[1:]:
+                yield ox.Triple(subject, ox.NamedNode(SKOS + "altLabel"), ox.Literal(other.value, language=lang))
+        for lang, descriptions in _by_language([*terms.get(str(COW) + "description", []),
+                                                *terms.get(SKOS + "definition", [])]).items():
+            for p in SCHEMA_DESCRIPTIONS:
+                yield ox.Triple(subject, ox.NamedNode(p), ox.Literal(descriptions[0].value, language=lang))
+        for lang, aliases in _by_language([*terms.get(SKOS + "altLabel", []),
+                                           *terms.get(str(COW) + "shortName", [])]).items():
+            for alias in aliases:
+                yield ox.Triple(subject, ox.NamedNode(SKOS + "altLabel"), ox.Literal(alias.value, language=lang))
+
+
+def _by_language(literals: list[ox.Literal]) -> dict[str, list[ox.Literal]]:
+    """Literals per language tag, in the order given (duplicates dropped); untagged ones count as English."""
+    out: dict[str, list[ox.Literal]] = defaultdict(list)
+    for lit in literals:
+        lang = lit.language or "en"
+        if lit.value not in (x.value for x in out[lang]):
+            out[lang].append(lit)
+    return out
+
+
+def _property_entity(prop: Prop) -> Iterator[ox.Triple]:
+    """``wd:Pn`` as the dump describes a property: label, datatype and its predicates."""
+    wb = str(WIKIBASE)
+    entity = ox.NamedNode(f"{WD}{prop.pid}")
+    yield ox.Triple(entity, ox.NamedNode(RDF_TYPE), ox.NamedNode(wb + "Property"))
+    for p in (RDFS_LABEL, SKOS + "prefLabel", SCHEMA_NAME):
+        yield ox.Triple(entity, ox.NamedNode(p), ox.Literal(prop.label, language="en"))
+    yield ox.Triple(entity, ox.NamedNode(wb + "propertyType"), ox.NamedNode(wb + prop.datatype))
+    links = (("directClaim", WDT), ("claim", P), ("statementProperty", PS), ("statementValue", PSV),
+             ("qualifier", PQ), ("qualifierValue", PQV), ("reference", PR), ("referenceValue", PRV),
+             ("novalue", WDNO))
+    object_like = prop.kind in ("item", "url")
+    for name, ns in links:
+        predicate = ox.NamedNode(f"{ns}{prop.pid}")
+        yield ox.Triple(entity, ox.NamedNode(wb + name), predicate)
+        if ns == WDNO:
+            continue
+        is_value = ns in (PSV, PQV, PRV) or ns == P or object_like
+        yield ox.Triple(predicate, ox.NamedNode(RDF_TYPE),
+                        ox.NamedNode(OWL + ("ObjectProperty" if is_value else "DatatypeProperty")))
+
+
+# --------------------------------------------------------------------------------------------
+# Cache
+# --------------------------------------------------------------------------------------------
+
+_HEADER = re.compile(rb"^# cowkg wikibase view: (\d+) statements, (\d+) triples, sha256 ([0-9a-f]{64})\n")
+
+
+def _read_cache(path: Path) -> WikibaseView | None:
+    """The cached view, or None when there is none or it is damaged (then it is rebuilt)."""
+    if not path.is_file():
+        return None
+    start = time.perf_counter()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        log.warning("cannot read the Wikibase view cache %s (%s): rebuilding it", path, exc)
+        return None
+    m = _HEADER.match(data)
+    body = data[m.end():] if m else b""
+    if not m or hashlib.sha256(body).hexdigest() != m.group(3).decode():
+        log.warning("the Wikibase view cache %s is damaged: rebuilding it", path)
+        return None
+    triples = [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+    if len(triples) != int(m.group(2)):
+        log.warning("the Wikibase view cache %s is incomplete: rebuilding it", path)
+        return None
+    return WikibaseView(triples, time.perf_counter() - start, int(m.group(1)), cached=True)
+
+
+def _write_cache(path: Path, view: WikibaseView) -> None:
+    """Atomic write with a digest of the body; a cache directory that cannot be written is not fatal."""
+    body = ox.serialize(view.triples, format=ox.RdfFormat.N_TRIPLES)
+    header = (f"# cowkg wikibase view: {view.statements} statements, {len(view.triples)} triples, "
+              f"sha256 {hashlib.sha256(body).hexdigest()}\n").encode()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".nt")
+    except OSError as exc:
+        log.warning("cannot write the Wikibase view cache in %s (%s): kept in memory only", path.parent, exc)
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(header + body)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+__all__ = ["WikibaseView", "build_view", "read_table", "Table"]

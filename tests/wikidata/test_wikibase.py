@@ -1,0 +1,223 @@
+"""The Wikibase view (cowkg/wikibase.py): the graph in Wikidata's RDF dump format, from one table.
+
+These tests read the view through an explicit dataset (the asserted graphs + cowg:wikibase), so
+they check the view itself; tests/wikidata/test_wdqs.py checks that queries written for the
+Wikidata Query Service find it with no cowkg parameter.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from cowkg.load import load_project
+from cowkg.query import run_query
+from cowkg.vocab import ASSERTED_GRAPHS, GRAPH_INFERRED, GRAPH_WIKIBASE, WD
+from cowkg.wikibase import build_view, quantity_value, read_table, time_value
+
+ROOT = Path(__file__).resolve().parents[2]
+VIEW = [str(g) for g in (*ASSERTED_GRAPHS, GRAPH_WIKIBASE)]
+
+
+def wb(kg, sparql: str):
+    """``sparql`` over the asserted graphs and the Wikibase view."""
+    return run_query(kg, sparql, default_graph_uris=VIEW)
+
+
+def values(kg, sparql: str, var: str = "v") -> list[str]:
+    return sorted(r[var].value for r in wb(kg, sparql).records() if r[var] is not None)
+
+
+def test_every_statement_has_one_value_a_rank_and_a_reference_stated_in_its_source(kg):
+    """Every fact has a reference; only the ontology's class hierarchy (P279) and the typing of the
+    project's own sources state what no source says."""
+    bad = wb(kg, """SELECT ?st WHERE { ?st a wikibase:Statement . ?item ?claim ?st .
+        FILTER(NOT EXISTS { ?st wikibase:rank ?r }
+            || NOT EXISTS { ?st prov:wasDerivedFrom/pr:P248 ?source }
+                  && NOT EXISTS { ?item wdt:P31 cow:Source } && ?claim != p:P279
+            || NOT EXISTS { ?prop wikibase:claim ?claim ; wikibase:statementProperty ?ps . ?st ?ps ?v }) }""")
+    assert not bad.rows, [r["st"].value for r in bad.rows[:5]]
+    article = values(kg, "SELECT DISTINCT ?v WHERE { ?st prov:wasDerivedFrom/pr:P854 ?v }")
+    assert article == ["https://en.wikipedia.org/wiki/Coalition_of_the_willing_(Russo-Ukrainian_war)"]
+
+
+def test_truthy_triples_are_exactly_the_best_rank_statements(kg):
+    """As Wikidata derives them: item wdt:Pn v for each statement typed wikibase:BestRank, no other."""
+    orphan = wb(kg, """SELECT ?i ?d ?v WHERE { ?prop wikibase:directClaim ?d ; wikibase:claim ?c ;
+                                                      wikibase:statementProperty ?ps .
+        ?i ?d ?v . FILTER NOT EXISTS { ?i ?c ?st . ?st a wikibase:BestRank ; ?ps ?v } }""")
+    assert not orphan.rows, orphan.records()[:3]
+    missing = wb(kg, """SELECT ?st WHERE { ?prop wikibase:directClaim ?d ; wikibase:claim ?c ;
+                                                  wikibase:statementProperty ?ps .
+        ?i ?c ?st . ?st a wikibase:BestRank ; ?ps ?v . FILTER NOT EXISTS { ?i ?d ?v } }""")
+    assert not missing.rows
+
+
+def test_both_member_counts_coexist_with_their_dates_and_the_later_is_preferred(kg):
+    rows = wb(kg, """SELECT ?n ?date ?what ?rank ?truthy WHERE {
+        cowr:coalition p:P2124 ?st . ?st ps:P2124 ?n ; pq:P585 ?date ; pq:P459 ?what ; wikibase:rank ?rank .
+        FILTER NOT EXISTS { ?st pq:P5102 ?nature }
+        BIND(EXISTS { cowr:coalition wdt:P2124 ?n } AS ?truthy) } ORDER BY ?date""").records()
+    got = [(r["n"].value, r["date"].value, r["what"].value.rsplit("/", 1)[-1], r["rank"].value.rsplit("#", 1)[-1],
+            r["truthy"].value) for r in rows]
+    assert got == [("34", "2025-11-25T00:00:00Z", "committedCountries", "NormalRank", "false"),
+                   ("35", "2025-12-01T00:00:00Z", "members", "PreferredRank", "true")]
+    precision = values(kg, """SELECT ?v WHERE { cowr:coalition p:P2124 ?st . ?st ps:P2124 ?n ;
+                                                 pqv:P585/wikibase:timePrecision ?v . FILTER(?n = 35) }""")
+    assert precision == ["10"], "as of December 2025: month precision"
+
+
+def test_plans_proposals_claims_and_reports_are_qualified_and_never_truthy(kg):
+    natures = values(kg, "SELECT DISTINCT ?v WHERE { ?st pq:P5102 ?v }")
+    assert {"https://w3id.org/cowkg/vocab/" + s for s in ("plan", "proposal", "claim", "report", "refquote")} \
+        <= set(natures)
+    truthy = wb(kg, """SELECT ?i ?v WHERE { ?prop wikibase:directClaim ?d ; wikibase:claim ?c ;
+                                                   wikibase:statementProperty ?ps .
+        ?i ?c ?st . ?st pq:P5102 ?nature ; ?ps ?v . ?i ?d ?v .
+        FILTER NOT EXISTS { ?i ?c ?other . ?other ?ps ?v . FILTER NOT EXISTS { ?other pq:P5102 ?n2 } } }""")
+    assert not truthy.rows, truthy.records()[:5]
+    assert not wb(kg, "ASK { ?st pq:P5102 ?n ; a wikibase:BestRank }").boolean
+    # the force's working language is a plan (and an excerpt); the planned Kyiv HQ is a plan
+    assert not wb(kg, "ASK { cowr:mnf-u wdt:P2936 ?language }").boolean
+    assert values(kg, "SELECT ?v WHERE { cowr:mnf-u p:P2936 [ ps:P2936 ?v ; pq:P5102 cowv:plan ] }") == \
+        [str(WD) + "Q1860"]
+    assert not wb(kg, "ASK { cowr:hq-kyiv wdt:P276 ?where }").boolean
+
+
+def test_headquarters_in_paris_is_a_fact_and_the_rotation_to_london_is_not(kg):
+    assert values(kg, "SELECT ?v WHERE { cowr:mnf-u wdt:P159 ?v }") == ["https://w3id.org/cowkg/id/fort-mont-valerien"]
+    rows = wb(kg, """SELECT ?v ?nature ?replaces WHERE { cowr:mnf-u p:P159 ?st . ?st ps:P159 ?v ; pq:P5102 ?nature .
+                                                         OPTIONAL { ?st pq:P1365 ?replaces } } ORDER BY ?v""").records()
+    got = {(r["v"].value.rsplit("/", 1)[-1], r["nature"].value.rsplit("/", 1)[-1],
+            r["replaces"].value.rsplit("/", 1)[-1] if r["replaces"] else None) for r in rows}
+    assert got == {("Q84", "refquote", "fort-mont-valerien"), ("Q1899", "plan", None)}
+
+
+def test_positions_held_with_their_dates_and_titles_as_printed(kg):
+    rows = wb(kg, """SELECT ?date ?title WHERE { wd:Q6383803 p:P39 ?st . ?st ps:P39 wd:Q14211 ; pq:P585 ?date ;
+                                                 pq:P1932 ?title } ORDER BY ?title""").records()
+    assert [(r["date"].value, r["title"].value) for r in rows] == [
+        ("2025-03-02T00:00:00Z", "British Prime Minister"), ("2025-03-02T00:00:00Z", "Prime Minister of the United Kingdom")]
+    assert values(kg, "SELECT ?v WHERE { wd:Q615077 wdt:P39 ?v }") == [str(WD) + "Q2747647"]
+    assert not wb(kg, "ASK { wd:Q30164902 p:P39 ?st }").boolean, "AMB-06: no office for Luke Pollard"
+    # reported, not stated: the Times' title for Šakalienė is a report
+    assert values(kg, """SELECT ?v WHERE { cowr:dovile-sakaliene p:P39/pq:P5102 ?v }""") == \
+        ["https://w3id.org/cowkg/vocab/report"]
+
+
+def test_meetings_have_series_ordinals_dates_and_organisers(kg):
+    rows = wb(kg, """SELECT ?n ?date WHERE { ?m p:P179 [ ps:P179 cowr:coalition-meeting-series ; pq:P1545 ?n ] ;
+                                               wdt:P585 ?date } ORDER BY xsd:integer(?n)""").records()
+    assert [r["n"].value for r in rows] == [str(n) for n in range(1, 15)]
+    assert rows[11]["date"].value == "2025-10-24T00:00:00Z"
+    assert values(kg, "SELECT ?v WHERE { ?m p:P179/pq:P1545 \"11\" ; wdt:P664 ?v }") == [str(WD) + "Q3052772"]
+
+
+def test_references_carry_the_citation_marker_and_the_retrieved_date(kg):
+    markers = values(kg, """SELECT ?v WHERE { cowr:meeting-12 p:P664 ?st . ?st prov:wasDerivedFrom ?ref .
+                                            ?ref pr:P958 ?v ; pr:P813 ?retrieved }""")
+    assert markers == ["[100]"]
+    assert values(kg, """SELECT DISTINCT ?v WHERE { ?ref a wikibase:Reference ; prv:P813/wikibase:timePrecision ?v }""") \
+        == ["10"]
+
+
+def test_items_are_wikidata_iris_only_where_a_verified_link_exists(kg, shared):
+    with (shared / "reference" / "wikidata-qids.tsv").open(encoding="utf-8") as fh:
+        verified = {r["qid"] for r in csv.DictReader(fh, delimiter="\t") if r["status"] == "verified"}
+    used = {v.rsplit("/", 1)[-1] for v in values(kg, """SELECT DISTINCT ?v WHERE {
+        { ?v a wikibase:Item } UNION { ?st a wikibase:Statement ; ?p ?v . FILTER(isIRI(?v)) }
+        FILTER(STRSTARTS(STR(?v), STR(wd:Q))) }""")}
+    constants = {"Q199", "Q1985727", "Q2"}  # unit "1", proleptic Gregorian calendar, Earth
+    assert used - constants <= verified, sorted(used - constants - verified)
+    assert "Q3052772" in used and "Q15860072" in used
+
+
+def test_each_item_has_one_name_per_language(kg):
+    """As on Wikidata: one rdfs:label and one schema:name per language, in the merged default graph."""
+    dup = wb(kg, """SELECT ?i ?lang (COUNT(DISTINCT ?l) AS ?n) WHERE { ?i a wikibase:Item .
+        { ?i rdfs:label ?l } UNION { ?i <http://schema.org/name> ?l }
+        BIND(LANG(?l) AS ?lang) } GROUP BY ?i ?lang ?p HAVING (COUNT(DISTINCT ?l) > 2)""")
+    assert not dup.rows
+    names = wb(kg, """SELECT ?i ?lang (COUNT(?l) AS ?n) WHERE { ?i <http://schema.org/name> ?l BIND(LANG(?l) AS ?lang) }
+                      GROUP BY ?i ?lang HAVING (COUNT(?l) > 1)""")
+    assert not names.rows
+    assert values(kg, "SELECT ?v WHERE { wd:Q142 rdfs:label ?v }") == ["France"]
+    assert values(kg, "SELECT ?v WHERE { cowr:mnf-u <http://schema.org/name> ?v FILTER(LANG(?v) = 'fr') }") == \
+        ["Force multinationale en Ukraine"]
+
+
+def test_the_view_repeats_no_asserted_or_inferred_triple(kg):
+    n = wb(kg, f"""SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{GRAPH_WIKIBASE}> {{ ?s ?p ?o }}
+                   GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{GRAPH_WIKIBASE}>) }}""")
+    assert int(n.rows[0]["n"].value) == 0
+    assert str(GRAPH_INFERRED) != str(GRAPH_WIKIBASE)
+
+
+def test_property_entities_describe_their_predicates(kg):
+    rows = wb(kg, """SELECT ?type ?direct ?label WHERE { wd:P2124 a wikibase:Property ; wikibase:propertyType ?type ;
+                                                      wikibase:directClaim ?direct ; rdfs:label ?label }""").records()
+    assert [(r["type"].value, r["direct"].value, r["label"].value) for r in rows] == [
+        ("http://wikiba.se/ontology#Quantity", "http://www.wikidata.org/prop/direct/P2124", "member count")]
+
+
+def test_every_row_of_the_table_states_something(kg):
+    """A row that matches nothing is a typo, except the ones the data cannot yet fill."""
+    table = read_table(kg.store, ox.DefaultGraph())
+    used = {r["p"].value.rsplit("/", 1)[-1] for r in wb(kg, """SELECT DISTINCT ?p WHERE {
+        ?st a wikibase:Statement . ?i ?c ?st . ?prop wikibase:claim ?c . BIND(?prop AS ?p) }""").records()}
+    empty = {row.pid for row in table.rows} - used
+    assert empty == {"P576"}, "the ontology can state a dissolution; no organisation of the article has ended"
+    required = ("P31 P17 P276 P131 P159 P740 P571 P576 P1619 P585 P580 P582 P112 P488 P664 P710 P1132 P2124 P463 P39 "
+                "P1813 P1448 P2936 P1114 P2130 P2047 P50 P577 P123 P1891 P1365 P1366 P749 P2541").split()
+    assert set(required) <= {row.pid for row in table.rows}
+    qualifiers = {q.pid for row in table.rows for q in row.qualifiers}
+    assert {"P585", "P580", "P1545", "P1810", "P1932", "P459"} <= qualifiers
+    assert {"P854", "P813", "P1683", "P958", "P248"} <= {s.pid for s in table.snaks}
+
+
+@pytest.mark.parametrize("lexical, datatype, stamp, precision", [
+    ("2025-03-02", "date", "2025-03-02T00:00:00Z", "11"),
+    ("2025-12", "gYearMonth", "2025-12-01T00:00:00Z", "10"),
+    ("2025", "gYear", "2025-01-01T00:00:00Z", "9"),
+    ("2025-03-02T14:00:00Z", "dateTime", "2025-03-02T00:00:00Z", "11"),
+])
+def test_time_values_keep_their_precision(lexical, datatype, stamp, precision):
+    v = time_value(ox.Literal(lexical, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#" + datatype)))
+    assert v.simple.value == stamp
+    assert dict((p.rsplit("#", 1)[-1], o.value) for p, o in v.node)["timePrecision"] == precision
+
+
+def test_quantities_are_decimals_with_unit_one_or_their_unit():
+    v = quantity_value(ox.Literal("1600000000.0", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")))
+    assert v.simple.value == "1600000000"
+    assert dict((p.rsplit("#", 1)[-1], o.value) for p, o in v.node)["quantityUnit"] == str(WD) + "Q199"
+    assert quantity_value(ox.Literal("not a number")) is None
+
+
+def test_view_is_cached_by_input_and_rebuilt_when_damaged(tmp_path, caplog):
+    sources = load_project(ROOT)
+    first = build_view(sources, tmp_path)
+    second = build_view(sources, tmp_path)
+    assert not first.cached and second.cached
+    assert set(first.triples) == set(second.triples)
+    (cache,) = tmp_path.glob("wikibase-*.nt")
+    data = cache.read_bytes()
+    cache.write_bytes(data[: len(data) // 2])  # truncated
+    third = build_view(sources, tmp_path)
+    assert not third.cached and set(third.triples) == set(first.triples)
+    assert "damaged" in caplog.text
+    cache.write_bytes(data.replace(b"Q3052772", b"Q0000001", 1))  # forged
+    assert not build_view(sources, tmp_path).cached
+
+
+def test_a_malformed_row_is_reported_with_its_pattern(tmp_path):
+    bad = tmp_path / "bad-row.ttl"
+    bad.write_text("@prefix cowa: <https://w3id.org/cowkg/alignment#> .\n"
+                   "@prefix wdt: <http://www.wikidata.org/prop/direct/> .\n"
+                   'cowa:broken a cowa:StatementMapping ; cowa:property wdt:P31 ; cowa:where "?item ?value" .\n')
+    sources = load_project(ROOT, extra=[bad])
+    with pytest.raises(ValueError, match="malformed pattern"):
+        build_view(sources)
