@@ -385,7 +385,6 @@ def project_graphs(root: str | Path, *, reasoner: str = "auto", cache_dir: str |
     the Wikibase view (cowkg.wikibase)."""
     from ..load import load_project
     from ..reason import infer
-    from ..store import wikibase_triples
     from ..vocab import ASSERTED_GRAPHS, GRAPH_INFERRED, GRAPH_WIKIBASE
     from ..wikibase import build_view
 

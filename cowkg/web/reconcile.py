@@ -2,8 +2,9 @@
 
 ``GET|POST /reconcile`` answers the manifest, or a batch of queries (``queries=`` JSON), or a
 data extension (``extend=`` JSON), form-encoded in a POST (what OpenRefine sends) or in the
-URL. Suggest (``/reconcile/suggest/entity|type|property?prefix=``), ``/reconcile/preview?id=``
-and ``/reconcile/propose_properties?type=`` complete the service. Every JSON answer may be
+URL. Suggest (``/reconcile/suggest/entity|type|property?prefix=``) with its flyouts
+(``/reconcile/flyout/entity|type|property?id=``), ``/reconcile/preview?id=`` and
+``/reconcile/propose_properties?type=`` complete the service. Every JSON answer may be
 wrapped for JSONP with ``callback=``; CORS lets any origin read (never with credentials). The
 logic lives in ``cowkg.wikidata.service``; the index is built on first use, once per worker.
 """
@@ -124,6 +125,17 @@ def suggest_property():
 def propose_properties():
     """Properties to offer for data extension of a column of ``type``."""
     return reply(service().propose_properties(request.args.get("type") or None, _int("limit", DEFAULT_LIMIT, 1)))
+
+
+@bp.get("/flyout/<kind>")
+def flyout(kind: str):
+    """The flyout OpenRefine's suggest widget shows beside a suggestion (``?id=``, JSONP with
+    ``callback=``): ``{"id", "html"}``; 404 when the id is unknown."""
+    rid = request.args.get("id", "")
+    found = service().flyout(kind, rid)
+    if found is None:
+        raise NotFound(f"no {kind} {rid!r} in this reconciliation service")
+    return reply(found)
 
 
 @bp.get("/preview")

@@ -25,6 +25,8 @@ from typing import Any
 from .. import __version__
 from ..errors import InputError
 from ..vocab import COW, COWR, WD
+from .names import NameIndex
+from .names import match as name_match
 from .scoring import normalise, similarity
 
 SPEC = "https://www.w3.org/community/reports/reconciliation/CG-FINAL-specs-0.2-20230410/"
@@ -41,6 +43,18 @@ MAX_QUERIES = 200
 MATCH_SCORE = 95.0
 MIN_SCORE = 35.0  # below this a candidate is noise (a shared word at best)
 DEFAULT_TYPES = ("Person", "State", "InternationalOrganisation", "Place", "CoalitionMeeting", "Document", "Event")
+#: Records of facts (a role, an attendance, a count ...), not things a column of names stands for:
+#: candidates only when a query asks for their type.
+RECORD_CLASSES = {"Role", "Attendance", "NonAttendance", "CoalitionMembership", "MembershipCriterion",
+                  "CountObservation", "StatusObservation", "InfoboxEntry", "DerivedRecord", "LostContent",
+                  "Ambiguity", "AgendaItem", "Statement", "Report", "Characterisation"}
+#: The article's main kinds of thing: with no type asked, they win a near tie with a side entity (the
+#: Paris summit of 4 September 2025 before the announcement made after it).
+MAIN_CLASSES = {"CoalitionMeeting", "Person", "State", "InternationalOrganisation", "Coalition", "MultinationalForce"}
+MAIN_BONUS = 3.0
+#: Properties whose values say which one of several similar entities is meant.
+NUMBER_PROPERTIES = ("meetingNumber", "pointCount")
+DATE_PROPERTIES = ("date", "startDate", "endDate", "foundingDate", "establishedDate", "inaugurationDate", "plannedDate")
 
 
 @dataclass
@@ -63,6 +77,14 @@ class Record:
     types: list[str] = field(default_factory=list)  # own classes first, then superclasses
     props: dict[str, list[Value]] = field(default_factory=dict)
     tokens: set[str] = field(default_factory=set)
+    context: list[str] = field(default_factory=list)  # titles of its roles, names of its places
+    index: NameIndex | None = None
+
+    @property
+    def is_record(self) -> bool:
+        """A record of a fact rather than a named thing (see RECORD_CLASSES)."""
+        own = [t for t in self.types if t != "SourcedRecord"]
+        return not own or own[0] in RECORD_CLASSES or set(self.types) <= RECORD_CLASSES | {"SourcedRecord"}
 
 
 @dataclass
@@ -150,12 +172,24 @@ class ReconciliationService:
             value = Value(o.value, True) if not hasattr(o, "datatype") else \
                 Value(o.value, False, o.datatype.value if o.datatype else "")
             rec.props.setdefault(pid, []).append(value)
+        # Words that describe an entity without naming it: its titles, its places, its country.
+        for r in q("""SELECT ?e ?text WHERE {
+                        { ?role cow:holder ?e ; cow:title ?text }
+                        UNION { ?e cow:location|cow:country|cow:inPlace|cow:site|cow:plannedLocation ?place .
+                                ?place skos:prefLabel|rdfs:label ?text }
+                        FILTER(STRSTARTS(STR(?e), STR(cowr:))) } ORDER BY ?e ?text"""):
+            rec = records.get(_local(r["e"].value, str(COWR)) or "")
+            if rec is not None and r["text"].value not in rec.context:
+                rec.context.append(r["text"].value)
         for rec in records.values():
             if rec.name == rec.id and rec.names:
                 rec.name = rec.names[0]
             if not rec.names:
                 rec.names.append(rec.name)
             rec.tokens = {t for n in rec.names for t in normalise(n).split()}
+            numbers = {v.text for p in NUMBER_PROPERTIES for v in rec.props.get(p, [])}
+            dates = {v.text[:10] for p in DATE_PROPERTIES for v in rec.props.get(p, []) if not v.iri}
+            rec.index = NameIndex(rec.names, [*rec.context, rec.description], numbers, dates)
         return cls(records, types, properties)
 
     @staticmethod
@@ -210,8 +244,11 @@ class ReconciliationService:
         """The service manifest; ``base`` is the URL the service is reached at, without ``/reconcile``."""
         base = base.rstrip("/")
 
-        def service(path: str) -> dict[str, str]:
-            return {"service_url": base, "service_path": f"/reconcile/{path}"}
+        def service(path: str, flyout: str | None = None) -> dict[str, str]:
+            out = {"service_url": base, "service_path": f"/reconcile/{path}"}
+            if flyout:  # OpenRefine's suggest widget shows it beside each suggestion
+                out["flyout_service_path"] = f"/reconcile/flyout/{flyout}?id=${{id}}"
+            return out
 
         return {
             "versions": ["0.1", "0.2"],
@@ -223,8 +260,8 @@ class ReconciliationService:
             "view": {"url": str(COWR) + "{{id}}"},
             "preview": {"url": f"{base}/reconcile/preview?id={{{{id}}}}", "width": 400, "height": 160},
             "defaultTypes": [self._type(t) for t in DEFAULT_TYPES if t in self.types],
-            "suggest": {"entity": service("suggest/entity"), "type": service("suggest/type"),
-                        "property": service("suggest/property")},
+            "suggest": {"entity": service("suggest/entity", "entity"), "type": service("suggest/type", "type"),
+                        "property": service("suggest/property", "property")},
             "extend": {"propose_properties": service("propose_properties"),
                        "property_settings": [{"name": "limit", "label": "Limit", "type": "number", "default": 0,
                                               "help_text": "Most values to return per row (0 for no limit)"}]},
@@ -279,6 +316,8 @@ class ReconciliationService:
         scored = []
         for rid in pool:
             rec = self.records[rid]
+            if rec.is_record and not (types and self._type_ok(rec, types, "any")):
+                continue
             type_ok = self._type_ok(rec, types, strict)
             if type_ok is False and strict != "should":
                 continue
@@ -313,9 +352,16 @@ class ReconciliationService:
     def _score(self, rec: Record, text: str | None, props: list[dict], types: list[str],
                type_ok: bool | None) -> dict[str, Any]:
         features: list[dict[str, Any]] = []
-        name_sim = max((similarity(text, n) for n in rec.names), default=0.0) if (text or "").strip() else None
-        if name_sim is not None:
+        name_sim = None
+        if (text or "").strip():
+            exact = max((similarity(text, n) for n in rec.names), default=0.0)
+            words = name_match(text, rec.index) if rec.index else None
+            name_sim = exact if exact >= 0.98 else max(words.score / 100 if words else 0.0, 0.0)
+            if not types and MAIN_CLASSES & set(rec.types) and exact < 0.98:
+                name_sim = min(name_sim + MAIN_BONUS / 100, 0.97)
             features.append({"id": "name", "value": round(name_sim, 3)})
+            if words and words.date:
+                features.append({"id": "date", "value": True})
         matches = []
         for p in props:
             if p["v"] in ("", [], None):
@@ -465,6 +511,33 @@ class ReconciliationService:
                 f"<p>{e(types)}{(' · Wikidata' + wd) if wd else ''}</p>"
                 + (f"<p>{e(rec.description)}</p>" if rec.description else "")
                 + (f"<ul>{''.join(facts[:6])}</ul>" if facts else "") + "</body></html>")
+
+    def flyout(self, kind: str, rid: str) -> dict[str, str] | None:
+        """The flyout of a suggested entity, type or property: ``{"id", "html"}`` (escaped), or None
+        when ``rid`` is unknown. OpenRefine's suggest widget shows it beside a suggestion."""
+        e = html.escape
+        if kind == "entity":
+            rec = self.records.get(rid)
+            if rec is None:
+                return None
+            types = ", ".join(self._type(t)["name"] for t in rec.types if t in self.types and t != "SourcedRecord")
+            qids = [_local(v.text, str(WD)) for v in rec.props.get(SAME_AS, []) if v.iri and _local(v.text, str(WD))]
+            lines = [f'<p style="font-size: 1.1em; margin: 0"><b>{e(rec.name)}</b></p>',
+                     f'<p style="color: #555; margin: 2px 0">{e(types)}'
+                     + (f" · Wikidata {e(', '.join(qids))}" if qids else "") + "</p>"]
+            if rec.description:
+                lines.append(f'<p style="font-size: 0.9em; margin: 2px 0">{e(rec.description)}</p>')
+            return {"id": rid, "html": "".join(lines)}
+        terms = self.types if kind == "type" else self.properties if kind == "property" else None
+        if terms is None:
+            raise InputError(f"no flyout for {kind!r}: entity, type or property")
+        term = terms.get(rid.removeprefix("cow:"))
+        if term is None:
+            return None
+        body = f'<p style="margin: 0"><b>{e(term.name)}</b> <span style="color: #555">({e(term.id)})</span></p>'
+        if term.description:
+            body += f'<p style="font-size: 0.9em; margin: 2px 0">{e(term.description)}</p>'
+        return {"id": term.id, "html": body}
 
     def _display(self, v: Value) -> str:
         if v.iri:

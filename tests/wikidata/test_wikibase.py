@@ -100,7 +100,8 @@ def test_positions_held_with_their_dates_and_titles_as_printed(kg):
     rows = wb(kg, """SELECT ?date ?title WHERE { wd:Q6383803 p:P39 ?st . ?st ps:P39 wd:Q14211 ; pq:P585 ?date ;
                                                  pq:P1932 ?title } ORDER BY ?title""").records()
     assert [(r["date"].value, r["title"].value) for r in rows] == [
-        ("2025-03-02T00:00:00Z", "British Prime Minister"), ("2025-03-02T00:00:00Z", "Prime Minister of the United Kingdom")]
+        ("2025-03-02T00:00:00Z", "British Prime Minister"),
+        ("2025-03-02T00:00:00Z", "Prime Minister of the United Kingdom")]
     assert values(kg, "SELECT ?v WHERE { wd:Q615077 wdt:P39 ?v }") == [str(WD) + "Q2747647"]
     assert not wb(kg, "ASK { wd:Q30164902 p:P39 ?st }").boolean, "AMB-06: no office for Luke Pollard"
     # reported, not stated: the Times' title for Šakalienė is a report
@@ -120,8 +121,8 @@ def test_references_carry_the_citation_marker_and_the_retrieved_date(kg):
     markers = values(kg, """SELECT ?v WHERE { cowr:meeting-12 p:P664 ?st . ?st prov:wasDerivedFrom ?ref .
                                             ?ref pr:P958 ?v ; pr:P813 ?retrieved }""")
     assert markers == ["[100]"]
-    assert values(kg, """SELECT DISTINCT ?v WHERE { ?ref a wikibase:Reference ; prv:P813/wikibase:timePrecision ?v }""") \
-        == ["10"]
+    precisions = values(kg, "SELECT DISTINCT ?v WHERE { ?r a wikibase:Reference ; prv:P813/wikibase:timePrecision ?v }")
+    assert precisions == ["10"]
 
 
 def test_items_are_wikidata_iris_only_where_a_verified_link_exists(kg, shared):
