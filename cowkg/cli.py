@@ -236,9 +236,11 @@ def reason(obj: Context, reasoner: str | None, no_cache: bool) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["ttl", "nt", "jsonld", "trig", "nq", "quickstatements"]),
+@click.option("--format", "fmt", type=click.Choice(["ttl", "nt", "jsonld", "trig", "nq", "quickstatements",
+                                                  "quickstatements-csv"]),
               default="ttl", show_default=True,
-              help="quickstatements: facts Wikidata lacks about linked entities (asks Wikidata; see `reconcile`).")
+              help="quickstatements (V1 commands) or quickstatements-csv: facts Wikidata lacks about linked "
+                   "entities, with qualifiers and references (asks Wikidata; see `reconcile`).")
 @click.option("--infer", is_flag=True, help="Include the inferred graph (its own named graph in TriG/N-Quads).")
 @click.option("--graph", "graphs", multiple=True,
               type=click.Choice(["ontology", "data", "meta", "inferred", "wikibase"]),
@@ -265,20 +267,22 @@ def export(obj: Context, fmt: str, infer: bool, graphs: tuple[str, ...], subject
       cowkg export --graph wikibase --format nt       # the Wikibase view (Wikidata's dump format)
       cowkg export --subject cowr:meeting-04          # one entity, its records and citations
       cowkg export --class cow:CoalitionMeeting --format jsonld --framed
-      cowkg export --format quickstatements -o facts.qs   # QuickStatements V1, with references
+      cowkg export --format quickstatements -o facts.qs   # QuickStatements V1, qualifiers, references
+      cowkg export --format quickstatements-csv -o facts.csv   # the same in QuickStatements' CSV format
       cowkg export --format quickstatements --offline     # against cached Wikidata answers only
     """
     from .export import export_bytes, write_atomic
 
-    if fmt == "quickstatements":
+    if fmt.startswith("quickstatements"):
         from .cli_reconcile import export_quickstatements, refuse_with_quickstatements
 
         refuse_with_quickstatements({"--infer": infer, "--graph": graphs, "--subject": subjects,
                                      "--class": classes, "--framed": framed})
-        export_quickstatements(obj, output, offline)
+        export_quickstatements(obj, output, offline, csv=fmt.endswith("-csv"))
         return
     if offline:
-        raise click.UsageError("--offline only applies to --format quickstatements, the one export that asks Wikidata")
+        raise click.UsageError("--offline only applies to --format quickstatements(-csv), the one export that asks "
+                               "Wikidata")
     try:
         content = export_bytes(obj.kg(with_inference=infer or "inferred" in graphs), fmt, infer=infer,
                                graphs=graphs, subjects=subjects, classes=classes, framed=framed)

@@ -168,8 +168,9 @@ def refuse_with_quickstatements(options: dict[str, object]) -> None:
                                "every fact about linked entities, from the asserted graphs only")
 
 
-def export_quickstatements(obj: Context, output: str | None, offline: bool = False) -> None:
-    """``cowkg export --format quickstatements``: V1 lines for facts Wikidata lacks, written atomically.
+def export_quickstatements(obj: Context, output: str | None, offline: bool = False, csv: bool = False) -> None:
+    """``cowkg export --format quickstatements[-csv]``: commands for facts Wikidata lacks, with their
+    qualifiers and references, V1 or CSV, written atomically.
 
     Exit 4 (nothing written) when Wikidata cannot be reached and the cache lacks an answer.
     """
@@ -183,7 +184,7 @@ def export_quickstatements(obj: Context, output: str | None, offline: bool = Fal
         _notices(client.notices)
         fail(exc)
     _notices(result.notices)
-    content = result.as_bytes()
+    content = result.as_bytes("csv" if csv else "v1")
     if output:
         write_atomic(output, content)
         click.echo(f"wrote {output} ({len(result.lines)} statements, {len(result.skipped)} left out)", err=True)

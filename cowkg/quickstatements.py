@@ -1,183 +1,285 @@
-"""QuickStatements V1 export: facts cowkg holds about linked entities that Wikidata lacks.
+"""QuickStatements export: statements cowkg holds about linked entities that Wikidata lacks.
 
 Stage: after the store; uses the Wikidata client to see what Wikidata already says. Input: the
-asserted graphs and the Wikidata alignment (``ontology/alignments/wikidata.ttl``: a cowkg
-property equivalent to, or a sub-property of, a ``wdt:`` property, or a property chain through
-an n-ary record). Output: one QuickStatements V1 line per missing statement, e.g.::
+Wikibase view (``cowg:wikibase``, built by cowkg.wikibase from the alignment table): its
+statements about ``wd:`` items, with their qualifiers and references. Output: one QuickStatements
+command per missing statement, in both formats QuickStatements reads:
 
-    Q142<TAB>P463<TAB>Q…<TAB>S854<TAB>"https://en.wikipedia.org/wiki/…"<TAB>S813<TAB>+2025-12-00T00:00:00Z/10
+- V1 commands (tab-separated): ``Q142<TAB>P463<TAB>Q…<TAB>P585<TAB>+2025-12-00T00:00:00Z/10<TAB>
+  S854<TAB>"https://en.wikipedia.org/wiki/…"<TAB>S813<TAB>+2025-12-00T00:00:00Z/10<TAB>S958<TAB>"[36]"``;
+- CSV: a header ``qid,P463,qal585,S854,S813,S958,…`` (a ``qal`` column qualifies, an ``S`` column
+  sources, the statement column to its left) and one row per statement.
 
-Only facts: the node that carries the triple (the entity, or the record of a chain) must have
-``cow:status cowv:fact``; plans, proposals, claims, reports, views and everything else are
-never exported. Both ends must be linked (``owl:sameAs wd:Q…``) for item values. Every line
-cites the article (S854 reference URL) and the date the copy of it was taken (S813 retrieved,
-from the source's ``dcterms:date``). Wikidata items that are missing or redirected get nothing.
+Only facts: a statement the view qualifies with P5102 (plan, proposal, claim, report, view,
+reference excerpt, derived) is never exported, nor one whose record names no source. Every value
+must be expressible on Wikidata: item values must be linked, a quantity's unit too; a statement
+whose essential qualifier cannot be written (what a count counts, "about", "more than": a cowkg
+concept) is left out whole, since without it the number means another thing; another qualifier
+that cannot be written (an attendance level) is left out alone, and the report says so. References cite the
+article (S854), the date of its copy (S813), the citation marker (S958), its page (S304) and, for
+records that are not the item itself, the quoted phrase (S1683). Statements Wikidata already has
+(same property and value, redirects followed) and subjects missing or redirected on Wikidata get
+nothing; each left-out statement is listed with its reason.
 """
 
 from __future__ import annotations
 
-import re
+import csv
+import io
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .errors import InputError
 from .query import run_query
 from .store import KnowledgeGraph
-from .vocab import SOURCE_ARTICLE, WD, WDT
+from .vocab import GRAPH_WIKIBASE, WD, WIKIBASE
 from .wikidata.client import WikidataClient
 from .wikidata.model import Entity, WDTime
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
-#: Datatypes of the Wikidata properties the alignment uses (a statement must fit its property).
-WD_DATATYPES = {
-    "P17": "wikibase-item", "P112": "wikibase-item", "P159": "wikibase-item", "P276": "wikibase-item",
-    "P463": "wikibase-item", "P488": "wikibase-item", "P664": "wikibase-item", "P710": "wikibase-item",
-    "P2936": "wikibase-item", "P571": "time", "P580": "time", "P582": "time", "P585": "time",
-    "P1132": "quantity", "P1114": "quantity", "P2130": "quantity-with-unit", "P1813": "monolingualtext",
-}
-NEVER = {"P31"}  # cowkg classes are not Wikidata items: rdf:type is never exported
+UNIT_ONE = str(WD) + "Q199"
+#: Properties never written: P31's values are cowkg classes (no verified Wikidata class items).
+NEVER = {"P31", "P279"}
+#: Reference properties that are written, in this order (P248 stated in names the article as a cowkg source).
+SOURCE_PROPERTIES = ("P854", "P813", "P958", "P304", "P1683")
+#: Qualifiers that change what a value means (what a count counts, "about", "more than"): a statement
+#: whose essential qualifier cannot be written is left out; other qualifiers are left out alone.
+ESSENTIAL = {"P459", "P1480", "P518"}
 
 
 @dataclass(frozen=True)
-class Mapping:
-    """How a Wikidata property is read from cowkg: a direct property, or a chain through a record."""
+class Snak:
+    """One property-value pair in QuickStatements syntax, with a comparable form of the value."""
 
     pid: str
-    path: tuple[str, ...]
+    value: str
+    raw: object = None
 
 
 @dataclass
 class Candidate:
-    """One statement cowkg could add: subject QID, property, QuickStatements value, and for comparisons."""
+    """One statement cowkg could add: subject QID, main snak, qualifiers, sources."""
 
     qid: str
-    pid: str
-    value: str
-    raw: object
+    main: Snak
+    qualifiers: list[Snak]
+    sources: list[Snak]
     entity: str
+
+    @property
+    def pid(self) -> str:
+        return self.main.pid
+
+    @property
+    def value(self) -> str:
+        return self.main.value
+
+    @property
+    def raw(self) -> object:
+        return self.main.raw
+
+    def v1(self) -> str:
+        """The V1 command: entity, property, value, then qualifier and source pairs."""
+        parts = [self.qid, self.pid, self.value]
+        for q in self.qualifiers:
+            parts += [q.pid, q.value]
+        for s in self.sources:
+            parts += ["S" + s.pid[1:], s.value]
+        return "\t".join(parts)
+
+    def columns(self) -> tuple[str, ...]:
+        """The CSV columns this statement fills, in order (after ``qid``)."""
+        return (self.pid, *("qal" + q.pid[1:] for q in self.qualifiers), *("S" + s.pid[1:] for s in self.sources))
 
 
 @dataclass
 class QuickStatementsExport:
-    """The V1 lines, the statements left out (each with its reason) and the client's notices."""
+    """The commands, the statements left out (each with its reason) and the client's notices."""
 
-    lines: list[str] = field(default_factory=list)
+    statements: list[Candidate] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
 
-    def as_bytes(self) -> bytes:
+    @property
+    def lines(self) -> list[str]:
+        return [c.v1() for c in self.statements]
+
+    def as_bytes(self, fmt: str = "v1") -> bytes:
+        """V1 commands, one per line, or (``fmt="csv"``) the CSV format."""
+        if fmt == "csv":
+            return self.csv().encode("utf-8")
         return "".join(line + "\n" for line in self.lines).encode("utf-8")
 
-
-def _pid(iri: str) -> str | None:
-    return iri[len(str(WDT)):] if iri.startswith(str(WDT)) else None
-
-
-def alignment(kg: KnowledgeGraph) -> list[Mapping]:
-    """Mappings read from the ontology: equivalent / sub-properties of ``wdt:`` ones, and chains."""
-    direct = run_query(kg, """
-        SELECT DISTINCT ?cp ?wp WHERE {
-          { ?cp owl:equivalentProperty ?wp } UNION { ?wp owl:equivalentProperty ?cp }
-          UNION { ?cp rdfs:subPropertyOf ?wp }
-          FILTER(STRSTARTS(STR(?cp), STR(cow:)) && STRSTARTS(STR(?wp), STR(wdt:)))
-        }""").records()
-    chains = run_query(kg, """
-        SELECT ?p ?a ?b WHERE { ?p owl:propertyChainAxiom ?l . ?l rdf:first ?a ; rdf:rest ?r . ?r rdf:first ?b ;
-                                rdf:rest rdf:nil }""").records()
-    chain_of = {r["p"].value: (r["a"].value, r["b"].value) for r in chains}
-    out: set[Mapping] = set()
-    for r in direct:
-        pid = _pid(r["wp"].value)
-        if pid and pid not in NEVER:
-            cp = r["cp"].value
-            out.add(Mapping(pid, chain_of.get(cp, (cp,))))
-    for p, chain in chain_of.items():
-        pid = _pid(p)
-        if pid and pid not in NEVER:
-            out.add(Mapping(pid, chain))
-    return sorted(out, key=lambda m: (int(m.pid[1:]), m.path))
+    def csv(self) -> str:
+        """One header for all statements: a group of columns per kind of statement (its property,
+        qualifiers and sources), each row filling its own group and leaving the others empty."""
+        groups: list[tuple[str, ...]] = []
+        for c in self.statements:
+            if c.columns() not in groups:
+                groups.append(c.columns())
+        header = ["qid", *(col for g in groups for col in g)]
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(header)
+        for c in self.statements:
+            row = [c.qid]
+            for g in groups:
+                if g == c.columns():
+                    row += [c.value, *(q.value for q in c.qualifiers), *(s.value for s in c.sources)]
+                else:
+                    row += [""] * len(g)
+            writer.writerow(row)
+        return out.getvalue()
 
 
-def _inverses(kg: KnowledgeGraph) -> dict[str, str]:
-    rows = run_query(kg, "SELECT ?p ?q WHERE { ?p owl:inverseOf ?q }").records()
-    inv = {}
-    for r in rows:
-        inv[r["p"].value] = r["q"].value
-        inv[r["q"].value] = r["p"].value
-    return inv
+def _qid(iri: str) -> str | None:
+    return iri[len(str(WD)):] if iri.startswith(str(WD) + "Q") else None
+
+
+def _time(stamp: str, precision: int) -> tuple[str, WDTime]:
+    """``2025-12-01T00:00:00Z`` at month precision → ``+2025-12-00T00:00:00Z/10`` (QuickStatements zeroes
+    what the precision does not cover, as Wikidata stores it)."""
+    year, month, day = int(stamp[:4]), int(stamp[5:7]), int(stamp[8:10])
+    month = month if precision >= 10 else 0
+    day = day if precision >= 11 else 0
+    return f"+{year:04d}-{month:02d}-{day:02d}T00:00:00Z/{precision}", WDTime(year, month, day, precision)
+
+
+def _string(text: str) -> str | None:
+    return None if any(c in text for c in '"\t\n\r|') else f'"{text}"'
+
+
+def snak(pid: str, kind: str, value, node: dict[str, str]) -> tuple[Snak | None, str]:
+    """A value of the view as a QuickStatements snak, or (None, why it cannot be written)."""
+    text = value.value
+    if kind == "WikibaseItem":
+        qid = _qid(text)
+        return (Snak(pid, qid, qid), "") if qid else (None, "the value has no Wikidata link")
+    if kind == "Time":
+        precision = int(node.get("timePrecision", "11"))
+        qs, raw = _time(text, precision)
+        return Snak(pid, qs, raw), ""
+    if kind == "Quantity":
+        unit = node.get("quantityUnit", UNIT_ONE)
+        amount = text if text.startswith(("-", "+")) else "+" + text
+        if "quantityLowerBound" in node and "quantityUpperBound" in node:
+            lower, upper = float(node["quantityLowerBound"]), float(node["quantityUpperBound"])
+            if abs((float(text) - lower) - (upper - float(text))) < 1e-9:
+                amount += f"~{upper - float(text):g}"
+        if unit != UNIT_ONE:
+            unit_qid = _qid(unit)
+            if unit_qid is None:
+                return None, f"P{pid[1:]} needs a unit item, which cowkg does not link"
+            amount += "U" + unit_qid[1:]
+        return Snak(pid, amount, float(text)), ""
+    if kind == "Monolingualtext":
+        body = _string(text)
+        if body is None:
+            return None, "text with quotes, tabs or newlines cannot be written in QuickStatements"
+        return Snak(pid, f"{value.language}:{body}", (value.language, text)), ""
+    if kind in ("String", "ExternalId", "Url"):
+        body = _string(text)
+        return (Snak(pid, body, text), "") if body else \
+            (None, "text with quotes, tabs or newlines cannot be written in QuickStatements")
+    if kind == "GlobeCoordinate":
+        lat, lon = node.get("geoLatitude"), node.get("geoLongitude")
+        return (Snak(pid, f"@{lat}/{lon}", (lat, lon)), "") if lat and lon else (None, "no coordinates")
+    return None, f"{pid} is a {kind}, which the export does not write"
 
 
 def candidates(kg: KnowledgeGraph) -> tuple[list[Candidate], list[str]]:
-    """Statements about linked entities that cowkg states as facts, with reasons for those left out."""
-    inverses = _inverses(kg)
-    found: list[Candidate] = []
+    """The view's fact statements about linked items, with the reasons for those left out."""
+    g = f"<{GRAPH_WIKIBASE}>"
+    rows = run_query(kg, f"""SELECT ?item ?st ?pid ?type ?v WHERE {{ GRAPH {g} {{
+        ?prop wikibase:claim ?claim ; wikibase:statementProperty ?ps ; wikibase:propertyType ?type .
+        ?item ?claim ?st . ?st ?ps ?v .
+        FILTER(STRSTARTS(STR(?item), STR(wd:Q)))
+        FILTER NOT EXISTS {{ ?st pq:P5102 ?nature }}
+        BIND(STRAFTER(STR(?prop), STR(wd:)) AS ?pid) }} }} ORDER BY ?item ?pid ?st""").records()
+    nodes = _value_nodes(kg)
+    quals = _parts(kg, "qualifier", "?st ?p ?v", nodes)
+    refs = _parts(kg, "reference", "?st prov:wasDerivedFrom ?ref . ?ref ?p ?v", nodes)
+    entity_of = {r["q"].value: r["e"].value for r in run_query(
+        kg, "SELECT ?e ?q WHERE { ?e owl:sameAs ?q . FILTER(STRSTARTS(STR(?q), STR(wd:))) }").records()}
+    found: dict[tuple, Candidate] = {}
     skipped: list[str] = []
-    for m in alignment(kg):
-        if len(m.path) == 1:
-            pattern = f"?e <{m.path[0]}> ?v . ?e cow:status cowv:fact ."
-        elif len(m.path) == 2:
-            first = f"{{ ?e <{m.path[0]}> ?rec }}"
-            if m.path[0] in inverses:
-                first += f" UNION {{ ?rec <{inverses[m.path[0]]}> ?e }}"
-            pattern = f"{first} ?rec <{m.path[1]}> ?v ; cow:status cowv:fact . ?e cow:status cowv:fact ."
-        else:
+    for r in rows:
+        pid, st, qid = r["pid"].value, r["st"].value, _qid(r["item"].value)
+        if pid in NEVER or qid is None:
             continue
-        # Wikidata gives people a country through P27 (citizenship), which cowkg does not state.
-        not_people = "FILTER NOT EXISTS { ?e a cow:Person }" if m.pid == "P17" else ""
-        rows = run_query(kg, f"""
-            SELECT DISTINCT ?e ?q ?v ?vq WHERE {{
-              {pattern} {not_people}
-              ?e owl:sameAs ?q .
-              FILTER(STRSTARTS(STR(?e), STR(cowr:)) && STRSTARTS(STR(?q), STR(wd:)))
-              OPTIONAL {{ ?v owl:sameAs ?vq . FILTER(STRSTARTS(STR(?vq), STR(wd:))) }}
-            }}""").records()
-        for r in rows:
-            qid = r["q"].value[len(str(WD)):]
-            entity = r["e"].value
-            value, raw, reason = _qs_value(m.pid, r["v"], r["vq"])
-            if value is None:
-                skipped.append(f"{qid} {m.pid} {r['v'].value}: {reason}")
-                continue
-            found.append(Candidate(qid, m.pid, value, raw, entity))
-    unique = {(c.qid, c.pid, c.value): c for c in found}
-    return sorted(unique.values(), key=lambda c: (int(c.qid[1:]), int(c.pid[1:]), c.value)), sorted(set(skipped))
+        main, why = snak(pid, _kind(r["type"]), r["v"], nodes.get((st, "statement", pid), {}))
+        if main is None:
+            skipped.append(f"{qid} {pid} {_short(r['v'].value)}: {why}")
+            continue
+        qualifiers, reason, dropped = [], "", []
+        for qpid, kind, value, node in quals.get(st, []):
+            q, why = snak(qpid, kind, value, node)
+            if q is not None:
+                qualifiers.append(q)
+            elif qpid in ESSENTIAL:
+                reason = f"its qualifier {qpid} cannot be written ({why}), and without it the value means another thing"
+                break
+            else:
+                dropped.append(f"{qpid} ({why})")
+        if reason:
+            skipped.append(f"{qid} {pid} {main.value}: {reason}")
+            continue
+        sources = []
+        for spid, kind, value, node in refs.get(st, []):
+            if spid in SOURCE_PROPERTIES:
+                s, _ = snak(spid, kind, value, node)
+                if s is not None and s not in sources:
+                    sources.append(s)
+        if not any(s.pid == "P854" for s in sources):
+            skipped.append(f"{qid} {pid} {main.value}: no reference (its record names no source with a URL)")
+            continue
+        c = Candidate(qid, main, sorted(set(qualifiers), key=_order),
+                      sorted(sources, key=lambda s: (SOURCE_PROPERTIES.index(s.pid), s.value)),
+                      entity_of.get(r["item"].value, r["item"].value))
+        if dropped:
+            left = ", ".join(sorted(set(dropped)))
+            skipped.append(f"{qid} {pid} {main.value}: exported without its qualifier {left}")
+        found.setdefault((qid, pid, main.value, tuple(q.value for q in c.qualifiers)), c)
+    ordered = sorted(found.values(), key=lambda c: (int(c.qid[1:]), int(c.pid[1:]), c.value,
+                                                     [q.value for q in c.qualifiers]))
+    return ordered, sorted(set(skipped))
 
 
-def _qs_value(pid: str, v, vq) -> tuple[str | None, object, str]:
-    """(QuickStatements value, comparable value, reason when None)."""
-    kind = WD_DATATYPES.get(pid)
-    if kind is None:
-        return None, None, f"datatype of {pid} unknown to cowkg"
-    if not hasattr(v, "datatype"):  # an IRI
-        if kind != "wikibase-item":
-            return None, None, f"{pid} takes a {kind}, not an item"
-        if vq is None:
-            return None, None, "the value has no Wikidata link"
-        q = vq.value[len(str(WD)):]
-        return q, q, ""
-    text = v.value
-    if any(c in text for c in '"\t\n'):
-        return None, None, "text with quotes, tabs or newlines cannot be written in QuickStatements V1"
-    dt = v.datatype.value if v.datatype else ""
-    if kind == "time":
-        t = _time(text, dt)
-        return (t[0], t[1], "") if t else (None, None, f"not a date: {dt}")
-    if kind == "quantity" and dt[len(XSD):] in ("integer", "decimal", "nonNegativeInteger", "positiveInteger"):
-        return text, float(text), ""
-    if kind == "monolingualtext" and getattr(v, "language", None):
-        return f'{v.language}:"{text}"', (v.language, text), ""
-    if kind == "quantity-with-unit":
-        return None, None, f"{pid} needs a unit item, which cowkg does not link"
-    return None, None, f"{pid} takes a {kind}; the value is {dt.rsplit('#', 1)[-1] or 'a plain literal'}"
+def _order(s: Snak) -> tuple:
+    return int(s.pid[1:]), s.value
 
 
-def _time(text: str, datatype: str) -> tuple[str, WDTime] | None:
-    kind = datatype[len(XSD):] if datatype.startswith(XSD) else ""
-    m = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", text[:10] if kind == "dateTime" else text)
-    if not m or kind not in ("date", "gYearMonth", "gYear", "dateTime"):
-        return None
-    year, month, day = int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
-    precision = 11 if day else 10 if month else 9
-    return f"+{year:04d}-{month:02d}-{day:02d}T00:00:00Z/{precision}", WDTime(year, month, day, precision)
+def _short(text: str) -> str:
+    return text.rsplit("/", 1)[-1] if text.startswith("http") else text
+
+
+def _kind(term) -> str:
+    return term.value[len(str(WIKIBASE)):]
+
+
+def _value_nodes(kg: KnowledgeGraph) -> dict[tuple[str, str, str], dict[str, str]]:
+    """Full values (time precision, quantity unit and bounds, coordinates) by (node, part, property)."""
+    out: dict[tuple[str, str, str], dict[str, str]] = defaultdict(dict)
+    for part, link in (("statement", "wikibase:statementValue"), ("qualifier", "wikibase:qualifierValue"),
+                       ("reference", "wikibase:referenceValue")):
+        for r in run_query(kg, f"""SELECT ?s ?pid ?k ?x WHERE {{ GRAPH <{GRAPH_WIKIBASE}> {{
+                ?prop {link} ?pv . ?s ?pv ?node . ?node ?k ?x . FILTER(?k != rdf:type)
+                BIND(STRAFTER(STR(?prop), STR(wd:)) AS ?pid) }} }}""").records():
+            out[(r["s"].value, part, r["pid"].value)][r["k"].value[len(str(WIKIBASE)):]] = r["x"].value
+    return out
+
+
+def _parts(kg: KnowledgeGraph, part: str, where: str, nodes) -> dict[str, list[tuple]]:
+    """Qualifiers (or reference snaks) of every statement: (pid, kind, value, full value)."""
+    holder = "?ref" if part == "reference" else "?st"
+    out: dict[str, list[tuple]] = defaultdict(list)
+    for r in run_query(kg, f"""SELECT ?st {holder if holder != '?st' else ''} ?pid ?type ?v WHERE {{
+            GRAPH <{GRAPH_WIKIBASE}> {{ ?prop wikibase:{part} ?p ; wikibase:propertyType ?type . {where}
+            BIND(STRAFTER(STR(?prop), STR(wd:)) AS ?pid) }} }} ORDER BY ?st ?pid ?v""").records():
+        owner = r["ref"].value if part == "reference" else r["st"].value
+        out[r["st"].value].append((r["pid"].value, _kind(r["type"]), r["v"], nodes.get((owner, part, r["pid"].value),
+                                                                                        {})))
+    return out
 
 
 def _already(entity: Entity, c: Candidate, redirects: dict[str, str]) -> bool:
@@ -201,28 +303,17 @@ def _already(entity: Entity, c: Candidate, redirects: dict[str, str]) -> bool:
     return False
 
 
-def reference(kg: KnowledgeGraph) -> tuple[str, str]:
-    """(S854 URL, S813 date) from the article's ``schema:url`` and ``dcterms:date``. Raises InputError."""
-    rows = run_query(kg, f"""SELECT ?url ?date WHERE {{ <{SOURCE_ARTICLE}> schema:url ?url .
-                              OPTIONAL {{ <{SOURCE_ARTICLE}> dcterms:date ?date }} }}""").records()
-    if not rows:
-        raise InputError("the source article has no schema:url to cite", hint="see data/sources.ttl")
-    url = rows[0]["url"].value
-    date = rows[0]["date"]
-    t = _time(date.value, date.datatype.value) if date is not None else None
-    if t is None:
-        raise InputError("the source article has no dcterms:date to use as the retrieved date (S813)")
-    return url, t[0]
-
-
 def export_quickstatements(kg: KnowledgeGraph, client: WikidataClient) -> QuickStatementsExport:
-    """QuickStatements V1 lines for facts Wikidata lacks. Raises BackendUnavailable when unreachable."""
-    url, retrieved = reference(kg)
+    """QuickStatements commands for facts Wikidata lacks. Raises InputError when the graph has no
+    Wikibase view, BackendUnavailable when Wikidata is unreachable and the cache lacks the answer."""
+    if getattr(kg, "wikibase", None) is None:
+        raise InputError("the graph was loaded without its Wikibase view", hint="open it with open_project()")
     found, skipped = candidates(kg)
     out = QuickStatementsExport(skipped=skipped)
     batch = client.get_entities(sorted({c.qid for c in found}, key=lambda q: int(q[1:])))
-    linked_values = sorted({c.raw for c in found if isinstance(c.raw, str)}, key=lambda q: int(q[1:]))
-    values = client.get_entities(linked_values, props=("info",), report=False) if linked_values else None
+    linked = sorted({s.raw for c in found for s in (c.main, *c.qualifiers) if isinstance(s.raw, str)
+                     and s.raw.startswith("Q") and s.raw[1:].isdigit()}, key=lambda q: int(q[1:]))
+    values = client.get_entities(linked, props=("info",), report=False) if linked else None
     value_redirects = values.redirects if values else {}
     for c in found:
         item = batch.get(c.qid)
@@ -233,9 +324,9 @@ def export_quickstatements(kg: KnowledgeGraph, client: WikidataClient) -> QuickS
         if _already(item, c, value_redirects):
             out.skipped.append(f"{c.qid} {c.pid} {c.value}: already on Wikidata")
             continue
-        out.lines.append("\t".join((c.qid, c.pid, c.value, "S854", f'"{url}"', "S813", retrieved)))
+        out.statements.append(c)
     out.notices = list(client.notices)
     return out
 
 
-__all__ = ["export_quickstatements", "alignment", "candidates"]
+__all__ = ["export_quickstatements", "candidates", "QuickStatementsExport", "Candidate", "Snak"]

@@ -24,7 +24,7 @@ from markupsafe import Markup
 from ..errors import InputError, NotAcceptable, NotFound
 from ..export import description_bytes, export_graphs
 from ..media import GRAPH_FORMATS, HTML, by_name, content_type, negotiate
-from ..vocab import COW, COWR, GRAPH_INFERRED, OWL, PROV, RDF, RDFS, SKOS, WD, entity_slug, shorten
+from ..vocab import COW, COWR, GRAPH_INFERRED, GRAPH_WIKIBASE, OWL, PROV, RDF, RDFS, SKOS, WD, WDT, entity_slug, shorten
 from .ontology_page import jsonld_context
 from .sparql import parse_bool
 
@@ -79,13 +79,19 @@ def load_node(iri: str) -> Node:
     seen = set()
     for r in out.records():
         key = (r["p"].value, str(r["o"]))
-        inferred = r["g"].value == str(GRAPH_INFERRED)
+        # The Wikibase view (cowg:wikibase) shows here by its truthy wdt: triples, as derived ones;
+        # its statement nodes, names and types have their own pages.
+        view = r["g"].value == str(GRAPH_WIKIBASE)
+        if view and not r["p"].value.startswith(str(WDT)):
+            continue
+        inferred = view or r["g"].value == str(GRAPH_INFERRED)
         if key in seen:
             continue
         seen.add(key)
         node.outgoing.setdefault(r["p"].value, []).append((r["o"], inferred))
     incoming = backend.query(
-        f"SELECT DISTINCT ?s ?p WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} FILTER(?g != <{GRAPH_INFERRED}>) }} "
+        f"SELECT DISTINCT ?s ?p WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} "
+        f"FILTER(?g NOT IN (<{GRAPH_INFERRED}>, <{GRAPH_WIKIBASE}>)) }} "
         f"ORDER BY ?p ?s", timeout=_timeout(), max_rows=INCOMING_LIMIT)
     for r in incoming.records():
         node.incoming.setdefault(r["p"].value, []).append(r["s"].value if isinstance(r["s"], ox.NamedNode)
@@ -100,7 +106,7 @@ def load_node(iri: str) -> Node:
 
 def _count_incoming(iri: str) -> int:
     res = _backend().query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} "
-                           f"FILTER(?g != <{GRAPH_INFERRED}>) }}", timeout=_timeout())
+                           f"FILTER(?g NOT IN (<{GRAPH_INFERRED}>, <{GRAPH_WIKIBASE}>)) }}", timeout=_timeout())
     return int(res.records()[0]["n"].value)
 
 

@@ -283,6 +283,7 @@ ROUTE_SAMPLES = {
     "/reconcile/suggest/type": "/reconcile/suggest/type?prefix=pers",
     "/reconcile/suggest/property": "/reconcile/suggest/property?prefix=lab",
     "/reconcile/propose_properties": "/reconcile/propose_properties",
+    "/reconcile/flyout/<kind>": "/reconcile/flyout/entity?id=keir-starmer",
     "/reconcile/preview": "/reconcile/preview?id=keir-starmer", "/download/": "/download/",
     "/download/<path:name>": "/download/SHA256SUMS", "/ontology": "/ontology", "/ontology.<ext>": "/ontology.html",
     "/ontology/<version>": "/ontology/0.1.0", "/context.jsonld": "/context.jsonld",
