@@ -130,5 +130,5 @@ def test_new_zealand_missed_meetings_3_and_4(kg):
 
 def test_wikidata_view_names_macron_for_the_4_september_meeting(kg):
     rows = answer(kg, ROOT / "queries" / "q19-wikidata-view.rq")
-    assert any(r["date"] == "2025-09-04" and r["wikidataItem"] == "http://www.wikidata.org/entity/Q3052772"
+    assert any(r["date"] == "2025-09-04T00:00:00Z" and r["organiser"] == "http://www.wikidata.org/entity/Q3052772"
                for r in rows)
