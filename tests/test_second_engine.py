@@ -44,11 +44,13 @@ def needs_inference(sparql: str) -> bool:
 
 
 def write_triples(kg, graphs, path: Path) -> Path:
-    """The union of ``graphs`` as one N-Triples file (Jena's default graph)."""
+    """The dataset cowkg queries, as one TriG file: the union of ``graphs`` as Jena's default graph,
+    and every named graph of the store under its name (``GRAPH cowg:wikibase { }`` works in both)."""
     names = {str(g) for g in graphs}
-    triples = {ox.Triple(q.subject, q.predicate, q.object) for q in kg.store.quads_for_pattern(None, None, None)
-               if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in names}
-    path.write_bytes(ox.serialize(sorted(triples, key=str), format=ox.RdfFormat.N_TRIPLES))
+    quads = {q for q in kg.store.quads_for_pattern(None, None, None) if isinstance(q.graph_name, ox.NamedNode)}
+    default = {ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads
+               if q.graph_name.value in names}
+    path.write_bytes(ox.serialize(sorted(default | quads, key=str), format=ox.RdfFormat.N_QUADS))
     return path
 
 
@@ -57,8 +59,8 @@ def jena_answers(kg, tmp_path_factory):
     """ARQ's SPARQL JSON answer to every local competency query, two JVMs at a time."""
     require_jena()
     tmp = tmp_path_factory.mktemp("jena")
-    asserted = write_triples(kg, ASSERTED_GRAPHS, tmp / "asserted.nt")
-    inferred = write_triples(kg, (*ASSERTED_GRAPHS, GRAPH_INFERRED), tmp / "inferred.nt")
+    asserted = write_triples(kg, ASSERTED_GRAPHS, tmp / "asserted.nq")
+    inferred = write_triples(kg, (*ASSERTED_GRAPHS, GRAPH_INFERRED), tmp / "inferred.nq")
     prologue = sparql_prologue() + f"BASE <{BASE_IRI}>\n"
 
     def ask(path: Path) -> tuple[str, dict]:
@@ -188,7 +190,7 @@ def test_jena_ships_cowkgs_bindings_to_the_service_unless_told_not_to(kg, tmp_pa
     once, as written, naming none."""
     require_jena()
     url, seen = recording_endpoint
-    data = write_triples(kg, ASSERTED_GRAPHS, tmp_path / "asserted.nt")
+    data = write_triples(kg, ASSERTED_GRAPHS, tmp_path / "asserted.nq")
     query = tmp_path / "federation.rq"
     query.write_text(FEDERATED.read_text(encoding="utf-8").replace("https://query.wikidata.org/sparql", url))
     linked = {r["item"].value for r in run_query(

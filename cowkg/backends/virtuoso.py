@@ -56,7 +56,7 @@ from ..errors import (
     UnsupportedOperation,
 )
 from ..query import QueryResult, _syntax_error
-from ..vocab import ALL_GRAPHS, ASSERTED_GRAPHS, PREFIXES
+from ..vocab import ALL_GRAPHS, ASSERTED_GRAPHS, GRAPH_WIKIBASE, PREFIXES
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +235,8 @@ class RemoteSparqlBackend:
         self.endpoint = endpoint
         self.graphs = tuple(graphs)
         self.asserted = tuple(asserted)
-        self.inferred = tuple(inferred) or tuple(g for g in self.graphs if g not in self.asserted)
+        self.wikibase = tuple(g for g in self.graphs if g == str(GRAPH_WIKIBASE))
+        self.inferred = tuple(inferred) or tuple(g for g in self.graphs if g not in (*self.asserted, *self.wikibase))
         self.connect_timeout = connect_timeout
         self.request_timeout = request_timeout
         self._session: requests.Session | None = None
