@@ -89,7 +89,20 @@ DATATYPES = {"WikibaseItem": "item", "Time": "time", "Quantity": "quantity", "St
 _CHUNK = 2000
 #: Prefixes of the table's patterns: every query prefix, and the table's own.
 TABLE_PREFIXES = {**QUERY_PREFIXES, "cowa": str(COWA)}
-_CODE_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
+def _code_hash() -> str:
+    """This module's code, part of the cache key (read through its loader: it may sit in a zip)."""
+    try:
+        source = __spec__.loader.get_data(__spec__.origin)
+    except (AttributeError, OSError, TypeError):
+        from . import __version__
+
+        source = __version__.encode()
+    return hashlib.sha256(source).hexdigest()[:16]
+
+
+_CODE_HASH = _code_hash()
 
 Term = ox.NamedNode | ox.Literal
 

@@ -25,7 +25,7 @@ from cowkg.errors import (
     QueryTimeout,
     UnsupportedOperation,
 )
-from cowkg.vocab import ALL_GRAPHS, ASSERTED_GRAPHS, GRAPH_DATA
+from cowkg.vocab import ALL_GRAPHS, ASSERTED_GRAPHS, GRAPH_DATA, GRAPH_INFERRED
 
 BACKEND = RemoteSparqlBackend("http://127.0.0.1:9/sparql", connect_timeout=0.5)
 
@@ -45,7 +45,7 @@ def test_strings_and_variables_named_from_are_not_dataset_clauses():
 
 @pytest.mark.parametrize("kwargs, default, named", [
     ({}, tuple(str(g) for g in ASSERTED_GRAPHS), tuple(str(g) for g in ALL_GRAPHS)),
-    ({"infer": True}, tuple(str(g) for g in ALL_GRAPHS), tuple(str(g) for g in ALL_GRAPHS)),
+    ({"infer": True}, tuple(str(g) for g in (*ASSERTED_GRAPHS, GRAPH_INFERRED)), tuple(str(g) for g in ALL_GRAPHS)),
     ({"default_graph_uris": [str(GRAPH_DATA)]}, (str(GRAPH_DATA),), ()),
     ({"named_graph_uris": [str(GRAPH_DATA)]}, (), (str(GRAPH_DATA),)),
 ])
