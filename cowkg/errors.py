@@ -103,6 +103,18 @@ class UnsupportedOperation(InputError):
     kind = "unsupported-operation"
 
 
+class QueryTooComplex(InputError):
+    """A query nested too deep, with too many tokens, or too intricate to check before evaluating."""
+
+    kind = "query-too-complex"
+
+
+class HostNotAllowed(InputError):
+    """A request whose ``Host`` header names no host this service answers for (``allowed_hosts``)."""
+
+    kind = "host-not-allowed"
+
+
 class NotFound(CowkgError):
     """An IRI, graph, file or query that does not exist."""
 
@@ -132,6 +144,40 @@ class QueryTimeout(CowkgError):
     http_status = 503
     exit_code = 3
     kind = "query-timeout"
+
+
+class QueryMemoryExceeded(CowkgError):
+    """A query needed more memory than one evaluation may take (``query_memory``) and was stopped."""
+
+    http_status = 503
+    exit_code = 3
+    kind = "query-memory-exceeded"
+
+
+class AnswerTooLarge(CowkgError):
+    """An answer larger than ``max_answer_bytes``: the client must ask for less."""
+
+    http_status = 413
+    exit_code = 3
+    kind = "answer-too-large"
+
+
+class RequestTimeout(CowkgError):
+    """A request (reconciliation batch, page, download build) ran past its deadline."""
+
+    http_status = 503
+    exit_code = 3
+    kind = "request-timeout"
+
+
+class Overloaded(CowkgError):
+    """Every evaluator is busy: the client should retry after ``retry_after`` seconds (503 +
+    Retry-After) instead of waiting in an unbounded queue."""
+
+    http_status = 503
+    exit_code = 4
+    kind = "overloaded"
+    retry_after = 2
 
 
 class ValidationFailed(CowkgError):

@@ -11,6 +11,7 @@ Service.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -18,18 +19,19 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from . import sandbox
 from .errors import InputError, Location, QuerySyntaxError, QueryTimeout, UnsupportedOperation
 from .media import Format
+from .querytext import ParsedQuery, keyword_use, parse_query
 from .serialize import write_boolean, write_table, write_triples
 from .store import KnowledgeGraph
 from .vocab import COWR, PREFIXES
 
+log = logging.getLogger(__name__)
+
 #: Base IRI of queries without a BASE of their own.
 BASE_IRI = str(COWR)
 
-_UPDATE_RE = re.compile(
-    r"^\s*(?:(?:PREFIX\s+\S*:\s*<[^>]*>|BASE\s+<[^>]*>)\s*)*"
-    r"(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b", re.IGNORECASE)
 _POSITION_RE = re.compile(r"error at (\d+):(\d+):?\s*")
 
 
@@ -65,7 +67,7 @@ class QueryResult:
         return [{v: row[v] for v in self.variables} for row in self.rows]
 
 
-def run_query(kg: KnowledgeGraph, sparql: str, *, infer: bool = False,
+def run_query(kg: KnowledgeGraph, sparql: str | ParsedQuery, *, infer: bool = False,
               default_graph_uris: Sequence[str] | None = None, named_graph_uris: Sequence[str] | None = None,
               max_rows: int | None = None, timeout: float | None = None) -> QueryResult:
     """Evaluate ``sparql`` on ``kg`` over the dataset the SPARQL 1.1 Protocol prescribes.
@@ -77,43 +79,76 @@ def run_query(kg: KnowledgeGraph, sparql: str, *, infer: bool = False,
     when ``infer``) and every graph is available by name. Relative IRIs resolve against the
     entity namespace (``<keir-starmer>`` is ``cowr:keir-starmer``) unless the query has a BASE.
 
-    Raises QuerySyntaxError (with line:column), UnsupportedOperation for SPARQL UPDATE and for
-    SERVICE (federation is refused, see ``uses_service``), and
-    QueryTimeout when ``timeout`` seconds pass while results are produced. A deadline checked
-    between rows cannot stop a query that computes long before its first row: the web layer runs
-    queries in killable worker processes for that (cowkg.web.evaluator).
+    ``sparql`` may be the text or its parse (``cowkg.querytext``), which decides before the engine
+    runs: raises QueryTooComplex for a nesting the engine's parser cannot take, UnsupportedOperation
+    for SPARQL UPDATE and for SERVICE (federation is refused, see ``refuse``), QuerySyntaxError
+    (with line:column), and QueryTimeout when ``timeout`` seconds pass while results are produced.
+    A deadline checked between rows cannot stop a query that computes long before its first row:
+    the web layer runs queries in killable, memory-bounded worker processes for that
+    (cowkg.web.evaluator).
     """
-    if uses_service(sparql):
-        raise UnsupportedOperation("SERVICE (federated query) is refused: cowkg never calls other endpoints",
-                                   hint="run federated queries on an engine that federates; see docs/FEDERATION.md")
+    parsed = sparql if isinstance(sparql, ParsedQuery) else parse_query(sparql)
+    refuse(parsed)
     start = time.perf_counter()
     deadline = start + timeout if timeout else None
-    kwargs = dataset_arguments(kg, sparql, infer, default_graph_uris, named_graph_uris)
+    kwargs = dataset_arguments(kg, parsed, infer, default_graph_uris, named_graph_uris)
     try:
-        result = kg.store.query(sparql, prefixes=PREFIXES, base_iri=BASE_IRI, **kwargs)
+        result = kg.store.query(parsed.text, prefixes=PREFIXES, base_iri=BASE_IRI, **kwargs)
+        out = _materialise(result, max_rows, deadline, timeout)
     except SyntaxError as exc:
-        raise _syntax_error(sparql, exc) from None
-    out = _materialise(result, max_rows, deadline, timeout)
-    if out.kind == "solutions" and _SELECT_STAR_RE.search(_NOISE_RE.sub(" ", sparql)):
-        out.variables = order_of_appearance(sparql, out.variables)
+        raise _syntax_error(parsed, exc) from None
+    except (RuntimeError, OSError) as exc:  # the engine's evaluation errors (e.g. an unknown function)
+        raise _engine_error(exc) from None
+    if out.kind == "solutions" and parsed.select_star:
+        out.variables = order_of_appearance(parsed, out.variables)
     out.seconds = time.perf_counter() - start
     return out
 
 
+SERVICE_REFUSED = "SERVICE (federated query) is refused: cowkg never calls other endpoints"
+SERVICE_HINT = "run federated queries on an engine that federates; see docs/FEDERATION.md"
+
+
+def refuse(parsed: ParsedQuery, *, confined: bool | None = None) -> None:
+    """Refuse, before any engine sees it, what a read-only endpoint that never calls out must not
+    run: SPARQL UPDATE, and SERVICE (``querytext.keyword_use``).
+
+    The engine (pyoxigraph) would run a SERVICE itself, against any IRI — loopback and cowkg
+    itself included — with no hook to forbid it. A SERVICE in the plain reading of the text is
+    always refused. One that only another reading of the text holds (e.g. an IRI with "service" in
+    it right after a variable, which the engine could read as "less than") is run only where the
+    process cannot open network connections (``confined``, default: this process's
+    ``cowkg.sandbox`` state): there a SERVICE fails before any packet is sent, so no correct query
+    is refused for a false alarm. Elsewhere (the CLI, a platform without seccomp) it is refused.
+    """
+    if parsed.form == "UPDATE":
+        raise UnsupportedOperation("SPARQL UPDATE is not accepted: this endpoint is read-only",
+                                   hint="send queries (SELECT, ASK, CONSTRUCT, DESCRIBE) only")
+    use = keyword_use(parsed, "service")
+    if use == "certain":
+        raise UnsupportedOperation(SERVICE_REFUSED, hint=SERVICE_HINT)
+    if use == "possible" and not (sandbox.network_confined() if confined is None else confined):
+        raise UnsupportedOperation(SERVICE_REFUSED + " (a reading of the query text holds one)",
+                                   hint="if the word is part of an IRI, write that IRI as a prefixed name "
+                                        "(e.g. sd:Service); " + SERVICE_HINT)
+
+
+def _engine_error(exc: RuntimeError) -> Exception:
+    """An evaluation error of the engine as a cowkg error: the sandbox's refusal of a network
+    connection (a SERVICE call that got past ``refuse``) is the refusal; an unknown function is
+    bad input; anything else stays a bug (500)."""
+    message = str(exc)
+    if isinstance(exc, OSError) and sandbox.network_confined():
+        log.error("SECURITY: the engine tried to open a network connection (refused by the sandbox): %s", message)
+        return UnsupportedOperation(SERVICE_REFUSED, hint=SERVICE_HINT)
+    if "custom function" in message or "not supported" in message.lower():
+        return UnsupportedOperation(f"the query uses what this endpoint does not support: {message}",
+                                    hint="use SPARQL 1.1 functions")
+    return exc
+
+
 #: Results formats pyoxigraph writes itself whose row count is cheap to read back from the bytes.
 NATIVE_FORMATS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML}
-_FORM_RE = re.compile(r"(?i)(?<![\w?$:])(SELECT|ASK|CONSTRUCT|DESCRIBE)\b")
-
-
-def query_form(sparql: str) -> str | None:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first form keyword outside IRIs, strings and comments
-    (subqueries come after it), or None when there is none (an update, or not SPARQL)."""
-    return _form(_NOISE_RE.sub(" ", sparql))
-
-
-def _form(stripped: str) -> str | None:
-    m = _FORM_RE.search(stripped)
-    return m.group(1).upper() if m else None
 
 
 @dataclass
@@ -146,7 +181,7 @@ class _BudgetWriter:
         pass
 
 
-def run_select_serialized(kg: KnowledgeGraph, sparql: str, fmt: Format, *, infer: bool = False,
+def run_select_serialized(kg: KnowledgeGraph, sparql: str | ParsedQuery, fmt: Format, *, infer: bool = False,
                           default_graph_uris: Sequence[str] | None = None,
                           named_graph_uris: Sequence[str] | None = None, max_rows: int | None = None,
                           byte_budget: int = 4_000_000) -> SerializedResult | None:
@@ -160,14 +195,15 @@ def run_select_serialized(kg: KnowledgeGraph, sparql: str, fmt: Format, *, infer
     there, so a huge result costs no more than the budget before the capped path takes over).
     """
     native = NATIVE_FORMATS.get(fmt.name)
-    stripped = _NOISE_RE.sub(" ", sparql)
-    if native is None or _form(stripped) != "SELECT" or _SELECT_STAR_RE.search(stripped) or uses_service(sparql):
+    parsed = sparql if isinstance(sparql, ParsedQuery) else parse_query(sparql)
+    if native is None or parsed.form != "SELECT" or parsed.select_star:
         return None
+    refuse(parsed)
     start = time.perf_counter()
-    kwargs = dataset_arguments(kg, sparql, infer, default_graph_uris, named_graph_uris)
+    kwargs = dataset_arguments(kg, parsed, infer, default_graph_uris, named_graph_uris)
     try:
-        result = kg.store.query(sparql, prefixes=PREFIXES, base_iri=BASE_IRI, **kwargs)
-    except SyntaxError:
+        result = kg.store.query(parsed.text, prefixes=PREFIXES, base_iri=BASE_IRI, **kwargs)
+    except (SyntaxError, RuntimeError):
         return None
     if not isinstance(result, ox.QuerySolutions):
         return None
@@ -183,8 +219,8 @@ def run_select_serialized(kg: KnowledgeGraph, sparql: str, fmt: Format, *, infer
     return SerializedResult(body, rows, time.perf_counter() - start)
 
 
-def dataset_arguments(kg: KnowledgeGraph, sparql: str, infer: bool, default_graph_uris: Sequence[str] | None,
-                      named_graph_uris: Sequence[str] | None) -> dict:
+def dataset_arguments(kg: KnowledgeGraph, parsed: ParsedQuery, infer: bool,
+                      default_graph_uris: Sequence[str] | None, named_graph_uris: Sequence[str] | None) -> dict:
     """pyoxigraph's ``default_graph`` / ``named_graphs`` arguments for a request's dataset.
 
     pyoxigraph lets these arguments override the query's FROM clauses, so they are left out when
@@ -193,7 +229,7 @@ def dataset_arguments(kg: KnowledgeGraph, sparql: str, infer: bool, default_grap
     if default_graph_uris or named_graph_uris:
         return {"default_graph": [_graph_name(u) for u in default_graph_uris or ()],
                 "named_graphs": [_graph_name(u) for u in named_graph_uris or ()]}
-    if has_dataset_clause(sparql):
+    if parsed.dataset:
         return {}
     return {"default_graph": kg.default_graphs(infer)}
 
@@ -206,43 +242,10 @@ def _graph_name(uri: str) -> ox.NamedNode:
             from None
 
 
-_DATASET_RE = re.compile(r"(?i)(?<![\w?$:])FROM\s+(?:NAMED\s+)?(?:<|[A-Za-z_][\w.-]*:|:)")
-_NOISE_RE = re.compile("|".join((
-    r'<[^<>"{}|^`\\\s]*>',  # IRIs (a '#' inside one is not a comment)
-    r'"""[\s\S]*?"""', r"'''[\s\S]*?'''",  # long strings
-    r'"(?:[^"\\\n]|\\.)*"', r"'(?:[^'\\\n]|\\.)*'",  # short strings
-    r"#[^\n]*",  # comments
-)))
-
-
-_SELECT_STAR_RE = re.compile(r"(?i)\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?\*")
-
-
-def order_of_appearance(sparql: str, variables: list[str]) -> list[str]:
+def order_of_appearance(parsed: ParsedQuery, variables: list[str]) -> list[str]:
     """``SELECT *`` variables in the order they first appear in the query (as the W3C results do)."""
-    text = _NOISE_RE.sub(" ", sparql)
-    first = {}
-    for m in re.finditer(r"[?$]([A-Za-z0-9_\u00B7-\uFFFF]+)", text):
-        first.setdefault(m.group(1), m.start())
-    return sorted(variables, key=lambda v: first.get(v, len(text)))
-
-
-_SERVICE_RE = re.compile(r"(?i)(?<![\w?$:])SERVICE\b")
-
-
-def uses_service(sparql: str) -> bool:
-    """Whether the query has a SERVICE clause (outside strings, IRIs and comments).
-
-    pyoxigraph would run it itself, against any IRI (loopback included), with its own
-    User-Agent and no hook to allow-list or time it: so it is refused (docs/FEDERATION.md).
-    """
-    return bool(_SERVICE_RE.search(_NOISE_RE.sub(" ", sparql)))
-
-
-def has_dataset_clause(sparql: str) -> bool:
-    """Whether the query names its own dataset (FROM or FROM NAMED), ignoring strings and comments."""
-    stripped = _NOISE_RE.sub(lambda m: "<>" if m.group().startswith("<") else " ", sparql)
-    return bool(_DATASET_RE.search(stripped))
+    first = {name: i for i, name in enumerate(parsed.variables)}
+    return sorted(variables, key=lambda v: first.get(v, len(first)))
 
 
 def _materialise(result, max_rows: int | None, deadline: float | None, timeout: float | None) -> QueryResult:
@@ -268,22 +271,22 @@ def _take(iterator: Iterable, max_rows: int | None, deadline: float | None, time
     return items, False
 
 
-def _syntax_error(sparql: str, exc: SyntaxError) -> Exception:
+def _syntax_error(parsed: ParsedQuery, exc: SyntaxError) -> Exception:
     message = str(exc.args[0]) if exc.args else str(exc)
-    if is_update(sparql):
+    if parsed.form == "UPDATE":
         return UnsupportedOperation("SPARQL UPDATE is not accepted: this endpoint is read-only",
                                     hint="send queries (SELECT, ASK, CONSTRUCT, DESCRIBE) only")
     m = _POSITION_RE.search(message)
     location = Location("query", int(m.group(1)), int(m.group(2))) if m else Location("query")
-    undeclared = undeclared_prefixes(sparql)
+    undeclared = parsed.undeclared_prefixes()
     if undeclared:
         names = ", ".join(p + ":" for p in undeclared)
         return QuerySyntaxError(f"SPARQL syntax error: prefix {names} {'is' if len(undeclared) == 1 else 'are'} "
-                                "not declared", _first_use(sparql, undeclared[0]) or location,
+                                "not declared", parsed.first_use(undeclared[0]) or location,
                                 hint="declare it with PREFIX, or use a predeclared prefix (cow:, cowr:, wd:, wdt:, "
                                      "rdfs:, skos:, ... listed in the service description)")
     detail = readable_expectation(_POSITION_RE.sub("", message))
-    return QuerySyntaxError(f"SPARQL syntax error: {detail}", location, hint=_excerpt(sparql, location))
+    return QuerySyntaxError(f"SPARQL syntax error: {detail}", location, hint=_excerpt(parsed.text, location))
 
 
 _CHAR_CLASS_RE = re.compile(r"\[(?:'(?:[^'\\]|\\.)*'|[^\]'])*\]")
@@ -307,37 +310,6 @@ def readable_expectation(detail: str) -> str:
     if len(items) == 1:
         return f"{head}expected {items[0]}"
     return f"{head}expected one of {', '.join(items[:-1])} or {items[-1]}"
-
-
-def is_update(sparql: str) -> bool:
-    """Whether the text is a SPARQL Update (after prologue and comments), to refuse it clearly."""
-    return bool(_UPDATE_RE.match(_strip_comments(sparql)))
-
-
-def _strip_comments(sparql: str) -> str:
-    return re.sub(r"(?m)^\s*#.*$", "", sparql)
-
-
-#: Strings, IRIs and comments: where a ``prefix:`` is not a use of the prefix.
-_PREFIX_NOISE_RE = re.compile(r'"[^"\n]*"|<[^>\s]*>|#[^\n]*')
-
-
-def undeclared_prefixes(sparql: str) -> list[str]:
-    """Prefixes used but neither declared in the query nor predeclared by the project."""
-    text = _PREFIX_NOISE_RE.sub(" ", sparql)
-    declared = set(re.findall(r"(?i)PREFIX\s+([A-Za-z][\w.-]*|):", sparql)) | set(PREFIXES)
-    used = set(re.findall(r"(?<![\w?$:])([A-Za-z][\w-]*):[A-Za-z_]", text))
-    return sorted(used - declared)
-
-
-def _first_use(sparql: str, prefix: str) -> Location | None:
-    """Line and column (1-based) where ``prefix:`` is first used outside strings, IRIs and comments."""
-    masked = _PREFIX_NOISE_RE.sub(lambda m: " " * len(m.group()), sparql)
-    m = re.search(rf"(?<![\w?$:]){re.escape(prefix)}:", masked)
-    if m is None:
-        return None
-    line = masked.count("\n", 0, m.start()) + 1
-    return Location("query", line, m.start() - (masked.rfind("\n", 0, m.start()) + 1) + 1)
 
 
 def _excerpt(sparql: str, location: Location) -> str | None:

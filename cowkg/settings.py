@@ -114,6 +114,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("query_timeout", 10.0, "Seconds a query may run before it is stopped (HTTP 503)."),
     Setting("max_rows", 10000, "Most result rows returned; longer results are cut and flagged."),
     Setting("max_request_bytes", 100_000, "Largest accepted query or request body, in bytes (HTTP 413)."),
+    Setting("max_answer_bytes", 64 << 20, "Largest answer body sent, in bytes; a larger answer is refused (HTTP 413)."),
+    Setting("query_memory", 1 << 30,
+            "Bytes of memory one query evaluation may take beyond the server's own (HTTP 503 past it). The default "
+            "fits a 2-core, 24 GiB machine: 2 workers x 8 evaluators x 1 GiB = 16 GiB at most for queries."),
+    Setting("evaluators", 8, "Query evaluator processes per worker: how many queries one worker runs at once."),
+    Setting("queue_wait", 0.5,
+            "Seconds a query waits for a free evaluator before it is refused with 503 and Retry-After."),
     Setting("infer_default", False, "Whether queries see the inferred graph when a request does not say."),
     Setting("reasoner", "auto", "OWL 2 RL reasoner: owlrl, reasonable, or auto (by input size)."),
     Setting("workers", 2, "Worker processes of the production server started by `cowkg serve`."),

@@ -8,7 +8,8 @@ import pytest
 
 from cowkg.errors import NotAcceptable, QueryTimeout
 from cowkg.media import choose, negotiate, parse_accept
-from cowkg.query import has_dataset_clause, order_of_appearance, run_query
+from cowkg.query import order_of_appearance, run_query
+from cowkg.querytext import parse_query
 from cowkg.store import KnowledgeGraph
 from cowkg.vocab import GRAPH_DATA, GRAPH_INFERRED, GRAPH_META
 
@@ -76,13 +77,13 @@ def test_every_graph_is_available_by_name_without_a_protocol_dataset(tiny):
     ("SELECT ?from { FILTER(?a < 1 && ?b > 2) }", False),
 ])
 def test_dataset_clause_detection_ignores_strings_comments_and_iris(query, expected):
-    assert has_dataset_clause(query) is expected
+    assert bool(parse_query(query).dataset) is expected
 
 
 def test_select_star_keeps_the_order_variables_appear_in(tiny):
     res = run_query(tiny, "SELECT * WHERE { ?zeta <http://example.org/p> ?alpha OPTIONAL { ?alpha ?mid ?x } }")
     assert res.variables == ["zeta", "alpha", "mid", "x"]
-    assert order_of_appearance("SELECT * { ?b ?a ?c }", ["a", "b", "c"]) == ["b", "a", "c"]
+    assert order_of_appearance(parse_query("SELECT * { ?b ?a ?c }"), ["a", "b", "c"]) == ["b", "a", "c"]
 
 
 def test_relative_iris_resolve_in_the_entity_namespace(tiny):

@@ -8,7 +8,8 @@ import pytest
 
 from cowkg.errors import QuerySyntaxError, UnsupportedOperation
 from cowkg.media import by_name
-from cowkg.query import is_update, run_query, undeclared_prefixes
+from cowkg.query import run_query
+from cowkg.querytext import parse_query
 
 
 def test_project_prefixes_are_predeclared(kg):
@@ -33,11 +34,11 @@ def test_undeclared_prefix_is_named(kg):
     assert info.value.message == "SPARQL syntax error: prefix ex: is not declared"
     assert (info.value.location.line, info.value.location.column) == (1, 22)
     assert "PREFIX" in info.value.hint
-    assert undeclared_prefixes("PREFIX ex: <http://e/> SELECT * { ?s ex:p foo:o }") == ["foo"]
+    assert parse_query("PREFIX ex: <http://e/> SELECT * { ?s ex:p foo:o }").undeclared_prefixes() == ["foo"]
 
 
 def test_update_is_refused(kg):
-    assert is_update("PREFIX ex: <http://e/>\nINSERT DATA { ex:a ex:b ex:c }")
+    assert parse_query("PREFIX ex: <http://e/>\nINSERT DATA { ex:a ex:b ex:c }").form == "UPDATE"
     with pytest.raises(UnsupportedOperation):
         run_query(kg, "INSERT DATA { <http://e/a> <http://e/b> <http://e/c> }")
 
@@ -66,13 +67,14 @@ COMPETENCY = sorted((Path(__file__).parent.parent / "queries").glob("q*.rq"))
 def test_engine_written_select_has_the_same_bindings_as_the_general_path(kg, path, infer):
     import json
 
-    from cowkg.query import query_form, run_select_serialized
+    from cowkg.query import run_select_serialized
 
     sparql = path.read_text(encoding="utf-8")
     fmt = by_name("json", ("results",))
     fast = run_select_serialized(kg, sparql, fmt, infer=infer, max_rows=10_000)
     slow = json.loads(run_query(kg, sparql, infer=infer, max_rows=10_000).serialize(fmt))
-    if query_form(sparql) != "SELECT" or "SELECT *" in sparql:
+    parsed = parse_query(sparql)
+    if parsed.form != "SELECT" or parsed.select_star:
         assert fast is None
         return
     got = json.loads(fast.body)
@@ -88,7 +90,6 @@ def test_engine_written_select_has_the_same_bindings_as_the_general_path(kg, pat
     ("ASK { ?s a cow:State }", {}),
     ("CONSTRUCT { ?s a cow:State } WHERE { ?s a cow:State }", {}),
     ("SELECT ?s WHERE { ?s a cow:State ", {}),                           # syntax error: run_query reports it
-    ("SELECT ?s WHERE { SERVICE <http://e/> { ?s ?p ?o } }", {}),        # refused by run_query
     ("SELECT ?s WHERE { ?s a cow:State }", {"max_rows": 3}),             # over the row cap: run_query cuts it
     ("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", {"byte_budget": 10_000}),     # over the byte budget
 ])
@@ -96,6 +97,14 @@ def test_engine_written_select_declines_what_the_general_path_must_answer(kg, sp
     from cowkg.query import run_select_serialized
 
     assert run_select_serialized(kg, sparql, by_name("json", ("results",)), **kwargs) is None
+
+
+def test_engine_written_select_refuses_service_itself(kg):
+    """The fast path checks the parse too: it never hands a SERVICE to the engine."""
+    from cowkg.query import run_select_serialized
+
+    with pytest.raises(UnsupportedOperation):
+        run_select_serialized(kg, "SELECT ?s WHERE { SERVICE <http://e/> { ?s ?p ?o } }", by_name("json", ("results",)))
 
 
 def test_engine_written_select_only_for_json_and_xml(kg):

@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from ..query import QueryResult
+from ..querytext import ParsedQuery
 from ..store import KnowledgeGraph
 
 
 class Backend(Protocol):
     name: str
 
-    def query(self, sparql: str, *, infer: bool = False, default_graph_uris: Sequence[str] | None = None,
+    def query(self, sparql: str | ParsedQuery, *, infer: bool = False, default_graph_uris: Sequence[str] | None = None,
               named_graph_uris: Sequence[str] | None = None, max_rows: int | None = None,
               timeout: float | None = None) -> QueryResult: ...
 

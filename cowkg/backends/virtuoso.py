@@ -56,6 +56,7 @@ from ..errors import (
     UnsupportedOperation,
 )
 from ..query import QueryResult, _syntax_error
+from ..querytext import ParsedQuery, parse_query, reachable_iris, reachable_words, reaches
 from ..vocab import ALL_GRAPHS, ASSERTED_GRAPHS, GRAPH_WIKIBASE, PREFIXES
 
 log = logging.getLogger(__name__)
@@ -65,14 +66,6 @@ EMPTY_GRAPH = "urn:cowkg:empty"
 RESULTS_XML = "application/sparql-results+xml"
 N_TRIPLES = "application/n-triples"
 
-_MASK_RE = re.compile(r'<[^<>"{}|^`\\\s]*>|"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"'
-                      r"|'(?:[^'\\\n]|\\.)*'|#[^\n]*")
-_PNAME = r"[A-Za-z](?:[\w.-]*\w)?"
-_FROM_RE = re.compile(rf"(?i)(?<![\w?$:])FROM\s+(NAMED\s+)?(<[^>]*>|(?:{_PNAME})?:[^\s{{}}]*)")
-_PREFIX_RE = re.compile(rf"(?i)(?<![\w?$:])PREFIX\s+((?:{_PNAME})?):\s*(<[^>]*>)")
-_BASE_RE = re.compile(r"(?i)(?<![\w?$:])BASE\s+(<[^>]*>)")
-_KEYWORD_RE = re.compile(r"(?i)(?<![\w?$:])(SERVICE|DEFINE)(?![\w:])")
-_VIRTUOSO_SCHEME_RE = re.compile(r"(?i)^(bif|sql):")
 _LINE_RE = re.compile(r"line (\d+)")
 _STATE_RE = re.compile(r"Virtuoso (\w{5}) Error ([^:]*):\s*(.*)")
 
@@ -92,100 +85,77 @@ class Dataset:
                 + [("named-graph-uri", g) for g in self.named or (EMPTY_GRAPH,)])
 
 
-def mask(sparql: str) -> str:
-    """``sparql`` with strings and comments overwritten, and IRIs' insides (same length, newlines kept)."""
-    def one(m: re.Match) -> str:
-        text = m.group()
-        return "<" + "x" * (len(text) - 2) + ">" if text.startswith("<") else _blank(text, "x")
-
-    return _MASK_RE.sub(one, sparql)
+def _blank(text: str) -> str:
+    return "".join("\n" if c == "\n" else " " for c in text)
 
 
-def _blank(text: str, fill: str = " ") -> str:
-    return "".join("\n" if c == "\n" else fill for c in text)
+def _parsed(sparql: str | ParsedQuery) -> ParsedQuery:
+    return sparql if isinstance(sparql, ParsedQuery) else parse_query(sparql)
 
 
-def split_dataset(sparql: str) -> tuple[str, list[str], list[str]]:
+def split_dataset(sparql: str | ParsedQuery) -> tuple[str, list[str], list[str]]:
     """Remove the query's FROM / FROM NAMED clauses; return (query, FROM IRIs, FROM NAMED IRIs).
 
     Removed clauses are replaced by spaces, so every other token keeps its line and column.
     Prefixed names are expanded with the query's PREFIX lines and the project's prefixes.
     """
-    masked = mask(sparql)
-    prefixes = dict(PREFIXES)
-    for m in _PREFIX_RE.finditer(masked):
-        prefixes[m.group(1)] = sparql[m.start(2) + 1:m.end(2) - 1]
-    base = _BASE_RE.search(masked)
-    base_iri = sparql[base.start(1) + 1:base.end(1) - 1] if base else None
-    default, named, spans = [], [], []
-    for m in _FROM_RE.finditer(masked):
-        token = sparql[m.start(2):m.end(2)]
-        iri = _expand(token, prefixes, base_iri)
-        (named if m.group(1) else default).append(iri)
-        spans.append((m.start(), m.end()))
-    if not spans:
-        return sparql, [], []
-    out, last = [], 0
-    for start, end in spans:
-        out += [sparql[last:start], _blank(sparql[start:end])]
+    parsed = _parsed(sparql)
+    clauses = parsed.dataset_clauses
+    if not clauses:
+        return parsed.text, [], []
+    default = [iri for kind, iri, _ in clauses if kind == "default"]
+    named = [iri for kind, iri, _ in clauses if kind == "named"]
+    text, out, last = parsed.text, [], 0
+    for _kind, _iri, (start, end) in clauses:
+        out += [text[last:start], _blank(text[start:end])]
         last = end
-    out.append(sparql[last:])
+    out.append(text[last:])
     return "".join(out), default, named
 
 
-def _expand(token: str, prefixes: dict[str, str], base: str | None) -> str:
-    if token.startswith("<"):
-        iri = token[1:-1]
-        if base and not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", iri):
-            from urllib.parse import urljoin
-
-            return urljoin(base, iri)
-        return iri
-    prefix, _, local = token.partition(":")
-    if prefix not in prefixes:
-        raise QuerySyntaxError(f"prefix {prefix}: is not declared", Location("query"))
-    return prefixes[prefix] + re.sub(r"\\(.)", r"\1", local)
-
-
-_GROUP_CONCAT_RE = re.compile(r"(?i)(?<![\w?$:])GROUP_CONCAT\s*\(")
-
-
-def add_default_separators(sparql: str) -> str:
+def add_default_separators(sparql: str | ParsedQuery) -> str:
     """``GROUP_CONCAT(x)`` → ``GROUP_CONCAT(x; SEPARATOR=" ")``: the spec's default, spelled out.
 
     Virtuoso 7.2 fails on GROUP_CONCAT without a separator (SR183: Required argument DELIM not
     supplied). The text is inserted before the closing parenthesis, on the same line.
     """
-    masked = mask(sparql)
+    parsed = _parsed(sparql)
+    if "group_concat" not in parsed.lowered:
+        return parsed.text
+    code, value = parsed.code, parsed.value
     inserts = []
-    for m in _GROUP_CONCAT_RE.finditer(masked):
-        depth, i, separated = 1, m.end(), False
-        while i < len(masked) and depth:
-            c = masked[i]
+    for i, t in enumerate(code):
+        if t.kind != "word" or value(t).upper() != "GROUP_CONCAT" or i + 1 >= len(code) or value(code[i + 1]) != "(":
+            continue
+        depth, separated = 0, False
+        for t2 in code[i + 1:]:
+            c = value(t2) if t2.kind == "punct" else ""
             depth += {"(": 1, ")": -1}.get(c, 0)
             separated |= c == ";" and depth == 1
-            i += 1
-        if depth == 0 and not separated:
-            inserts.append(i - 1)
+            if depth == 0:
+                if not separated:
+                    inserts.append(t2.start)
+                break
+    text = parsed.text
     for pos in reversed(inserts):
-        sparql = sparql[:pos] + '; SEPARATOR=" "' + sparql[pos:]
-    return sparql
+        text = text[:pos] + '; SEPARATOR=" "' + text[pos:]
+    return text
 
 
-def declared_prefixes(sparql: str) -> set[str]:
-    return {m.group(1) for m in _PREFIX_RE.finditer(mask(sparql))}
-
-
-def query_form(sparql: str) -> str:
-    """"boolean", "solutions" or "graph", from a local parse that evaluates nothing.
+def query_form(sparql: str | ParsedQuery) -> str:
+    """"boolean", "solutions" or "graph", from a local parse by pyoxigraph on an empty store.
 
     Raises the embedded backend's QuerySyntaxError / UnsupportedOperation for an invalid query or
-    an update.
+    an update. The engine plans (and on an empty store, still evaluates) the query, so this runs
+    only after ``refuse_extensions``, and for requests only in a killable, memory-bounded,
+    network-less evaluator process (``cowkg.web.evaluator``): a query built of VALUES alone can
+    compute for minutes on an empty store.
     """
+    parsed = _parsed(sparql)
     try:
-        result = ox.Store().query(sparql, prefixes=PREFIXES)
+        result = ox.Store().query(parsed.text, prefixes=PREFIXES)
     except SyntaxError as exc:
-        raise _syntax_error(sparql, exc) from None
+        raise _syntax_error(parsed, exc) from None
     except RuntimeError as exc:  # pyoxigraph plans the query: unknown functions fail here
         if "custom function" not in str(exc):
             raise
@@ -195,25 +165,38 @@ def query_form(sparql: str) -> str:
     return "solutions" if isinstance(result, ox.QuerySolutions) else "graph"
 
 
-def refuse_extensions(sparql: str) -> None:
-    """Refuse what a read-only SPARQL 1.1 endpoint must not forward: SERVICE, DEFINE, bif:/sql: IRIs."""
-    masked = mask(sparql)
-    m = _KEYWORD_RE.search(masked)
-    if m:
-        what = m.group(1).upper()
-        raise UnsupportedOperation(f"{what} is not forwarded to the remote store",
-                                   hint="federated queries and Virtuoso pragmas are disabled on this endpoint")
-    iris = [sparql[i.start() + 1:i.end() - 1] for i in re.finditer(r"<[^<>\s]*>", sparql)]
+def refuse_extensions(sparql: str | ParsedQuery) -> None:
+    """Refuse what a read-only SPARQL 1.1 endpoint must not forward: UPDATE, SERVICE, Virtuoso's
+    DEFINE pragmas and its bif:/sql: built-ins — in any reading of the text (``querytext``).
+
+    Virtuoso's own permissions are the second line: the instance cowkg starts grants the SPARQL
+    user no federation, sponging or SQL built-ins (``cowkg.virtuoso.manage``).
+    """
+    parsed = _parsed(sparql)
+    if parsed.form == "UPDATE":
+        raise UnsupportedOperation("SPARQL UPDATE is not accepted: this endpoint is read-only",
+                                   hint="send queries (SELECT, ASK, CONSTRUCT, DESCRIBE) only")
+    for keyword in ("service", "define"):
+        if reaches(parsed, keyword):
+            raise UnsupportedOperation(f"{keyword.upper()} is not forwarded to the remote store",
+                                       hint="federated queries and Virtuoso pragmas are disabled on this endpoint")
+    lowered = parsed.lowered
+    if "bif" not in lowered and "sql" not in lowered and not _SHORT_NAMESPACE_RE.search(lowered):
+        return
+    words = set(reachable_words(parsed))
+    iris = [iri.lower() for iri in reachable_iris(parsed)]
+    if words & {"bif", "sql"} or any(iri.startswith(("bif:", "sql:")) for iri in iris):
+        raise UnsupportedOperation("Virtuoso built-in functions (bif:, sql:) are not accepted",
+                                   hint="use SPARQL 1.1 functions")
     # A namespace that is a start of "bif:" ("b", "bi", ...) spells one with a prefixed name (x:if:exec).
-    partial = [iri for _, iri in _prefix_values(sparql) if any(s.startswith(iri.lower()) for s in ("bif:", "sql:"))]
-    if partial or any(_VIRTUOSO_SCHEME_RE.match(i) for i in iris):
+    if any(ns.lower() and ("bif:".startswith(ns.lower()) or "sql:".startswith(ns.lower()))
+           for ns in parsed.prefixes.values()):
         raise UnsupportedOperation("Virtuoso built-in functions (bif:, sql:) are not accepted",
                                    hint="use SPARQL 1.1 functions")
 
 
-def _prefix_values(sparql: str) -> list[tuple[str, str]]:
-    masked = mask(sparql)
-    return [(m.group(1), sparql[m.start(2) + 1:m.end(2) - 1]) for m in _PREFIX_RE.finditer(masked)]
+#: A PREFIX whose IRI is so short it could start "bif:" or "sql:" (checked in ``refuse_extensions``).
+_SHORT_NAMESPACE_RE = re.compile(r"<\s*(?:b|bi|bif|s|sq|sql)?:?\s*>", re.IGNORECASE)
 
 
 class RemoteSparqlBackend:
@@ -266,7 +249,7 @@ class RemoteSparqlBackend:
 
     # ----------------------------------------------------------------------------------------
 
-    def dataset(self, sparql: str, infer: bool, default_graph_uris: Sequence[str] | None,
+    def dataset(self, sparql: str | ParsedQuery, infer: bool, default_graph_uris: Sequence[str] | None,
                 named_graph_uris: Sequence[str] | None) -> tuple[str, Dataset]:
         """The query without its FROM clauses and the dataset the embedded store would use."""
         stripped, from_default, from_named = split_dataset(sparql)
@@ -277,17 +260,19 @@ class RemoteSparqlBackend:
         default = self.asserted + (self.inferred if infer else ())
         return stripped, Dataset(default, self.graphs)
 
-    def prepare(self, sparql: str, infer: bool = False, default_graph_uris: Sequence[str] | None = None,
+    def prepare(self, sparql: str | ParsedQuery, infer: bool = False,
+                default_graph_uris: Sequence[str] | None = None,
                 named_graph_uris: Sequence[str] | None = None) -> tuple[str, str, Dataset]:
         """(query form, query text to send, dataset): everything decided before the request."""
-        refuse_extensions(sparql)
-        form = query_form(sparql)
-        text, dataset = self.dataset(add_default_separators(sparql), infer, default_graph_uris, named_graph_uris)
-        declared = declared_prefixes(sparql)
+        parsed = _parsed(sparql)
+        refuse_extensions(parsed)
+        form = query_form(parsed)
+        text, dataset = self.dataset(add_default_separators(parsed), infer, default_graph_uris, named_graph_uris)
+        declared = set(parsed.prefixes)
         prologue = " ".join(f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items() if p not in declared)
         return form, (prologue + " " + text if prologue else text), dataset
 
-    def query(self, sparql: str, *, infer: bool = False, default_graph_uris: Sequence[str] | None = None,
+    def query(self, sparql: str | ParsedQuery, *, infer: bool = False, default_graph_uris: Sequence[str] | None = None,
               named_graph_uris: Sequence[str] | None = None, max_rows: int | None = None,
               timeout: float | None = None) -> QueryResult:
         """Evaluate ``sparql`` on the remote endpoint over the dataset the embedded store would use.

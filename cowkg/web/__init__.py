@@ -37,9 +37,9 @@ def create_app(settings: dict[str, Any] | None = None, backend=None) -> Flask:
     if backend is None:
         backend = make_backend(cfg)
     app.extensions["cowkg_backend"] = backend
-    from .server import THREADS
-
-    app.extensions["cowkg_pool"] = EvaluatorPool(functools.partial(evaluate, backend), size=THREADS)
+    app.extensions["cowkg_pool"] = EvaluatorPool(functools.partial(evaluate, backend), size=cfg["evaluators"],
+                                                 memory_bytes=cfg["query_memory"] or None,
+                                                 queue_wait=cfg["queue_wait"])
     app.extensions["cowkg_cache"] = ResponseCache()
     app.extensions["cowkg_catalog"] = Catalog(backend, Path(cfg["root"]))
 

@@ -75,7 +75,8 @@ def init_app(app: Flask) -> None:
     """Route every exception to the one error shape."""
     @app.errorhandler(CowkgError)
     def _cowkg(exc: CowkgError):
-        return render_error(exc.as_dict())
+        retry = getattr(exc, "retry_after", None)
+        return render_error(exc.as_dict(), {"Retry-After": str(retry)} if retry else None)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -14,7 +14,13 @@ child costs 40x less, so that is the design.
 
 Children close every inherited file descriptor but their pipe (so they never hold a client socket
 or the listening socket open), ignore the server's signals, and die with their parent
-(``PR_SET_PDEATHSIG`` on Linux, and end-of-file on the pipe).
+(``PR_SET_PDEATHSIG`` on Linux, and end-of-file on the pipe). They are confined
+(``cowkg.sandbox``): no network sockets, and at most ``query_memory`` more bytes of address space,
+so a query that grows past it ends its child, which is reported as 503 ``query-memory-exceeded``.
+A query that runs longer than ``HEAVY_AFTER`` seconds has its child's CPU priority lowered, so new
+short queries on other evaluators are not slowed by it; that child is retired after its answer.
+When every evaluator is busy, a query waits at most ``queue_wait`` seconds for one, then is
+refused with 503 and Retry-After (``Overloaded``) instead of queueing without bound.
 """
 
 from __future__ import annotations
@@ -29,17 +35,21 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe
 from typing import Any
 
-from ..errors import CowkgError, QueryTimeout
+from .. import sandbox
+from ..errors import AnswerTooLarge, CowkgError, Overloaded, QueryMemoryExceeded, QueryTimeout
 from ..media import choose, content_type
-from ..query import NATIVE_FORMATS, query_form
+from ..query import NATIVE_FORMATS
+from ..querytext import ParsedQuery, parse_query
 
 log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
+#: Seconds after which a running query counts as heavy: its evaluator is reniced, then retired.
+HEAVY_AFTER = 1.0
 _RESET_SIGNALS = ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCHLD", "SIGABRT")
 
 
@@ -55,6 +65,10 @@ class QuerySpec:
     formats: tuple[str, ...] = ()
     max_rows: int | None = None
     timeout: float | None = None
+    #: Largest answer body sent (None: no limit): a larger one is refused with 413.
+    max_answer_bytes: int | None = None
+    #: The query's parse, made once in the request (its checks already passed); travels with the spec.
+    parsed: ParsedQuery | None = field(default=None, compare=False, repr=False)
 
     def cache_key(self) -> tuple:
         """What identifies the response bytes (the time limit does not change a completed answer)."""
@@ -82,15 +96,17 @@ def evaluate(backend, spec: QuerySpec) -> Answer:
     take the general path. Raises the backend's CowkgErrors (syntax error, update refused,
     timeout) and NotAcceptable.
     """
+    parsed = spec.parsed or parse_query(spec.query)
     native = getattr(backend, "query_serialized", None)
-    if native is not None and query_form(spec.query) == "SELECT":
+    if native is not None and parsed.form == "SELECT":
         fmt = choose("results", spec.accept, spec.formats)
         if fmt.name in NATIVE_FORMATS:
-            done = native(spec.query, fmt, infer=spec.infer, default_graph_uris=list(spec.default_graphs) or None,
+            done = native(parsed, fmt, infer=spec.infer, default_graph_uris=list(spec.default_graphs) or None,
                           named_graph_uris=list(spec.named_graphs) or None, max_rows=spec.max_rows)
             if done is not None:
-                return Answer(done.body, content_type(fmt), "solutions", done.rows, False, done.seconds)
-    result = backend.query(spec.query, infer=spec.infer, default_graph_uris=list(spec.default_graphs) or None,
+                return Answer(check_answer_size(done.body, spec.max_answer_bytes), content_type(fmt), "solutions",
+                              done.rows, False, done.seconds)
+    result = backend.query(parsed, infer=spec.infer, default_graph_uris=list(spec.default_graphs) or None,
                            named_graph_uris=list(spec.named_graphs) or None, max_rows=spec.max_rows,
                            timeout=spec.timeout)
     fmt = choose("graph" if result.kind == "graph" else "results", spec.accept, spec.formats)
@@ -99,7 +115,17 @@ def evaluate(backend, spec: QuerySpec) -> Answer:
         # A marker clients can see without reading headers; SPARQL JSON readers ignore unknown keys.
         marker = json.dumps({"truncated": True, "max_rows": spec.max_rows})
         body = body[:-1] + b', "cowkg": ' + marker.encode() + b"}"
-    return Answer(body, content_type(fmt), result.kind, len(result), result.truncated, result.seconds)
+    return Answer(check_answer_size(body, spec.max_answer_bytes), content_type(fmt), result.kind, len(result),
+                  result.truncated, result.seconds)
+
+
+def check_answer_size(body: bytes, limit: int | None) -> bytes:
+    """``body``, or AnswerTooLarge (413) when it is over ``limit`` bytes."""
+    if limit is not None and len(body) > limit:
+        raise AnswerTooLarge(f"the answer has {len(body)} bytes, more than the limit of {limit}",
+                             hint="the max_answer_bytes setting limits answers; add LIMIT, select fewer or shorter "
+                                  "values", details={"limit_bytes": limit})
+    return body
 
 
 class EvaluatorCrashed(RuntimeError):
@@ -109,7 +135,7 @@ class EvaluatorCrashed(RuntimeError):
 class _Child:
     """One evaluator process and the parent's end of its pipe."""
 
-    def __init__(self, work: Callable[[Any], Any]) -> None:
+    def __init__(self, work: Callable[[Any], Any], memory_bytes: int | None = None) -> None:
         parent_end, child_end = Pipe()
         forked_from_main = threading.current_thread() is threading.main_thread()
         parent_pid = os.getpid()
@@ -118,6 +144,8 @@ class _Child:
             code = 0
             try:
                 _child_setup(child_end, parent_pid, forked_from_main)
+                confined = sandbox.confine(memory_bytes)
+                child_end.send(("ready", confined))
                 _child_loop(child_end, work)
             except BaseException:
                 code = 1
@@ -128,6 +156,13 @@ class _Child:
         self.conn = parent_end
         self.started = time.monotonic()
         self.answered = 0
+        self.reniced = False
+        self.confinement: sandbox.Confinement | None = None
+        if parent_end.poll(30):
+            try:
+                _hello, self.confinement = parent_end.recv()
+            except (EOFError, OSError):
+                pass
 
     def kill(self) -> None:
         """SIGKILL the process and reap it (it cannot ignore or delay this)."""
@@ -137,13 +172,42 @@ class _Child:
             pass
         self.reap()
 
-    def reap(self) -> None:
-        """Wait for the process to end and close the pipe."""
+    def reap_after_kill(self) -> int | None:
+        """Reap a child whose pipe broke: the signal that ended it (it may still be ending)."""
         try:
-            os.waitpid(self.pid, 0)
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid == 0:
+                time.sleep(0.05)
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid == 0:
+                os.kill(self.pid, signal.SIGKILL)
+                _pid, status = os.waitpid(self.pid, 0)
+            self.conn.close()
+            return os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+        except (ChildProcessError, ProcessLookupError):
+            self.conn.close()
+            return None
+
+    def reap(self) -> int | None:
+        """Wait for the process to end and close the pipe; the signal that ended it, if any."""
+        signum = None
+        try:
+            _pid, status = os.waitpid(self.pid, 0)
+            if os.WIFSIGNALED(status):
+                signum = os.WTERMSIG(status)
         except ChildProcessError:
             pass
         self.conn.close()
+        return signum
+
+    def lower_priority(self) -> None:
+        """Let shorter queries on other evaluators go first (a process cannot be reniced back up
+        without privilege, so a reniced child is retired after its answer)."""
+        try:
+            os.setpriority(os.PRIO_PROCESS, self.pid, 10)
+            self.reniced = True
+        except OSError:
+            pass
 
 
 def _child_setup(conn: Connection, parent_pid: int, forked_from_main: bool) -> None:  # pragma: no cover
@@ -174,6 +238,8 @@ def _child_loop(conn: Connection, work: Callable[[Any], Any]) -> None:  # pragma
             message = ("ok", work(payload))
         except CowkgError as exc:
             message = ("error", exc)
+        except MemoryError:
+            message = ("error", _memory_exceeded(sandbox.memory_budget()))
         except Exception:
             message = ("bug", traceback.format_exc())
         try:
@@ -182,20 +248,33 @@ def _child_loop(conn: Connection, work: Callable[[Any], Any]) -> None:  # pragma
             conn.send(("bug", traceback.format_exc()))
 
 
+def _memory_exceeded(limit: int | None) -> QueryMemoryExceeded:
+    size = f" of {limit / 2**20:.0f} MiB" if limit else ""
+    return QueryMemoryExceeded(f"query stopped: it needed more than its memory{size}",
+                               hint="the query_memory setting limits each evaluation; narrow the query, add LIMIT, "
+                                    "or sort fewer rows", details={"limit_bytes": limit} if limit else {})
+
+
 class EvaluatorPool:
     """Up to ``size`` evaluator processes per server process, created on first use.
 
     ``run(payload, timeout)`` returns ``work(payload)`` as computed in a child, re-raises the
-    CowkgError it raised, raises QueryTimeout (503) after killing a child that overran, and
-    EvaluatorCrashed when a child died. Safe to share across threads; after a fork the new
-    process starts its own children (the inherited ones belong to the parent).
+    CowkgError it raised, raises QueryTimeout (503) after killing a child that overran,
+    QueryMemoryExceeded (503) when a child outgrew ``memory_bytes``, Overloaded (503 + Retry-After)
+    when no child became free within ``queue_wait`` seconds, and EvaluatorCrashed when a child
+    died otherwise. Safe to share across threads; after a fork the new process starts its own
+    children (the inherited ones belong to the parent).
     """
 
-    def __init__(self, work: Callable[[Any], Any], size: int = 4) -> None:
+    def __init__(self, work: Callable[[Any], Any], size: int = 4, memory_bytes: int | None = None,
+                 queue_wait: float | None = None) -> None:
         self._work = work
         self._size = max(1, size)
+        self.memory_bytes = memory_bytes
+        self.queue_wait = queue_wait
         self._reset()
         self.killed = 0
+        self.refused = 0
 
     def _reset(self) -> None:
         self._pid = os.getpid()
@@ -203,32 +282,56 @@ class EvaluatorPool:
         self._all: list[_Child] = []
         self._cond = threading.Condition()
 
-    def _acquire(self) -> _Child:
+    def _new_child(self) -> _Child:
+        return _Child(self._work, self.memory_bytes)
+
+    def _acquire(self, wait: float | None) -> _Child:
         if os.getpid() != self._pid:
             self._reset()
+        deadline = None if wait is None else time.monotonic() + wait
         with self._cond:
             while not self._idle and len(self._all) >= self._size:
-                self._cond.wait()
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    self.refused += 1
+                    raise Overloaded(f"all {self._size} query evaluators of this server process are busy",
+                                     hint="retry after a few seconds; the evaluators setting sets how many run at once",
+                                     details={"evaluators": self._size})
+                self._cond.wait(left)
             if self._idle:
                 return self._idle.pop()
-            child = _Child(self._work)
+            child = self._new_child()
             self._all.append(child)
             return child
 
     def _release(self, child: _Child, healthy: bool) -> None:
         with self._cond:
-            if healthy:
+            if healthy and not child.reniced:
                 self._idle.append(child)
             else:
                 self._all.remove(child)
+                if healthy:
+                    child.kill()  # retired: its lowered priority cannot be raised again
             self._cond.notify()
+
+    @property
+    def confined(self) -> bool | None:
+        """Whether this process's evaluators cannot reach the network (None before the first starts)."""
+        children = self._all if os.getpid() == self._pid else []
+        known = [c.confinement for c in children if c.confinement is not None]
+        return all(c.network for c in known) if known else None
 
     def run(self, payload: Any, timeout: float | None) -> Any:
         """``work(payload)`` computed in a child within ``timeout`` seconds (None: no limit)."""
         child = self._send(payload)
         healthy = False
         try:
-            if not child.conn.poll(timeout):
+            waited = 0.0
+            if timeout is None or timeout > HEAVY_AFTER:
+                if not child.conn.poll(HEAVY_AFTER):
+                    child.lower_priority()
+                    waited = HEAVY_AFTER
+            if not child.conn.poll(None if timeout is None else max(0.0, timeout - waited)):
                 child.kill()
                 self.killed += 1
                 log.warning("query stopped at the %g s limit; evaluator %d killed", timeout, child.pid)
@@ -238,7 +341,10 @@ class EvaluatorPool:
             status, value = child.conn.recv()
             healthy = True
         except (EOFError, OSError) as exc:
-            child.kill()
+            signum = child.reap_after_kill()
+            if signum in (signal.SIGABRT, signal.SIGKILL) and self.memory_bytes:
+                log.warning("evaluator %d ended by signal %s: query over its memory limit", child.pid, signum)
+                raise _memory_exceeded(self.memory_bytes) from None
             raise EvaluatorCrashed(f"evaluator process {child.pid} died while answering: {exc!r}") from None
         finally:
             self._release(child, healthy)
@@ -252,7 +358,7 @@ class EvaluatorPool:
     def _send(self, payload: Any) -> _Child:
         """Hand ``payload`` to an idle child; children found dead (OOM killer, kill -9) are replaced."""
         for _attempt in range(self._size + 1):
-            child = self._acquire()
+            child = self._acquire(self.queue_wait)
             try:
                 if child.conn.poll(0):  # an idle child has nothing to say: readable means it is gone
                     raise OSError("evaluator gone while idle")
@@ -270,7 +376,7 @@ class EvaluatorPool:
             self._reset()
         with self._cond:
             while len(self._all) < min(self._size, count or self._size):
-                child = _Child(self._work)
+                child = self._new_child()
                 self._all.append(child)
                 self._idle.append(child)
 

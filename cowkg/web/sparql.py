@@ -18,6 +18,8 @@ from collections import OrderedDict
 from flask import Blueprint, Response, current_app, request
 
 from ..errors import InputError, UnsupportedOperation
+from ..query import refuse
+from ..querytext import parse_query
 from .evaluator import Answer, QuerySpec
 
 bp = Blueprint("sparql", __name__)
@@ -79,8 +81,13 @@ def read_spec() -> QuerySpec:
         raise InputError(f"{len(queries)} 'query' parameters; the protocol allows exactly one")
     if not queries[0].strip():
         raise InputError("the query is empty")
+    parsed = parse_query(queries[0])
+    # Before taking an evaluator (refusals cost nothing); a SERVICE only another reading of the
+    # text holds is left to the evaluators when they cannot reach the network.
+    refuse(parsed, confined=bool(current_app.extensions["cowkg_pool"].confined))
     return QuerySpec(
         query=queries[0],
+        parsed=parsed,
         infer=parse_bool("infer", params.get("infer"), cfg["infer_default"]),
         default_graphs=tuple(params.getlist("default-graph-uri")),
         named_graphs=tuple(params.getlist("named-graph-uri")),
@@ -88,6 +95,7 @@ def read_spec() -> QuerySpec:
         formats=tuple(params.getlist("format") + params.getlist("output")),
         max_rows=cfg["max_rows"],
         timeout=cfg["query_timeout"],
+        max_answer_bytes=cfg["max_answer_bytes"],
     )
 
 

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from cowkg.cli import main
 from cowkg.errors import UnsupportedOperation
-from cowkg.query import run_query, uses_service
+from cowkg.query import run_query
+from cowkg.querytext import parse_query, reaches
 
 from .conftest import ROOT
 from .replay import entity
@@ -58,7 +59,7 @@ def test_example_query_has_the_header_and_a_wikidata_service():
     ("SELECT * WHERE { <http://e/SERVICE> ?p ?o . ?s ex:SERVICE ?o }", False),
 ])
 def test_service_detection(sparql, expected):
-    assert uses_service(sparql) is expected
+    assert reaches(parse_query(sparql), "service") is expected
 
 
 def test_endpoint_refuses_service_without_calling_out(client, canary):

@@ -1,0 +1,499 @@
+"""Query text: one lexical parse of a SPARQL query, shared by every decision taken before evaluation.
+
+Stage: between the request and the backend. Input: the query string as sent. Output: a
+``ParsedQuery`` — its tokens (SPARQL 1.1 terminals, with positions), prologue, form, dataset
+clauses, variables, nesting depth — from which the endpoint decides what to refuse (UPDATE,
+SERVICE, too deep a nesting), which dataset to use and how to order ``SELECT *`` columns, and the
+remote backend rewrites the query for Virtuoso. The text is scanned once; every check reads tokens.
+
+Why a separate safety scan (``reachable_words``): pyoxigraph's parser is a PEG that decides what a
+character means by context. ``<`` opens an IRI where a term is expected and is "less than" inside
+an expression, so ``FILTER(?a<=?b+'>')`` is a comparison followed by a string for the engine, while a
+lexer that prefers the longest token reads an IRI ``<=?b+'>`` and then a string opening at the next
+quote. Any single tokenisation can therefore disagree with the engine about what is a string, an
+IRI or a comment — exactly the room a hidden ``SERVICE`` needs (issue 17, finding 1). So the
+scan for refused keywords follows *every* way the text can be cut into tokens (IRI or operator at
+each ``<``, long or short string at each quote run, W3C or Oxigraph end of a prefixed name) and
+refuses when any of them reaches the keyword. Keywords are matched without word boundaries
+(``trueSERVICE<...>`` is two tokens to the engine), and a prefixed name whose prefix is not declared
+counts as words (``SERVICE:x`` is the keyword and ``:x`` when ``SERVICE:`` is no prefix).
+
+>>> q = parse_query("PREFIX ex: <http://ex/> SELECT * FROM <http://g/> WHERE { ?s ex:p ?o }")
+>>> q.form, q.select_star, q.dataset
+('SELECT', True, (('default', 'http://g/'),))
+>>> reaches(parse_query("SELECT * { VALUES ?v { ex:a\\\\#b } SERVICE <http://127.0.0.1/> { ?x ?y ?z } }"), "service")
+True
+>>> reaches(parse_query("SELECT * { ?s ?p 'SERVICE' } # SERVICE"), "service")
+False
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from functools import cached_property
+from typing import NamedTuple
+
+from .errors import Location, QueryTooComplex
+from .vocab import PREFIXES
+
+# --- SPARQL 1.1 terminals (§19.8), with Oxigraph's readings where they differ --------------------------
+
+_HEX = "[0-9A-Fa-f]"
+_UCHAR = rf"\\u{_HEX}{{4}}|\\U{_HEX}{{8}}"
+_ECHAR = r"""\\[tbnrf"'\\]"""
+_PN_CHARS_BASE = ("A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D"
+                  "\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\U00010000-\U000EFFFF")
+_PN_CHARS_U = _PN_CHARS_BASE + "_"
+_PN_CHARS = _PN_CHARS_U + r"\-0-9\u00B7\u0300-\u036F\u203F-\u2040"
+_PLX = rf"%{_HEX}{{2}}|\\[_~.\-!$&'()*+,;=/?#@%]"
+_PN_PREFIX = rf"[{_PN_CHARS_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?"
+_LOCAL_CHAR = rf"[{_PN_CHARS}:]|{_PLX}"
+_PN_LOCAL = rf"(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:(?:{_LOCAL_CHAR}|\.)*(?:{_LOCAL_CHAR}))?"
+#: Oxigraph's PN_LOCAL allows one run of dots inside a local name (``ex:a.b.c`` ends at ``ex:a.b``).
+_PN_LOCAL_OXIGRAPH = rf"(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:{_LOCAL_CHAR})*(?:\.+(?:{_LOCAL_CHAR})+)?"
+_VARNAME = rf"[{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00B7\u0300-\u036F\u203F-\u2040]*"
+
+#: The IRI reading of ``<``: every IRI the engine accepts matches (a superset: the engine also checks
+#: the IRI's structure), so no IRI is ever mistaken for code that could open a string or a comment.
+_IRIREF = rf"<(?:[^<>\"{{}}|^`\\\x00-\x20]|{_UCHAR})*>"
+_STRING_LONG1 = rf"'''(?:(?:'|'')?(?:[^'\\]|{_ECHAR}|{_UCHAR}))*'''"
+_STRING_LONG2 = rf'"""(?:(?:"|"")?(?:[^"\\]|{_ECHAR}|{_UCHAR}))*"""'
+_STRING1 = rf"'(?:[^'\\\n\r]|{_ECHAR}|{_UCHAR})*'"
+_STRING2 = rf'"(?:[^"\\\n\r]|{_ECHAR}|{_UCHAR})*"'
+
+#: One alternation, most frequent terminals first (a word that is not the prefix of a prefixed name
+#: is tried before the costlier prefixed-name pattern); ``junk`` catches a character that fits none.
+_TOKEN_RE = re.compile("|".join((
+    r"(?P<ws>[ \t\r\n]+)",
+    rf"(?P<var>[?$]{_VARNAME})",
+    rf"(?P<word>[A-Za-z_][A-Za-z0-9_]*)(?![{_PN_CHARS}.:])",
+    r"(?P<punct>[{}();,*]|\^\^|&&|\|\||!=|>=|<=(?![^<>\"{}|^`\\\x00-\x20]*>))",
+    rf"(?P<pname>(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?)",
+    rf"(?P<iri>{_IRIREF})",
+    rf"(?P<string>{_STRING_LONG1}|{_STRING_LONG2}|{_STRING1}|{_STRING2})",
+    r"(?P<comment>#[^\r\n]*)",
+    r"(?P<number>[0-9]+\.[0-9]*[eE][+-]?[0-9]+|\.[0-9]+[eE][+-]?[0-9]+|[0-9]+[eE][+-]?[0-9]+"
+    r"|[0-9]*\.[0-9]+|[0-9]+)",
+    rf"(?P<bnode>_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)",
+    rf"(?P<name>[{_PN_CHARS_U}][{_PN_CHARS_U}0-9]*)",
+    r"(?P<langtag>@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*(?:--[a-zA-Z]+)?)",
+    r"(?P<op>[<.\[\]/|^=>!+\-?])",
+    r"(?P<junk>[\s\S])",
+)))
+#: Group names that are one kind of token under another name (kept apart only for speed).
+_KIND = {"name": "word", "op": "punct"}
+_STRING_STARTS = {
+    "'": [re.compile(_STRING_LONG1), re.compile(_STRING1)],
+    '"': [re.compile(_STRING_LONG2), re.compile(_STRING2)],
+}
+_IRI_RE = re.compile(_IRIREF)
+_PNAME_OXIGRAPH_RE = re.compile(rf"(?:{_PN_PREFIX})?:(?:{_PN_LOCAL_OXIGRAPH})?")
+_UCHAR_RE = re.compile(_UCHAR)
+_ESCAPE_RE = re.compile(rf"{_UCHAR}|{_ECHAR}")
+_PLX_ESCAPE_RE = re.compile(r"\\(.)")
+
+#: Deepest nesting of ``{ ( [`` accepted. The engine's recursive parser and evaluator overflow
+#: their stack somewhere past a thousand levels (5,000 braces crashed the process); real queries
+#: stay under 20.
+MAX_DEPTH = 100
+#: Most tokens a query may have: a 100 kB query of one-character tokens has ~50,000.
+MAX_TOKENS = 60_000
+#: Work the all-readings scan may do, per character of the query, before it refuses the query as
+#: too intricate to check (only adversarial texts come near: thousands of unclosed quote runs).
+SCAN_BUDGET_PER_CHAR = 24
+
+_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+_UPDATES = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
+_OPEN, _CLOSE = "{([", "})]"
+
+
+class Token(NamedTuple):
+    """One terminal: its kind (ws, comment, iri, string, var, bnode, langtag, number, pname, word,
+    punct, junk) and where it lies in the text."""
+
+    kind: str
+    start: int
+    end: int
+
+
+class ParsedQuery:
+    """A query's tokens and what the endpoint decides from them (see the module docstring).
+
+    Everything is computed on first use: the form and prologue read only the head of the text,
+    the dataset clauses only a text that has the letters "from", and so on, so a request pays
+    for the checks it needs.
+    """
+
+    def __init__(self, text: str, predeclared: Mapping[str, str] = PREFIXES) -> None:
+        self.text = text
+        self.predeclared = predeclared
+
+    def value(self, token: Token) -> str:
+        """The token as written."""
+        return self.text[token.start:token.end]
+
+    @cached_property
+    def lowered(self) -> str:
+        """The text in lower case with ``\\u`` escapes decoded: a keyword absent from it is absent."""
+        text = self.text
+        return (_UCHAR_RE.sub(_decode_uchar, text) if "\\" in text else text).lower()
+
+    @cached_property
+    def tokens(self) -> list[Token]:
+        """Every token of the text, white space and comments included."""
+        return list(_tokens(self.text))
+
+    @cached_property
+    def code(self) -> list[Token]:
+        """Tokens other than white space and comments."""
+        return [t for t in self.tokens if t.kind not in ("ws", "comment")]
+
+    @cached_property
+    def head(self) -> list[Token]:
+        """The code tokens up to a few past the query form's keyword (prologue, form, modifiers)."""
+        if "tokens" in self.__dict__:
+            source: Iterable[Token] = self.code
+        else:
+            source = (t for t in _tokens(self.text) if t.kind not in ("ws", "comment"))
+        out: list[Token] = []
+        after = -1
+        for t in source:
+            out.append(t)
+            if after < 0 and t.kind == "word" and self.value(t).upper() in _FORMS + _UPDATES:
+                after = 3
+            elif after > 0:
+                after -= 1
+            if after == 0:
+                break
+        return out
+
+    @cached_property
+    def prologue(self) -> tuple[dict[str, str], str | None]:
+        """The PREFIX declarations (name → IRI) and the BASE IRI of the query's prologue."""
+        prefixes: dict[str, str] = {}
+        base = None
+        code, value = self.head, self.value
+        i = 0
+        while i < len(code):
+            word = value(code[i]).upper() if code[i].kind == "word" else ""
+            if word == "PREFIX" and i + 2 < len(code) and code[i + 1].kind == "pname" and code[i + 2].kind == "iri":
+                name = value(code[i + 1])
+                if name.endswith(":"):
+                    prefixes[name[:-1]] = _UCHAR_RE.sub(_decode_uchar, value(code[i + 2])[1:-1])
+                i += 3
+            elif word == "BASE" and i + 1 < len(code) and code[i + 1].kind == "iri":
+                base = _UCHAR_RE.sub(_decode_uchar, value(code[i + 1])[1:-1])
+                i += 2
+            else:
+                break
+        return prefixes, base
+
+    @property
+    def prefixes(self) -> dict[str, str]:
+        return self.prologue[0]
+
+    @property
+    def base(self) -> str | None:
+        return self.prologue[1]
+
+    @cached_property
+    def form(self) -> str | None:
+        """SELECT, ASK, CONSTRUCT, DESCRIBE; UPDATE for an update; None when the text has neither."""
+        for t in self.head:
+            if t.kind == "word":
+                word = self.value(t).upper()
+                if word in _FORMS:
+                    return word
+                if word in _UPDATES:
+                    return "UPDATE"
+        return None
+
+    @cached_property
+    def select_star(self) -> bool:
+        """Whether the query is ``SELECT [DISTINCT|REDUCED] *``."""
+        code = self.head
+        for i, t in enumerate(code):
+            if t.kind == "word" and self.value(t).upper() == "SELECT":
+                j = i + 1
+                if j < len(code) and self.value(code[j]).upper() in ("DISTINCT", "REDUCED"):
+                    j += 1
+                return j < len(code) and self.value(code[j]) == "*"
+        return False
+
+    @cached_property
+    def dataset(self) -> tuple[tuple[str, str], ...]:
+        """The query's FROM / FROM NAMED clauses: (``default`` or ``named``, absolute IRI) pairs."""
+        return tuple((kind, iri) for kind, iri, _span in self.dataset_clauses)
+
+    @cached_property
+    def dataset_clauses(self) -> list[tuple[str, str, tuple[int, int]]]:
+        """FROM / FROM NAMED clauses with the text span each covers (for a backend that removes them)."""
+        if "from" not in self.lowered:
+            return []
+        out = []
+        code = self.code
+        for i, t in enumerate(code):
+            if t.kind != "word" or self.value(t).upper() != "FROM":
+                continue
+            j, kind = i + 1, "default"
+            if j < len(code) and code[j].kind == "word" and self.value(code[j]).upper() == "NAMED":
+                j, kind = j + 1, "named"
+            if j < len(code) and code[j].kind in ("iri", "pname"):
+                try:
+                    out.append((kind, self.iri(code[j]), (t.start, code[j].end)))
+                except KeyError:
+                    continue  # an undeclared prefix: the engine reports it
+        return out
+
+    @cached_property
+    def variables(self) -> list[str]:
+        """Variable names in order of first appearance (the order ``SELECT *`` columns take)."""
+        seen: dict[str, None] = {}
+        for t in self.code:
+            if t.kind == "var":
+                seen.setdefault(self.value(t)[1:], None)
+        return list(seen)
+
+    @cached_property
+    def depth(self) -> int:
+        """Deepest nesting of braces, parentheses and brackets."""
+        return _depth_of(self, self.code)[0]
+
+    def iri(self, token: Token) -> str:
+        """The IRI an ``iri`` or ``pname`` token stands for (escapes decoded, prefixes expanded,
+        relative IRIs resolved against the query's BASE when it has one). KeyError for an
+        undeclared prefix."""
+        text = self.value(token)
+        if token.kind == "iri":
+            iri = _UCHAR_RE.sub(_decode_uchar, text[1:-1])
+            if self.base and not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", iri):
+                from urllib.parse import urljoin
+
+                return urljoin(self.base, iri)
+            return iri
+        prefix, _, local = text.partition(":")
+        namespace = self.prefixes.get(prefix, self.predeclared.get(prefix))
+        if namespace is None:
+            raise KeyError(prefix)
+        return namespace + _PLX_ESCAPE_RE.sub(r"\1", local)
+
+    def undeclared_prefixes(self) -> list[str]:
+        """Prefixes used but neither declared in the query nor predeclared."""
+        used = {self.value(t).partition(":")[0] for t in self.code if t.kind == "pname"}
+        return sorted(p for p in used if p and p not in self.prefixes and p not in self.predeclared)
+
+    def first_use(self, prefix: str) -> Location | None:
+        """Line and column (1-based) of the first use of ``prefix:`` in the query."""
+        for t in self.code:
+            if t.kind == "pname" and self.value(t).partition(":")[0] == prefix:
+                return self.location(t.start)
+        return None
+
+    def location(self, offset: int) -> Location:
+        """The query's line and column (1-based) of a character offset."""
+        line = self.text.count("\n", 0, offset) + 1
+        return Location("query", line, offset - (self.text.rfind("\n", 0, offset) + 1) + 1)
+
+    @cached_property
+    def normalised(self) -> str:
+        """The tokens without comments, one space between them: equal for queries that differ only
+        in layout and comments (the response cache's key)."""
+        return " ".join(self.value(t) for t in self.code)
+
+
+def parse_query(text: str, predeclared: Mapping[str, str] = PREFIXES) -> ParsedQuery:
+    """The query's parse, with the checks every query must pass before an engine sees it.
+
+    Raises QueryTooComplex (400) for a nesting deeper than ``MAX_DEPTH`` or more than
+    ``MAX_TOKENS`` tokens: the engine's recursive parser would crash on such a text. Characters
+    that fit no token are kept as ``junk`` tokens; the engine reports them as syntax errors.
+    """
+    parsed = ParsedQuery(text, predeclared)
+    if text.count("{") + text.count("(") + text.count("[") > MAX_DEPTH:
+        deepest, where = _depth_of(parsed, parsed.code)
+        if deepest > MAX_DEPTH:
+            raise QueryTooComplex(f"the query nests {{ ( [ {deepest} levels deep; at most {MAX_DEPTH} are accepted",
+                                  where, hint="flatten the query (fewer nested groups, subqueries or "
+                                              "parentheses)", details={"max_depth": MAX_DEPTH})
+    if len(text) > MAX_TOKENS and len(parsed.code) > MAX_TOKENS:
+        raise QueryTooComplex(f"the query has {len(parsed.code)} tokens; at most {MAX_TOKENS} are accepted",
+                              hint="split it into smaller queries", details={"max_tokens": MAX_TOKENS})
+    return parsed
+
+
+def _depth_of(parsed: ParsedQuery, code: list[Token]) -> tuple[int, Location | None]:
+    """The deepest nesting and where it first passes ``MAX_DEPTH``."""
+    depth = deepest = 0
+    where = None
+    text = parsed.text
+    for t in code:
+        if t.kind == "punct":
+            c = text[t.start]
+            if c in _OPEN:
+                depth += 1
+                if depth > deepest:
+                    deepest = depth
+                    if depth == MAX_DEPTH + 1:
+                        where = parsed.location(t.start)
+            elif c in _CLOSE:
+                depth -= 1
+    return deepest, where
+
+
+def _tokens(text: str) -> Iterator[Token]:
+    kinds = _KIND
+    for m in _TOKEN_RE.finditer(text):
+        kind = m.lastgroup
+        yield Token(kinds.get(kind, kind), *m.span())
+
+
+def _decode_uchar(m: re.Match) -> str:
+    try:
+        return chr(int(m.group()[2:], 16))
+    except (ValueError, OverflowError):
+        return "\ufffd"
+
+
+def unescape(text: str) -> str:
+    r"""A string token's value: quotes removed, ``\n``-style and ``\u`` escapes decoded.
+
+    >>> unescape(r"'l\u00E0\tx'")
+    'là\tx'
+    """
+    body = text[3:-3] if text[:3] in ("'''", '"""') and len(text) >= 6 else text[1:-1]
+    simple = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+    return _ESCAPE_RE.sub(lambda m: simple[m.group()[1]] if len(m.group()) == 2 else _decode_uchar(m), body)
+
+
+# --- every reading of the text ---------------------------------------------------------------------------
+
+def _words(text: str, tokens: Iterable[tuple[str, int, int]]) -> Iterator[str]:
+    """Words and prefixed-name prefixes (lower case) among ``tokens``: where a keyword can be.
+
+    A prefixed name's local part is never a keyword: if its prefix is undeclared, the engine may
+    read the prefix as a keyword (``SERVICE:x`` is ``SERVICE`` then ``:x``), but what follows the
+    colon is then a prefixed name with the empty prefix."""
+    for kind, start, end in tokens:
+        if kind == "word":
+            yield text[start:end].lower()
+        elif kind == "pname":
+            yield text[start:text.index(":", start)].lower()
+
+
+def reachable_words(parsed: ParsedQuery) -> Iterator[str]:
+    """Every word that some reading of the text makes a token (see ``_words``).
+
+    Raises QueryTooComplex when the text is too intricate to follow within the scan budget.
+    """
+    return _words(parsed.text, _all_readings(parsed.text))
+
+
+def keyword_use(parsed: ParsedQuery, keyword: str) -> str | None:
+    """Where ``keyword`` (lower case) is in the query, matched inside words as the engine matches
+    keywords (without word boundaries): ``"certain"`` when the plain reading of the text has it,
+    ``"possible"`` when only another reading does (see the module docstring), None when no reading
+    has it. Texts without the letters are answered at once.
+
+    >>> keyword_use(parse_query("SELECT * { SERVICE <http://x/> { ?s ?p ?o } }"), "service")
+    'certain'
+    >>> keyword_use(parse_query("SELECT * { ?s a <http://e/Service> }"), "service")
+    >>> keyword_use(parse_query("SELECT * { ?s ?p <http://e/Service#x> }"), "service")
+    'possible'
+    """
+    if keyword not in parsed.lowered:
+        return None
+    text = parsed.text
+    if any(keyword in w for w in _words(text, ((t.kind, t.start, t.end) for t in parsed.code))):
+        return "certain"
+    if any(keyword in w for w in reachable_words(parsed)):
+        return "possible"
+    return None
+
+
+def reaches(parsed: ParsedQuery, keyword: str) -> bool:
+    """Whether any reading of the query has ``keyword`` (lower case) in a word (``keyword_use``)."""
+    return keyword_use(parsed, keyword) is not None
+
+
+def reachable_iris(parsed: ParsedQuery) -> Iterator[str]:
+    """Every IRI some reading of the text holds: IRI tokens decoded, prefixed names expanded where
+    their prefix is known (used to refuse a remote store's built-in function namespaces)."""
+    text = parsed.text
+    for kind, start, end in _all_readings(text):
+        if kind == "iri":
+            yield _UCHAR_RE.sub(_decode_uchar, text[start + 1:end - 1])
+        elif kind == "pname":
+            try:
+                yield parsed.iri(Token("pname", start, end))
+            except KeyError:
+                continue
+
+
+def _ends_operand(text: str, kind: str, start: int, end: int) -> bool:
+    """Whether a token can be the last of an expression's operand, so that a "<" after it may be
+    "less than": a variable, literal, IRI, closing bracket, or a word ending in true/false (the
+    engine matches keywords without word boundaries). Unknown characters count, to stay safe."""
+    if kind in ("var", "string", "number", "iri", "pname", "langtag", "bnode", "junk"):
+        return True
+    if kind == "punct":
+        return text[start:end] in (")", "]", "}")
+    if kind == "word":
+        word = text[start:end].lower()
+        return word.endswith(("true", "false"))
+    return False
+
+
+def _all_readings(text: str) -> Iterator[tuple[str, int, int]]:
+    """(kind, start, end) of every token that starts where some reading of ``text`` puts one.
+
+    A reading branches where the engine's parser may choose: ``<`` (IRI, or an operator), a quote
+    (long or short string), a prefixed name (W3C's or Oxigraph's end). Characters that fit no token
+    are stepped over one by one, so no later part of the text is ever left unread. Each position is
+    expanded once, so the work is linear in the text, with a budget against quadratic string scans.
+    """
+    n = len(text)
+    budget = SCAN_BUDGET_PER_CHAR * n + 10_000
+    todo: list[tuple[int, bool]] = [(0, False)]
+    seen: set[tuple[int, bool]] = set()
+    match = _TOKEN_RE.match
+    while todo:
+        pos, after_operand = state = todo.pop()
+        if pos >= n or state in seen:
+            continue
+        seen.add(state)
+        char = text[pos]
+        steps: list[tuple[str, int]] = []
+        if char == "<":
+            m = _IRI_RE.match(text, pos)
+            if m:
+                steps.append(("iri", m.end()))
+            # "<" is "less than" only after an operand; and read as code, an IRI's inside can only
+            # change what follows it by opening a string or a comment that runs past its ">".
+            if not m or (after_operand and ("'" in m.group() or "#" in m.group())):
+                steps.append(("punct", pos + 1))
+        elif char in _STRING_STARTS:
+            for pattern in _STRING_STARTS[char]:
+                m = pattern.match(text, pos)
+                if m:
+                    steps.append(("string", m.end()))
+                    budget -= m.end() - pos
+        else:
+            m = match(text, pos)
+            if m and m.end() > pos:
+                kind = _KIND.get(m.lastgroup, m.lastgroup)
+                steps.append((kind, m.end()))
+                budget -= m.end() - pos
+                if kind == "pname":
+                    alt = _PNAME_OXIGRAPH_RE.match(text, pos)
+                    if alt and alt.end() != m.end():
+                        steps.append(("pname", alt.end()))
+        if not steps:
+            steps.append(("junk", pos + 1))
+        budget -= 1
+        if budget < 0:
+            raise QueryTooComplex("the query text is too intricate to check (quotes and brackets that open "
+                                  "more readings than it has characters)", hint="simplify the query")
+        for kind, end in steps:
+            yield kind, pos, end
+            todo.append((end, _ends_operand(text, kind, pos, end) if kind not in ("ws", "comment") else after_operand))
