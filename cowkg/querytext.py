@@ -99,6 +99,15 @@ _PLX_ESCAPE_RE = re.compile(r"\\(.)")
 MAX_DEPTH = 100
 #: Most tokens a query may have: a 100 kB query of one-character tokens has ~50,000.
 MAX_TOKENS = 60_000
+#: Most operators and group-pattern keywords a query may have. Each nests the engine's syntax
+#: tree one level deeper however flat the text looks (``1+1+...``, ``BIND ... BIND``): measured,
+#: 3,000 BINDs or 10,000 ``+`` crash the process (bench/results/nesting.txt); 1,500 is far above
+#: any real query and far below that.
+MAX_OPERATORS = 1500
+_CHAIN_PUNCT = frozenset(("+", "-", "*", "/", "|", "||", "&&", "!", "=", "!=", "<", ">", "<=", ">=", "^", ".",
+                          ";", ","))
+_CHAIN_WORDS = frozenset(("UNION", "OPTIONAL", "MINUS", "BIND", "FILTER", "VALUES", "SERVICE", "GRAPH", "IN",
+                          "EXISTS"))
 #: Work the all-readings scan may do, per character of the query, before it refuses the query as
 #: too intricate to check (only adversarial texts come near: thousands of unclosed quote runs).
 SCAN_BUDGET_PER_CHAR = 24
@@ -316,6 +325,14 @@ def parse_query(text: str, predeclared: Mapping[str, str] = PREFIXES) -> ParsedQ
             raise QueryTooComplex(f"the query nests {{ ( [ {deepest} levels deep; at most {MAX_DEPTH} are accepted",
                                   where, hint="flatten the query (fewer nested groups, subqueries or "
                                               "parentheses)", details={"max_depth": MAX_DEPTH})
+    if len(text) > MAX_OPERATORS:
+        value = parsed.value
+        count = sum(1 for t in parsed.code if (t.kind == "punct" and value(t) in _CHAIN_PUNCT)
+                    or (t.kind == "word" and value(t).upper() in _CHAIN_WORDS))
+        if count > MAX_OPERATORS:
+            raise QueryTooComplex(f"the query has {count} operators and group patterns; at most {MAX_OPERATORS} are "
+                                  "accepted", hint="split it into smaller queries, or use VALUES or IN lists",
+                                  details={"max_operators": MAX_OPERATORS})
     if len(text) > MAX_TOKENS and len(parsed.code) > MAX_TOKENS:
         raise QueryTooComplex(f"the query has {len(parsed.code)} tokens; at most {MAX_TOKENS} are accepted",
                               hint="split it into smaller queries", details={"max_tokens": MAX_TOKENS})
@@ -430,18 +447,23 @@ def reachable_iris(parsed: ParsedQuery) -> Iterator[str]:
                 continue
 
 
-def _ends_operand(text: str, kind: str, start: int, end: int) -> bool:
-    """Whether a token can be the last of an expression's operand, so that a "<" after it may be
-    "less than": a variable, literal, IRI, closing bracket, or a word ending in true/false (the
-    engine matches keywords without word boundaries). Unknown characters count, to stay safe."""
+def _role(text: str, kind: str, start: int, end: int, before: str) -> str:
+    """What a token means for a "<" right after it: "operand" when the token can end an
+    expression's operand (a variable, literal, IRI, closing bracket, or a word ending in true/false:
+    the engine matches keywords without word boundaries; unknown characters count, to stay safe),
+    except the name declared by PREFIX; "prefix" for the PREFIX keyword; "" otherwise."""
+    if kind == "pname" and before == "prefix":
+        return ""
     if kind in ("var", "string", "number", "iri", "pname", "langtag", "bnode", "junk"):
-        return True
+        return "operand"
     if kind == "punct":
-        return text[start:end] in (")", "]", "}")
+        return "operand" if text[start:end] in (")", "]", "}") else ""
     if kind == "word":
         word = text[start:end].lower()
-        return word.endswith(("true", "false"))
-    return False
+        if word == "prefix":
+            return "prefix"
+        return "operand" if word.endswith(("true", "false")) else ""
+    return ""
 
 
 def _all_readings(text: str) -> Iterator[tuple[str, int, int]]:
@@ -454,14 +476,18 @@ def _all_readings(text: str) -> Iterator[tuple[str, int, int]]:
     """
     n = len(text)
     budget = SCAN_BUDGET_PER_CHAR * n + 10_000
-    todo: list[tuple[int, bool]] = [(0, False)]
-    seen: set[tuple[int, bool]] = set()
+    # A state is a position and what the token before it was: "operand" (a "<" there may be
+    # "less than"), "prefix" (the PREFIX keyword: the name after it is a declaration, no operand)
+    # or "" (anything else).
+    todo: list[tuple[int, str]] = [(0, "")]
+    seen: set[tuple[int, str]] = set()
     match = _TOKEN_RE.match
     while todo:
-        pos, after_operand = state = todo.pop()
+        pos, before = state = todo.pop()
         if pos >= n or state in seen:
             continue
         seen.add(state)
+        after_operand = before == "operand"
         char = text[pos]
         steps: list[tuple[str, int]] = []
         if char == "<":
@@ -496,4 +522,4 @@ def _all_readings(text: str) -> Iterator[tuple[str, int, int]]:
                                   "more readings than it has characters)", hint="simplify the query")
         for kind, end in steps:
             yield kind, pos, end
-            todo.append((end, _ends_operand(text, kind, pos, end) if kind not in ("ws", "comment") else after_operand))
+            todo.append((end, before if kind in ("ws", "comment") else _role(text, kind, pos, end, before)))
