@@ -375,7 +375,7 @@ def stats(obj: Context, fmt: str) -> None:
 @click.pass_obj
 def serve(obj: Context, host: str, port: int, workers: int | None, access_log: bool, backend: str | None,
           endpoint: str | None) -> None:
-    """Serve the SPARQL endpoint and web UI with gunicorn (a production WSGI server).
+    """Serve the SPARQL endpoint and web UI with granian (a production HTTP server).
 
     \b
     The store is built once, then shared by the forked workers.
@@ -387,14 +387,15 @@ def serve(obj: Context, host: str, port: int, workers: int | None, access_log: b
     """
     from .load import default_layout, require_graph
     from .web import create_app
-    from .web.server import run_server
+    from .web.server import check_port, run_server
 
     try:
         require_graph(obj.root, default_layout(obj.root))  # over Virtuoso too: the UI reads queries/ there
+        check_port(host, port)
         app = create_app({"root": str(obj.root), "backend": backend, "endpoint": endpoint})
+        run_server(app, host, port, workers or obj.settings["workers"], access_log)
     except CowkgError as exc:
         fail(exc)
-    run_server(app, host, port, workers or obj.settings["workers"], access_log)
 
 
 from .cli_reconcile import reconcile  # noqa: E402  (registered here so `cowkg --help` lists it)

@@ -17,8 +17,11 @@ or the listening socket open), ignore the server's signals, and die with their p
 (``PR_SET_PDEATHSIG`` on Linux, and end-of-file on the pipe). They are confined
 (``cowkg.sandbox``): no network sockets, and at most ``query_memory`` more bytes of address space,
 so a query that grows past it ends its child, which is reported as 503 ``query-memory-exceeded``.
-A query that runs longer than ``HEAVY_AFTER`` seconds has its child's CPU priority lowered, so new
-short queries on other evaluators are not slowed by it; that child is retired after its answer.
+A query that runs longer than ``HEAVY_AFTER`` seconds is heavy: its child's CPU priority is
+lowered, so new short queries on other evaluators are not slowed by it, and the child is retired
+after its answer. At most ``size - RESERVED`` queries of a worker may be heavy at once; a query that
+turns heavy past that is stopped with 503 and Retry-After, so ``RESERVED`` evaluators always remain
+for short queries however many long ones arrive.
 When every evaluator is busy, a query waits at most ``queue_wait`` seconds for one, then is
 refused with 503 and Retry-After (``Overloaded``) instead of queueing without bound.
 """
@@ -50,6 +53,8 @@ log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
 #: Seconds after which a running query counts as heavy: its evaluator is reniced, then retired.
 HEAVY_AFTER = 1.0
+#: Evaluators per worker that heavy queries may never all take: kept for short queries.
+RESERVED = 2
 _RESET_SIGNALS = ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCHLD", "SIGABRT")
 
 
@@ -275,11 +280,13 @@ class EvaluatorPool:
         self._reset()
         self.killed = 0
         self.refused = 0
+        self.heavy_limit = max(1, self._size - RESERVED)
 
     def _reset(self) -> None:
         self._pid = os.getpid()
         self._idle: list[_Child] = []
         self._all: list[_Child] = []
+        self._heavy = 0
         self._cond = threading.Condition()
 
     def _new_child(self) -> _Child:
@@ -329,7 +336,7 @@ class EvaluatorPool:
             waited = 0.0
             if timeout is None or timeout > HEAVY_AFTER:
                 if not child.conn.poll(HEAVY_AFTER):
-                    child.lower_priority()
+                    self._turn_heavy(child)
                     waited = HEAVY_AFTER
             if not child.conn.poll(None if timeout is None else max(0.0, timeout - waited)):
                 child.kill()
@@ -347,6 +354,9 @@ class EvaluatorPool:
                 raise _memory_exceeded(self.memory_bytes) from None
             raise EvaluatorCrashed(f"evaluator process {child.pid} died while answering: {exc!r}") from None
         finally:
+            if child.reniced:
+                with self._cond:
+                    self._heavy -= 1
             self._release(child, healthy)
         child.answered += 1
         if status == "ok":
@@ -354,6 +364,22 @@ class EvaluatorPool:
         if status == "error":
             raise value
         raise EvaluatorCrashed(f"evaluator raised:\n{value}")
+
+    def _turn_heavy(self, child: _Child) -> None:
+        """Count ``child`` as heavy and lower its priority, or stop it when too many already are."""
+        with self._cond:
+            room = self._heavy < self.heavy_limit
+            if room:
+                self._heavy += 1
+        if not room:
+            child.kill()
+            self.killed += 1
+            raise Overloaded(f"{self.heavy_limit} long-running queries are already running in this server process",
+                             hint="retry after a few seconds; short queries are still answered meanwhile",
+                             details={"long_running_limit": self.heavy_limit})
+        child.lower_priority()
+        if not child.reniced:  # renice refused: count it anyway, it is retired after its answer
+            child.reniced = True
 
     def _send(self, payload: Any) -> _Child:
         """Hand ``payload`` to an idle child; children found dead (OOM killer, kill -9) are replaced."""

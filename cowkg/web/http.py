@@ -13,9 +13,10 @@ from flask import Flask, Response, current_app, request
 from ..errors import PayloadTooLarge
 
 #: Pages load scripts, styles, images and data from this origin only, and no other site may frame them.
-#: Inline styles stay allowed: the vendored widgets (YASGUI, vis-timeline, Cytoscape) set them.
+#: Inline styles stay allowed: the vendored widgets (YASGUI, vis-timeline, Cytoscape) set them; data:
+#: and blob: URLs may be fetched (the graph view turns its own canvas into a PNG download that way).
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-                           "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+                           "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' data: blob:; "
                            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 EXPOSED = "ETag, Content-Type, Content-Length, X-Cowkg-Truncated, X-Cowkg-Rows, X-Cowkg-Version, Server-Timing"
 ALLOWED_HEADERS = "Accept, Content-Type, If-None-Match, If-Modified-Since, Cache-Control"

@@ -1,78 +1,31 @@
-"""Run the app under gunicorn: forked workers share the prebuilt store, SIGTERM drains requests.
+"""Run the app in production: granian (Rust HTTP) workers forked from a master that built the store.
 
-The store, its labels and its counts are computed once in the master before forking, so every
-worker (and every evaluator process a worker forks) shares them copy-on-write. Threaded workers
-(``THREADS`` per process, HTTP keep-alive): each thread waits on its own evaluator process
-(``evaluator.py``, forked right after the worker starts, before its threads do), so a runaway
-query holds one thread for at most ``query_timeout`` seconds while the others serve.
-SIGTERM / SIGINT: workers finish their request in flight (``graceful_timeout``), then exit; their
-evaluators die with them.
+The store, its labels and counts are computed once in the master before forking, so every worker
+(and every evaluator process a worker forks) shares them copy-on-write. Each worker runs the
+``Front`` (``front.py``): granian reads request heads with a time limit (``header_timeout``), the
+front reads bodies on the event loop (``body_timeout``) and hands complete requests to Flask in two
+lanes — queries, bounded by the worker's evaluator processes, and everything else — so slow or
+many clients cost neither threads nor evaluation capacity. Why granian: measured side by side
+(bench/results/serving_stack.txt), it reads slow clients without a thread each and is the fastest
+candidate on this workload; gunicorn's threaded workers give each connection a thread for as long
+as its client takes to send the request.
+
+SIGTERM / SIGINT: workers stop accepting, finish requests in flight, then exit; their evaluators
+die with them.
 """
 
 from __future__ import annotations
 
+import errno
+import logging
+import socket
 import sys
 
 from flask import Flask
-from gunicorn.app.base import BaseApplication
 
-#: Request threads per worker process; each gets its own evaluator process (EvaluatorPool size).
-#: Measured (bench/http_throughput.py, 4 clients, query mix): 4 threads with keep-alive served
-#: 2.1x the requests of single-threaded sync workers (1024 vs 477 req/s cached, 329 vs 183 evaluated).
-THREADS = 4
-#: One line per request: client, time ([10/Oct/2025:13:55:36 +0000], as in the common log format),
-#: request line, status, bytes, duration, user agent.
-ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+from ..errors import InputError
 
-
-class _Server(BaseApplication):
-    def __init__(self, app: Flask, options: dict) -> None:
-        self.application = app
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Flask:
-        return self.application
-
-
-def _worker_exit(server, worker) -> None:
-    """Stop this worker's evaluator processes before it exits."""
-    pool = worker.app.application.extensions.get("cowkg_pool") if hasattr(worker.app, "application") else None
-    if pool is not None:
-        pool.close()
-
-
-def _post_fork(server, worker) -> None:
-    """Fork this worker's evaluator processes now, while it has a single thread."""
-    pool = worker.app.application.extensions.get("cowkg_pool") if hasattr(worker.app, "application") else None
-    if pool is not None:
-        pool.prestart()
-
-
-def server_options(app: Flask, host: str, port: int, workers: int, access_log: bool = True) -> dict:
-    """gunicorn settings: a worker is only killed by gunicorn well after the query limit has cut it."""
-    timeout = int(app.config["COWKG"]["query_timeout"]) + 30
-    return {
-        "bind": f"{host}:{port}",
-        "workers": max(1, workers),
-        "worker_class": "gthread",
-        "threads": THREADS,
-        "keepalive": 5,
-        "post_fork": _post_fork,
-        "timeout": timeout,
-        "graceful_timeout": 15,
-        "accesslog": "-" if access_log else None,
-        "access_log_format": ACCESS_LOG_FORMAT,
-        "errorlog": "-",
-        "loglevel": "info",
-        # 0 = gunicorn's own 1 MiB ceiling; the app answers 413 past max_request_bytes itself.
-        "limit_request_line": 0,
-        "worker_exit": _worker_exit,
-    }
+log = logging.getLogger(__name__)
 
 
 def warm(app: Flask) -> None:
@@ -85,10 +38,68 @@ def warm(app: Flask) -> None:
         void_stats()
 
 
+def check_port(host: str, port: int) -> None:
+    """Fail early and plainly when the address is taken (rather than with a worker's traceback)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise InputError(f"port {port} is in use on {host}", hint="choose another with --port (or "
+                                 "`make serve PORT=...`), or stop the server that holds it") from None
+            raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}",
+                             hint="check --host and --port") from None
+
+
+def _loader(app: Flask):
+    """What each worker serves: the front around ``app``, its evaluators forked now (the worker
+    is still single-threaded), its access log on stdout."""
+    from .front import Front
+
+    def load(_target: str = ""):
+        pool = app.extensions.get("cowkg_pool")
+        if pool is not None:
+            pool.prestart()
+            if pool.confined is False:
+                log.warning("query evaluators are NOT network-confined on this platform (no seccomp): "
+                            "the SERVICE check of the query text is the only line of defence")
+        return Front(app)
+
+    return load
+
+
 def run_server(app: Flask, host: str, port: int, workers: int, access_log: bool = True) -> None:
     """Block serving ``app`` on host:port until SIGTERM/SIGINT (graceful: in-flight requests finish)."""
+    from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
+    from granian.server import Server
+
+    check_port(host, port)
     warm(app)
-    options = server_options(app, host, port, workers, access_log)
-    print(f"cowkg: serving http://{host}:{port}/ (SPARQL at /sparql) with {options['workers']} workers",
-          file=sys.stderr)
-    _Server(app, options).run()
+    cfg = app.config["COWKG"]
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access = logging.getLogger("cowkg.access")
+    access.handlers[:] = [handler]
+    access.setLevel(logging.INFO if access_log else logging.WARNING)
+    access.propagate = False
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    server = Server(
+        "cowkg",
+        address=host,
+        port=port,
+        interface=Interfaces.RSGI,
+        workers=max(1, workers),
+        http1_settings=HTTP1Settings(header_read_timeout=int(cfg["header_timeout"] * 1000)),
+        backlog=2048,
+        log_enabled=True,
+        log_access=False,
+        websockets=False,
+        workers_kill_timeout=max(5, int(cfg["query_timeout"]) + 10),
+    )
+    print(f"cowkg: serving http://{host}:{port}/ (SPARQL at /sparql) with {server.workers} workers "
+          f"x {cfg['evaluators']} query evaluators", file=sys.stderr, flush=True)
+    server.serve(target_loader=_loader(app))
