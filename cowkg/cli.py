@@ -208,7 +208,7 @@ def validate(obj: Context, data: tuple[str, ...], fmt: str) -> None:
 @main.command()
 @click.option("--reasoner", type=click.Choice(["owlrl", "reasonable", "auto"]), default=None,
               help="OWL 2 RL engine (default: the reasoner setting, auto = by size).")
-@click.option("--no-cache", is_flag=True, help="Recompute even if a cached closure exists.")
+@click.option("--no-cache", is_flag=True, help="Recompute even if a cached closure exists, and replace it.")
 @click.pass_obj
 def reason(obj: Context, reasoner: str | None, no_cache: bool) -> None:
     """Compute the OWL 2 RL closure of ontology + data and report what it added.
@@ -226,8 +226,8 @@ def reason(obj: Context, reasoner: str | None, no_cache: bool) -> None:
         with TerminalProgress() as progress:
             sources = load_project(obj.root, progress=progress)
             progress("reason", 0, 1)
-            inference = infer(sources, reasoner or obj.settings["reasoner"],
-                              None if no_cache else obj.settings["cache_dir"])
+            inference = infer(sources, reasoner or obj.settings["reasoner"], obj.settings["cache_dir"],
+                              refresh=no_cache)
     except CowkgError as exc:
         fail(exc)
     how = "read from cache" if inference.cached else f"computed in {inference.seconds:.2f} s"

@@ -6,13 +6,18 @@ minus tautologies that carry no information (see ``is_noise``). owlrl is the ref
 (schema rules, property chains) so that both give the same triples on the project
 (tests/test_reason_reasonable.py); ``auto`` picks by size and ``Inference.reasoner`` says which
 ran. Results are cached on disk by the hash of the input files, so a server with several workers
-reasons once.
+reasons once. The cache is never trusted blindly: each file starts with a header line holding the
+SHA-256 and triple count of its body, both checked on read; a damaged, truncated, forged or
+foreign file is logged, set aside and rebuilt. A cache directory that cannot be written (read-only,
+full, a file in the way) only costs the next run the reasoning: it is logged, never fatal.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -73,16 +78,21 @@ def pick_reasoner(requested: str, size: int) -> str:
     return "reasonable" if size > AUTO_THRESHOLD else "owlrl"
 
 
-def infer(sources: Sources, reasoner: str = "auto", cache_dir: str | Path | None = None) -> Inference:
-    """Compute (or read from cache) the inferred triples for ``sources``."""
+def infer(sources: Sources, reasoner: str = "auto", cache_dir: str | Path | None = None,
+          refresh: bool = False) -> Inference:
+    """Compute (or read from the verified cache) the inferred triples for ``sources``.
+
+    ``refresh`` recomputes even when a valid cache file exists, and replaces it.
+    """
     asserted = [t for t in sources.triples(str(g) for g in ASSERTED_GRAPHS)]
     chosen = pick_reasoner(reasoner, len(asserted))
     name = f"inferred-{chosen}-v{CLOSURE_VERSION}-{sources.digest[:32]}.nt"
     cache_file = Path(cache_dir) / name if cache_dir else None
-    if cache_file and cache_file.is_file():
+    if cache_file and not refresh:
         start = time.perf_counter()
-        triples = [q.triple for q in ox.parse(path=str(cache_file), format=ox.RdfFormat.N_TRIPLES)]
-        return Inference(triples, chosen, time.perf_counter() - start, cached=True)
+        triples = read_cache(cache_file, sources.digest)
+        if triples is not None:
+            return Inference(triples, chosen, time.perf_counter() - start, cached=True)
     start = time.perf_counter()
     if chosen == "owlrl":
         triples = from_rdflib(_closure_owlrl(to_rdflib(asserted)))
@@ -90,7 +100,7 @@ def infer(sources: Sources, reasoner: str = "auto", cache_dir: str | Path | None
         triples = _closure_reasonable(asserted, list(sources.triples([str(GRAPH_ONTOLOGY)])))
     elapsed = time.perf_counter() - start
     if cache_file:
-        _write_cache(cache_file, triples)
+        write_cache(cache_file, triples, sources.digest)
     log.info("reasoned with %s: %d inferred triples in %.2fs", chosen, len(triples), elapsed)
     return Inference(triples, chosen, elapsed)
 
@@ -239,14 +249,68 @@ def _apply_chains(triples, chains) -> set[tuple]:
     return out
 
 
-def _write_cache(path: Path, triples: list[ox.Triple]) -> None:
-    """Atomic write: a crash never leaves a half cache file that a later run would trust."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".nt")
+_HEADER_RE = re.compile(rb"# cowkg inferred graph sha256=([0-9a-f]{64}) triples=([0-9]+) inputs=([0-9a-f]+)\n")
+
+
+def read_cache(path: Path, inputs: str) -> list[ox.Triple] | None:
+    """The triples of a cache file whose header, checksum, count and input digest all hold; None
+    (after logging why and setting the file aside) for anything else; None when there is none."""
     try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.warning("inferred-graph cache %s unreadable (%s): reasoning again", path, exc.strerror)
+        return None
+    problem = None
+    header = _HEADER_RE.match(data)
+    if header is None:
+        problem = "no valid header"
+    elif header.group(3).decode() != inputs:
+        problem = "made from other inputs"
+    else:
+        body = data[header.end():]
+        if hashlib.sha256(body).hexdigest() != header.group(1).decode():
+            problem = "checksum mismatch (truncated or edited)"
+        else:
+            try:
+                triples = [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+            except SyntaxError as exc:
+                problem = f"unparsable ({exc})"
+            else:
+                if len(triples) == int(header.group(2)):
+                    return triples
+                problem = f"{len(triples)} triples where the header says {int(header.group(2))}"
+    log.warning("inferred-graph cache %s is damaged: %s; setting it aside and reasoning again", path, problem)
+    try:
+        path.replace(path.with_name(path.name + f".damaged-{int(time.time())}"))
+    except OSError:
+        pass
+    return None
+
+
+def write_cache(path: Path, triples: list[ox.Triple], inputs: str) -> bool:
+    """Write the cache file atomically (temp file + ``os.replace``), with its verifying header.
+
+    A directory that cannot take it (read-only, full, a file where the directory should be) is
+    logged and the result kept in memory only: returns False."""
+    body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    header = f"# cowkg inferred graph sha256={hashlib.sha256(body).hexdigest()} triples={len(triples)} " \
+             f"inputs={inputs}\n"
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".nt")
         with os.fdopen(fd, "wb") as fh:
-            ox.serialize(triples, fh, format=ox.RdfFormat.N_TRIPLES)
+            fh.write(header.encode())
+            fh.write(body)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        return True
+    except OSError as exc:
+        log.warning("inferred-graph cache not written to %s (%s): keeping it in memory only", path.parent,
+                    exc.strerror or exc)
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        return False

@@ -138,7 +138,7 @@ def live_server(tmp_path_factory):
 
     log = tmp_path_factory.mktemp("server") / "server.log"
     env = {**os.environ, "COWKG_CACHE_DIR": str(tmp_path_factory.mktemp("server-cache"))}
-    with serving([*COWKG_SERVE, "--workers", "2"], log=log, env=env, cwd=ROOT, wait=90) as server:
+    with serving([*COWKG_SERVE, "--workers", "2"], log=log, env=env, cwd=ROOT, wait=240) as server:
         yield server.base
 
 
