@@ -125,6 +125,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds a query waits for a free evaluator before it is refused with 503 and Retry-After."),
     Setting("infer_default", False, "Whether queries see the inferred graph when a request does not say."),
     Setting("reasoner", "auto", "OWL 2 RL reasoner: owlrl, reasonable, or auto (by input size)."),
+    Setting("allow_invalid", False,
+            "Serve data that does not conform to the SHACL shapes (`cowkg serve` refuses to, by default)."),
     Setting("workers", 2, "Worker processes of the production server started by `cowkg serve`."),
     Setting("backend", "embedded", "Query backend: embedded (pyoxigraph) or virtuoso (remote SPARQL)."),
     Setting("endpoint", "", "URL of the remote SPARQL endpoint when backend is virtuoso."),

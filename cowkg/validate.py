@@ -7,13 +7,18 @@ where the loader indexed it, the file and line that describe the focus node.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import rdflib
 from rdflib.namespace import SH
 
-from .errors import InputError
+from .errors import InputError, ValidationFailed
 from .load import Sources, load_files, to_rdflib
 from .vocab import ASSERTED_GRAPHS, shorten
 
@@ -96,6 +101,60 @@ def validate(sources: Sources, shapes: rdflib.Graph) -> ValidationReport:
                                                                v.component or "", v.message))
     report.conforms = not any(v.severity == "Violation" for v in report.violations)
     return report
+
+
+log = logging.getLogger(__name__)
+
+
+def check_project(sources: Sources, shapes_dir: str | Path, cache_dir: str | Path | None = None,
+                  root: str | Path | None = None) -> ValidationReport:
+    """Validate what a server is about to serve; raise ValidationFailed (exit 1) with the report
+    when it does not conform.
+
+    A conforming verdict is remembered in ``cache_dir`` under the digest of the data and shapes
+    (and pySHACL's version), with a checksum of its own, so a restart on unchanged files skips
+    SHACL; any other verdict, or a cache entry that does not check out, means validating again.
+    """
+    import pyshacl
+
+    files = shapes_files(shapes_dir)
+    key = hashlib.sha256("\n".join([sources.digest, pyshacl.__version__]
+                                   + [hashlib.sha256(p.read_bytes()).hexdigest() for p in files]).encode()).hexdigest()
+    marker = Path(cache_dir) / f"conforms-{key[:32]}.json" if cache_dir else None
+    if marker is not None and _conforms_marker_holds(marker, key):
+        return ValidationReport(conforms=True, shapes_files=[str(p) for p in files])
+    report = validate(sources, load_shapes(shapes_dir))
+    if not report.conforms:
+        raise ValidationFailed("the data does not conform to the shapes: not serving it\n"
+                               + format_report(report, root),
+                               hint="fix the data (cowkg validate shows the same report), or start with "
+                                    "--allow-invalid to serve it anyway", details={"counts": report.counts})
+    if marker is not None:
+        _write_marker(marker, key)
+    return report
+
+
+def _conforms_marker_holds(path: Path, key: str) -> bool:
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        body = json.dumps({"key": entry["key"], "conforms": entry["conforms"]}, sort_keys=True)
+        return entry["key"] == key and entry["conforms"] is True and \
+            entry["sha256"] == hashlib.sha256(body.encode()).hexdigest()
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _write_marker(path: Path, key: str) -> None:
+    body = json.dumps({"key": key, "conforms": True}, sort_keys=True)
+    entry = {"key": key, "conforms": True, "sha256": hashlib.sha256(body.encode()).hexdigest()}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(entry, fh)
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("validation verdict not cached in %s (%s)", path.parent, exc.strerror or exc)
 
 
 def owning_node_shape(shapes: rdflib.Graph, shape, focus, data: rdflib.Graph | None = None) -> str | None:

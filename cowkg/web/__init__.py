@@ -69,9 +69,15 @@ def make_backend(cfg: dict[str, Any]):
     """The backend the settings ask for (embedded store by default)."""
     if cfg["backend"] == "embedded":
         from ..backends.embedded import EmbeddedBackend
+        from ..settings import project_paths
         from ..store import open_project
+        from ..validate import check_project
 
         kg = open_project(cfg["root"], reasoner=cfg["reasoner"], cache_dir=cfg["cache_dir"])
+        if cfg["allow_invalid"]:
+            log.warning("allow_invalid: serving the data without checking it against the shapes")
+        else:
+            check_project(kg.sources, project_paths(cfg["root"])["shapes"], cfg["cache_dir"], cfg["root"])
         return EmbeddedBackend(kg)
     if cfg["backend"] == "virtuoso":
         from ..backends.virtuoso import RemoteSparqlBackend

@@ -65,11 +65,13 @@ class Catalog:
     _named: set[str] = field(default_factory=set)
     _iri_index: dict[str, list[Label]] | None = None
     _version: str | None = None
+    _release: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def warm(self) -> None:
         """Compute everything once (the server calls this before forking, so workers share it)."""
         self.version  # noqa: B018 - computing the property fills the cache
+        self.release  # noqa: B018
         self.labels()
 
     @property
@@ -78,6 +80,14 @@ class Catalog:
         if self._version is None:
             self._version = data_version(self.backend)
         return self._version
+
+    @property
+    def release(self) -> str | None:
+        """The dataset's release number (dcat:version, else owl:versionInfo, in the meta graph)."""
+        if self._release is None:
+            rows = self.backend.query(_RELEASE_QUERY, timeout=60).rows
+            self._release = rows[0]["v"].value if rows else ""
+        return self._release or None
 
     def labels(self) -> list[Label]:
         """Every rdfs:label / skos:prefLabel / skos:altLabel of the asserted graphs (loaded once)."""
@@ -179,6 +189,10 @@ def load_examples(directory: Path) -> list[Example]:
                 header[m.group(1).lower()] = m.group(2).strip()
         out.append(Example(path.stem, header.get("title") or path.stem, header.get("description", ""), text))
     return out
+
+
+_RELEASE_QUERY = """SELECT ?v WHERE { GRAPH cowg:meta { ?d ?p ?v
+    VALUES (?p ?rank) { (<http://www.w3.org/ns/dcat#version> 0) (owl:versionInfo 1) } } } ORDER BY ?rank ?v LIMIT 1"""
 
 
 def data_version(backend) -> str:

@@ -1,4 +1,6 @@
-"""Liveness: ``/health`` answers when the backend can run a trivial query."""
+"""Liveness and what is served: ``/health`` answers when the backend can run a trivial query, and
+says how many triples each graph holds, which release of the dataset this is, and how queries are
+confined — so a monitor sees a short graph or a lost sandbox, not only a dead process."""
 
 from __future__ import annotations
 
@@ -9,7 +11,17 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/health")
 def health():
-    """200 ``{"status": "ok"}`` when the backend answers a trivial query, else 503."""
+    """200 ``{"status": "ok", ...}`` when the backend answers a trivial query, else 503."""
+    from .describe import _graph_sizes
+
     backend = current_app.extensions["cowkg_backend"]
     ok = backend.query("ASK { }", timeout=5).boolean is True
-    return jsonify({"status": "ok" if ok else "degraded", "backend": backend.name}), (200 if ok else 503)
+    catalog = current_app.extensions["cowkg_catalog"]
+    pool = current_app.extensions["cowkg_pool"]
+    body = {"status": "ok" if ok else "degraded", "backend": backend.name,
+            "release": catalog.release, "data_version": catalog.version,
+            "graphs": _graph_sizes(),
+            "evaluators": {"per_worker": current_app.config["COWKG"]["evaluators"],
+                           "network_confined": pool.confined,
+                           "memory_per_query": current_app.config["COWKG"]["query_memory"] or None}}
+    return jsonify(body), (200 if ok else 503)
