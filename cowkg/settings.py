@@ -132,7 +132,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("endpoint", "", "URL of the remote SPARQL endpoint when backend is virtuoso."),
     Setting("virtuoso_dir", str(CACHE / "virtuoso"),
             "Directory of the private Virtuoso started by `cowkg virtuoso up` (database, logs, staged files)."),
-    Setting("public_base", "", "Public URL of the service, used in VoID and service descriptions."),
+    Setting("public_base", "",
+            "Public URL of the service (e.g. https://cowkg.example.org), used for every URL it generates: VoID, "
+            "the service description, the UI's endpoint, downloads. Empty: the request's (allowed) host."),
+    Setting("allowed_hosts", "",
+            "Host names the service answers for, comma-separated (a request naming another Host gets 400). "
+            "Empty: the bound host, localhost, 127.0.0.1, ::1 and public_base's host; * accepts any."),
     Setting("release_dir", "",
             "Where `cowkg dump -o` writes releases; /download/ serves the one its `latest` points to (or the "
             "directory itself if it is a release), byte for byte. Empty: <root>/dist. With no release there, "

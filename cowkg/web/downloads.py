@@ -35,7 +35,6 @@ bp = Blueprint("downloads", __name__)
 _lock = threading.RLock()  # reentrant: building the fallback may load the project (current_kg)
 
 TEXT_TYPES = ("text/", "application/n-triples", "application/n-quads", "application/trig", "application/ld+json")
-BUILT_BASES = 4  # built releases kept per app (one per public base URL seen; the Host header picks it)
 
 
 def current_kg() -> KnowledgeGraph:
@@ -59,8 +58,12 @@ def current_kg() -> KnowledgeGraph:
 
 
 def base_url() -> str:
-    """Where ``download/<file>`` lives publicly: the public_base setting, else this request's host."""
-    return (current_app.config["COWKG"]["public_base"] or request.host_url).rstrip("/") + "/"
+    """Where ``download/<file>`` lives publicly: the public_base setting, else the dataset's own
+    namespace (as ``cowkg dump`` writes it) — never the request's Host, so one release is built
+    per release, not one per host name a client sends."""
+    from ..dump import BASE
+
+    return (current_app.config["COWKG"]["public_base"] or BASE).rstrip("/") + "/"
 
 
 def release_dir() -> Path:
@@ -78,7 +81,7 @@ def downloads() -> dict[str, ReleaseFile]:
         current_app.extensions["cowkg_release_warned"] = True
         current_app.logger.warning("release_dir %s holds no release; /download/ serves files built from the store",
                                    release_dir())
-    return built(base_url())
+    return built()
 
 
 def published(path: Path) -> dict[str, ReleaseFile]:
@@ -94,18 +97,22 @@ def published(path: Path) -> dict[str, ReleaseFile]:
     return cached[1]
 
 
-def built(base: str) -> dict[str, ReleaseFile]:
-    """The release built from the store for ``base`` (its VoID's download URLs), once per base."""
-    cache = current_app.extensions.setdefault("cowkg_downloads", {})
-    if base not in cache:
+def built() -> dict[str, ReleaseFile]:
+    """The release built from the store, once per app (the server builds it before its workers fork)."""
+    files = current_app.extensions.get("cowkg_downloads")
+    if files is None:
         with _lock:
-            if base not in cache:
+            files = current_app.extensions.get("cowkg_downloads")
+            if files is None:
                 kg = current_kg()
-                files = build_release(kg, version=dataset_version(kg), issued=dataset_date(kg), base_url=base)
-                while len(cache) >= BUILT_BASES:
-                    cache.pop(next(iter(cache)))
-                cache[base] = {f.name: f for f in files}
-    return cache[base]
+                release = build_release(kg, version=dataset_version(kg), issued=dataset_date(kg), base_url=base_url())
+                files = current_app.extensions["cowkg_downloads"] = {f.name: f for f in release}
+    return files
+
+
+def warm() -> None:
+    """Read the release on disk, or build the fallback release, now (called before forking)."""
+    downloads()
 
 
 def content_type_of(f: ReleaseFile) -> str:

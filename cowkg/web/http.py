@@ -8,9 +8,11 @@ a preflight advertises the methods of the route it asks about, no more.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, current_app, request
 
-from ..errors import PayloadTooLarge
+from ..errors import HostNotAllowed, PayloadTooLarge
 
 #: Pages load scripts, styles, images and data from this origin only, and no other site may frame them.
 #: Inline styles stay allowed: the vendored widgets (YASGUI, vis-timeline, Cytoscape) set them; data:
@@ -20,6 +22,38 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
                            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 EXPOSED = "ETag, Content-Type, Content-Length, X-Cowkg-Truncated, X-Cowkg-Rows, X-Cowkg-Version, Server-Timing"
 ALLOWED_HEADERS = "Accept, Content-Type, If-None-Match, If-Modified-Since, Cache-Control"
+
+
+def allowed_hosts(cfg: dict) -> frozenset[str] | None:
+    """The host names requests may name (lower case, no port); None when any is accepted."""
+    raw = (cfg.get("allowed_hosts") or "").strip()
+    if raw == "*":
+        return None
+    hosts = {h.strip().lower().strip("[]") for h in raw.split(",") if h.strip()}
+    if not hosts:
+        hosts = {"localhost", "127.0.0.1", "::1"}
+        bound = (cfg.get("bind_host") or "").lower()
+        if bound and bound not in ("0.0.0.0", "::"):
+            hosts.add(bound.strip("[]"))
+    if cfg.get("public_base"):
+        hosts.add((urlsplit(cfg["public_base"]).hostname or "").lower())
+    return frozenset(hosts)
+
+
+def check_host() -> None:
+    """400 for a Host header that names no host this service answers for: generated URLs (VoID,
+    the service description, the UI's endpoint, redirects) are never built from a stranger's Host."""
+    allowed = current_app.extensions.get("cowkg_allowed_hosts", ...)
+    if allowed is ...:
+        allowed = current_app.extensions["cowkg_allowed_hosts"] = allowed_hosts(current_app.config["COWKG"])
+    if allowed is None:
+        return
+    host = request.host.lower()
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if name.strip("[]") not in allowed:
+        raise HostNotAllowed(f"this service does not answer for the host {request.host!r}",
+                             hint="the allowed_hosts and public_base settings name the hosts it answers for",
+                             details={"allowed_hosts": sorted(allowed)})
 
 
 def check_size() -> None:
@@ -74,6 +108,7 @@ def add_policy(resp: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Install the size check before, and CORS/ETag policy after, every request."""
+    """Install the host and size checks before, and CORS/ETag policy after, every request."""
+    app.before_request(check_host)
     app.before_request(check_size)
     app.after_request(add_policy)

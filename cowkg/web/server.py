@@ -30,12 +30,14 @@ log = logging.getLogger(__name__)
 
 def warm(app: Flask) -> None:
     """Compute labels, counts and the data version once, before workers fork and share them."""
+    from . import downloads
     from .describe import _graph_sizes, void_stats
 
     app.extensions["cowkg_catalog"].warm()
     with app.app_context():
         _graph_sizes()
         void_stats()
+        downloads.warm()
 
 
 def check_port(host: str, port: int) -> None:
@@ -77,8 +79,12 @@ def run_server(app: Flask, host: str, port: int, workers: int, access_log: bool 
     from granian.server import Server
 
     check_port(host, port)
-    warm(app)
     cfg = app.config["COWKG"]
+    cfg["bind_host"] = host
+    if host in ("0.0.0.0", "::") and not (cfg["public_base"] or cfg["allowed_hosts"]):
+        log.warning("listening on all interfaces with neither public_base nor allowed_hosts set: only requests "
+                    "naming localhost or 127.0.0.1 as Host are answered (400 for others)")
+    warm(app)
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
     access = logging.getLogger("cowkg.access")

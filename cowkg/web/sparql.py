@@ -52,7 +52,7 @@ def read_spec() -> QuerySpec:
     if "update" in request.args or mime == UPDATE or any(k.startswith("using-") for k in request.args):
         raise UnsupportedOperation(REFUSED, hint="send queries (SELECT, ASK, CONSTRUCT, DESCRIBE) only")
     params = request.args.copy()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         queries = request.args.getlist("query")
     elif mime == FORM:
         _require_utf8()
@@ -175,7 +175,7 @@ def respond(spec: QuerySpec) -> Response:
 @bp.route("/sparql", methods=["GET", "POST"])
 def sparql():
     """Answer a SPARQL query; GET without one returns the service description."""
-    if request.method == "GET" and "query" not in request.args and "update" not in request.args:
+    if request.method in ("GET", "HEAD") and "query" not in request.args and "update" not in request.args:
         from .describe import service_description
 
         return service_description()
