@@ -119,6 +119,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Bytes of memory one query evaluation may take beyond the server's own (HTTP 503 past it). The default "
             "fits a 2-core, 24 GiB machine: 2 workers x 8 evaluators x 1 GiB = 16 GiB at most for queries."),
     Setting("evaluators", 8, "Query evaluator processes per worker: how many queries one worker runs at once."),
+    Setting("request_timeout", 10.0,
+            "Seconds a request that computes outside the query evaluators (a reconciliation batch) may take "
+            "(HTTP 503 past it)."),
     Setting("header_timeout", 10.0, "Seconds a client may take to send a request's line and headers."),
     Setting("body_timeout", 10.0, "Seconds a client may take to send a request body (HTTP 503 past it)."),
     Setting("queue_wait", 0.5,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -87,14 +88,15 @@ def _cors(resp: Response) -> Response:
 def endpoint():
     """Manifest, batch reconciliation (``queries``), data extension (``extend``), or the old ``query``."""
     svc = service()
+    deadline = time.monotonic() + current_app.config["COWKG"]["request_timeout"]
     if "queries" in request.values:
-        return reply(svc.reconcile(_json_param("queries")))
+        return reply(svc.reconcile(_json_param("queries"), deadline=deadline))
     if "extend" in request.values:
         return reply(svc.extend(_json_param("extend")))
     if "query" in request.values:  # the deprecated single-query mode of the 2013 API
         raw = request.values["query"]
         query = _json_param("query") if raw.lstrip().startswith("{") else {"query": raw}
-        return reply({"result": svc.reconcile({"q": query})["q"]["result"]})
+        return reply({"result": svc.reconcile({"q": query}, deadline=deadline)["q"]["result"]})
     return reply(svc.manifest(_base()))
 
 

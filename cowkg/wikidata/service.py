@@ -16,14 +16,16 @@ name (``country``) plus ``sameAs`` (the Wikidata QID). Responses follow the spec
 from __future__ import annotations
 
 import html
+import math
 import re
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import __version__
-from ..errors import InputError
+from ..errors import InputError, RequestTimeout
 from ..vocab import COW, COWR, WD
 from .names import NameIndex
 from .names import match as name_match
@@ -40,6 +42,8 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
 MAX_QUERIES = 200
+#: Longest query string scored: names are short; a longer text only costs time (issue 17, finding 5).
+MAX_QUERY_CHARS = 300
 MATCH_SCORE = 95.0
 MIN_SCORE = 35.0  # below this a candidate is noise (a shared word at best)
 DEFAULT_TYPES = ("Person", "State", "InternationalOrganisation", "Place", "CoalitionMeeting", "Document", "Event")
@@ -273,15 +277,24 @@ class ReconciliationService:
 
     # -- reconciliation queries --------------------------------------------------------------
 
-    def reconcile(self, queries: Any) -> dict[str, Any]:
-        """Answer a batch ``{key: query}``. Raises InputError (naming the key and the spec rule)."""
+    def reconcile(self, queries: Any, deadline: float | None = None) -> dict[str, Any]:
+        """Answer a batch ``{key: query}``. Raises InputError (naming the key and the spec rule),
+        and RequestTimeout when the batch is still not answered at ``deadline`` (``time.monotonic``)."""
         if not isinstance(queries, dict):
             raise InputError("queries must be a JSON object mapping keys to queries",
                              hint=SPEC + "#reconciliation-queries")
         if len(queries) > MAX_QUERIES:
             raise InputError(f"{len(queries)} queries in one batch; at most {MAX_QUERIES}",
                              hint="send smaller batches (OpenRefine's batch size setting)")
-        return {key: {"result": self._one(key, q)} for key, q in queries.items()}
+        out = {}
+        for key, q in queries.items():
+            if deadline is not None and time.monotonic() > deadline:
+                raise RequestTimeout(f"the reconciliation batch was not answered in time ({len(out)} of "
+                                     f"{len(queries)} queries done)",
+                                     hint="the request_timeout setting limits each request; send smaller batches",
+                                     details={"answered": len(out)})
+            out[key] = {"result": self._one(key, q)}
+        return out
 
     def _one(self, key: str, query: Any) -> list[dict[str, Any]]:
         if not isinstance(query, dict):
@@ -294,6 +307,9 @@ class ReconciliationService:
         props = query.get("properties") or []
         if text is not None and not isinstance(text, str):
             raise InputError(f"query {key!r}: 'query' must be a string")
+        if text is not None and len(text) > MAX_QUERY_CHARS:
+            raise InputError(f"query {key!r}: the query string has {len(text)} characters; at most "
+                             f"{MAX_QUERY_CHARS} are scored", hint="send the name, not a text")
         if not isinstance(props, list) or any(not isinstance(p, dict) or "v" not in p or
                                               not ("pid" in p or "p" in p) for p in props):
             raise InputError(f"query {key!r}: 'properties' must be a list of {{pid, v}} objects")
@@ -308,8 +324,8 @@ class ReconciliationService:
         if strict not in ("any", "all", "should"):
             raise InputError(f"query {key!r}: type_strict must be any, all or should")
         limit = query.get("limit", DEFAULT_LIMIT)
-        if not isinstance(limit, int | float) or isinstance(limit, bool) or limit < 1:
-            raise InputError(f"query {key!r}: limit must be a positive number")
+        if not isinstance(limit, int | float) or isinstance(limit, bool) or not math.isfinite(limit) or limit < 1:
+            raise InputError(f"query {key!r}: limit must be a positive number, not {limit!r}")
         limit = min(int(limit), MAX_LIMIT)
 
         pool = self._pool(text) if (text or "").strip() else set(self.records)
