@@ -50,3 +50,13 @@ def test_every_setting_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [s.name for s in SETTINGS if f"`{s.name}`" not in readme]
     assert not missing, f"settings missing from the README's settings table: {missing}"
+
+
+def test_the_readme_settings_table_is_the_registry():
+    """The table is generated (scripts/settings_table.py --write): it says what the code says."""
+    import subprocess
+    import sys
+
+    table = subprocess.run([sys.executable, str(ROOT / "scripts" / "settings_table.py")], capture_output=True,
+                           text=True, check=True).stdout
+    assert table in (ROOT / "README.md").read_text(encoding="utf-8")
