@@ -10,7 +10,14 @@ services, each at a configurable URL (settings ``wikidata_api``, ``wikidata_enti
 * the Query Service (SPARQL 1.1, results as JSON).
 
 Manners, as Wikimedia asks: a descriptive User-Agent with a contact, ``maxlag`` on every Action
-API call, and retries with backoff on 429/503/maxlag that honour ``Retry-After``. Answers are
+API call, and retries with backoff on 429/503/maxlag that honour ``Retry-After``.
+
+Distrust, as a client of any remote service should: each HTTP exchange has ONE deadline
+(``wikidata_timeout`` for the whole answer, not per read: a server dripping a byte every few
+seconds is cut off), the decompressed answer is capped (``MAX_ANSWER_BYTES``: a gzip bomb is
+stopped after that many bytes, not expanded), and every answer is checked against the shape its
+API documents before it is used or cached — a malformed answer is an error (``WikidataError``),
+never "entity deleted", and is never cached. Answers are
 cached on disk (``DiskCache``); when Wikidata cannot be reached the client falls back to cached
 answers of any age and says so in ``notices``; with nothing cached it raises BackendUnavailable
 (exit code 4, HTTP 502) naming the URL and the last failure.
@@ -23,12 +30,14 @@ import json
 import logging
 import re
 import time
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 
 import requests
+import urllib3
 
 from .. import __version__
 from ..errors import BackendUnavailable, InputError
@@ -38,6 +47,8 @@ from .model import Entity, is_entity_id
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50  # wbgetentities refuses more than 50 IDs per request for ordinary clients
+#: Largest (decompressed) answer read from Wikidata: 50 full entities are ~5 MB.
+MAX_ANSWER_BYTES = 32 << 20
 ENTITY_PROPS = ("labels", "descriptions", "aliases", "claims")
 _INVALID_ID_RE = re.compile(r"Invalid id: ([^)\s]+)")
 
@@ -145,6 +156,16 @@ class WikidataClient:
                    retries=cfg["wikidata_retries"], maxlag=cfg["wikidata_maxlag"],
                    max_wait=cfg["wikidata_max_wait"], contact=cfg["wikidata_contact"], offline=offline, **kwargs)
 
+    def close(self) -> None:
+        """Close the HTTP connections this client keeps open."""
+        self.session.close()
+
+    def __enter__(self) -> WikidataClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def notice(self, message: str) -> None:
         """Record something the user should know (a redirect, a missing ID, cached answers used)."""
         if message not in self.notices:
@@ -156,9 +177,11 @@ class WikidataClient:
     def _attempt(self, method: str, url: str, params: dict | None, data: dict | None,
                  headers: dict | None, api: bool) -> Any:
         self.requests_made += 1
+        deadline = time.monotonic() + self.timeout
         try:
-            resp = self.session.request(method, url, params=params, data=data, headers=headers, timeout=self.timeout)
-            body = resp.content  # read it all here, so a connection cut mid-body is a retryable failure
+            resp = self.session.request(method, url, params=params, data=data, headers=headers, timeout=self.timeout,
+                                        stream=True)
+            body = _read_within(resp, deadline, MAX_ANSWER_BYTES, url)
         except requests.Timeout:
             raise _Retry(f"no answer within {self.timeout:g} s") from None
         except requests.RequestException as exc:
@@ -170,7 +193,7 @@ class WikidataClient:
             wait = parse_retry_after(resp.headers.get("Retry-After"))
             raise _Retry(f"HTTP {status} {resp.reason or ''}".strip(), wait)
         if status >= 400:
-            snippet = resp.text[:200].strip().replace("\n", " ")
+            snippet = body[:200].decode("utf-8", "replace").strip().replace("\n", " ")
             if url == self.sparql_url and status == 400:
                 raise InputError(f"the Wikidata Query Service rejected the query: {snippet}")
             raise WikidataError(f"Wikidata refused the request: HTTP {status} from {url}: {snippet}")
@@ -256,6 +279,8 @@ class WikidataClient:
         payload = self._request("GET", self.api_url, params=full, api=True, what=what)
         if not isinstance(payload, dict):
             raise WikidataError(f"unexpected answer to {what}: not a JSON object")
+        if "error" in payload and not isinstance(payload["error"], dict):
+            raise WikidataError(f"unexpected answer to {what}: 'error' is not an object")
         return payload
 
     # -- wbsearchentities -------------------------------------------------------------------
@@ -271,7 +296,10 @@ class WikidataClient:
                                  "uselang": language, "type": "item", "limit": limit}, f"search {text!r}")
             if "error" in payload:
                 raise WikidataError(f"search {text!r} failed: {payload['error'].get('info', payload['error'])}")
-            return payload.get("search", [])
+            hits = payload.get("search", [])
+            if not isinstance(hits, list) or not all(_is_search_hit(h) for h in hits):
+                raise WikidataError(f"search {text!r}: the answer is not a list of search results")
+            return hits
 
         hits = self._cached(f"search|{language}|{limit}|{text}", f"search {text!r}", fetch)
         out = []
@@ -385,9 +413,13 @@ class WikidataClient:
             entities = payload.get("entities")
             if not isinstance(entities, dict):
                 raise WikidataError("wbgetentities answered without an 'entities' object")
-            by_redirect = {(d.get("redirects") or {}).get("from"): d for d in entities.values() if isinstance(d, dict)}
+            by_redirect = {(d.get("redirects") or {}).get("from"): d for d in entities.values()
+                           if isinstance(d, dict) and isinstance(d.get("redirects") or {}, dict)}
             for qid in pending:
                 doc = entities.get(qid) or by_redirect.get(qid)
+                if doc is None:
+                    raise WikidataError(f"wbgetentities did not answer for {qid} (every ID asked is answered, "
+                                        "found or missing)")
                 results[qid] = _classify(qid, doc)
             break
         return results
@@ -442,11 +474,75 @@ def _offline_miss(what: str, plural: bool = False) -> BackendUnavailable:
                               hint="run once with network access, or drop --offline")
 
 
-def _classify(qid: str, doc: dict[str, Any] | None) -> dict[str, Any]:
-    if not isinstance(doc, dict) or "missing" in doc or not doc.get("id"):
+def _classify(qid: str, doc: Any) -> dict[str, Any]:
+    """Found (with the ID it resolves to) or missing — or WikidataError for anything else: only an
+    entity object that says ``missing`` is a deleted entity."""
+    if isinstance(doc, dict) and "missing" in doc and set(doc) <= {"id", "missing", "type"}:
         return {"status": "missing"}
-    target = (doc.get("redirects") or {}).get("to") or doc["id"]
+    if not isinstance(doc, dict) or not isinstance(doc.get("id"), str) or not is_entity_id(doc["id"]):
+        raise WikidataError(f"malformed entity in Wikidata's answer for {qid}")
+    redirects = doc.get("redirects") or {}
+    if not isinstance(redirects, dict):
+        raise WikidataError(f"malformed redirect in Wikidata's answer for {qid}")
+    try:
+        Entity.from_json(doc)
+    except (TypeError, AttributeError, KeyError, ValueError) as exc:
+        raise WikidataError(f"malformed entity {qid} in Wikidata's answer ({type(exc).__name__})") from None
+    target = redirects.get("to") or doc["id"]
     return {"status": "ok", "target": target, "doc": doc}
+
+
+def _is_search_hit(hit: Any) -> bool:
+    return isinstance(hit, dict) and isinstance(hit.get("id", ""), str) and isinstance(hit.get("match") or {}, dict) \
+        and all(isinstance(hit.get(k, ""), str) for k in ("label", "description")) \
+        and isinstance(hit.get("aliases", []), list)
+
+
+def _read_within(resp: requests.Response, deadline: float, limit: int, url: str) -> bytes:
+    """The whole body, decompressed here step by step, or _Retry past ``deadline`` (checked after
+    every read, which returns as soon as any bytes arrive) / WikidataError past ``limit`` bytes
+    (decompression never produces more than the room left, so a gzip bomb costs ``limit``)."""
+    encoding = (resp.headers.get("Content-Encoding") or "").strip().lower()
+    if encoding in ("gzip", "x-gzip"):
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    elif encoding == "deflate":
+        inflate = zlib.decompressobj()
+    elif encoding in ("", "identity"):
+        inflate = None
+    else:
+        resp.close()
+        raise WikidataError(f"the answer from {url} is encoded as {encoding!r}, which cowkg does not read")
+    out = bytearray()
+
+    def take(data: bytes) -> None:
+        if inflate is None:
+            out.extend(data)
+        else:
+            data = inflate.decompress(data, limit - len(out) + 1)
+            out.extend(data)
+            while inflate.unconsumed_tail and len(out) <= limit:
+                out.extend(inflate.decompress(inflate.unconsumed_tail, limit - len(out) + 1))
+        if len(out) > limit:
+            raise WikidataError(f"the answer from {url} is larger than {limit >> 20} MiB once decompressed: "
+                                "not read further")
+
+    try:
+        while True:
+            chunk = resp.raw.read1(65536, decode_content=False)
+            if not chunk:
+                break
+            take(chunk)
+            if time.monotonic() > deadline:
+                raise _Retry("the answer did not arrive in full within wikidata_timeout")
+        if inflate is not None:
+            take(inflate.flush())
+    except zlib.error:
+        raise _Retry(f"a corrupt {encoding} answer from {url}") from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise _Retry(f"connection cut while reading the answer ({type(exc).__name__})") from None
+    finally:
+        resp.close()
+    return bytes(out)
 
 
 def _short(exc: Exception) -> str:
