@@ -471,27 +471,65 @@ def write_nquads(quads: Iterable[ox.Quad]) -> bytes:
 
 
 def write_atomic(path: str | Path, content: bytes) -> None:
-    """Write to a temporary file beside ``path`` then rename: readers see old or new, never half.
+    """Write ``content`` so that ``path`` is the old file or the new one, never a part of it —
+    even if the process is killed (kill -9) while writing.
 
-    The file gets mode 0666 minus the umask, like ``open()``, ``cowkg dump`` and a shell redirect
-    (``tempfile.mkstemp`` would leave 0600 whatever the umask).
+    The content goes to an unnamed file in the target directory (``O_TMPFILE``), which gets a
+    name only once it is complete and synced, then replaces ``path`` atomically; where the file
+    system has no unnamed files, to a named temporary file (``.<name>.<pid>.<random>.tmp``) that
+    the next write removes if its writer is dead. The file gets mode 0666 minus the umask, like
+    ``open()``, ``cowkg dump`` and a shell redirect.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        tmp = str(path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
-            break
-        except FileExistsError:
-            continue
+    _remove_orphans(path)
+    tmp = None
+    try:
+        fd = os.open(path.parent, os.O_TMPFILE | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), 0o666)
+        unnamed = True
+    except (AttributeError, OSError):
+        unnamed = False
+        while True:
+            tmp = str(path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+                break
+            except FileExistsError:
+                continue
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(content)
             fh.flush()
             os.fsync(fh.fileno())
+            if unnamed:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.fchmod(fh.fileno(), 0o666 & ~umask)  # O_TMPFILE files are created 0600 by some kernels
+                name = f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+                directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+                try:  # linkat(AT_SYMLINK_FOLLOW): the file is complete and synced before it has a name
+                    os.link(f"/proc/self/fd/{fh.fileno()}", name, dst_dir_fd=directory, follow_symlinks=True)
+                finally:
+                    os.close(directory)
+                tmp = str(path.parent / name)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _remove_orphans(path: Path) -> None:
+    """Remove temporary siblings of ``path`` left by a writer that was killed (its pid is gone)."""
+    for orphan in path.parent.glob(f".{path.name}.*.tmp"):
+        parts = orphan.name[len(path.name) + 2:].split(".")
+        if not parts or not parts[0].isdigit():
+            continue
+        try:
+            os.kill(int(parts[0]), 0)
+        except ProcessLookupError:
+            orphan.unlink(missing_ok=True)
+        except PermissionError:
+            continue
+
 
