@@ -14,6 +14,7 @@ SHA256SUMS give), Content-Length, and honours If-None-Match (304) and Range.
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 
@@ -24,11 +25,12 @@ from ..dump import (
     build_release,
     dataset_date,
     dataset_version,
+    dump_release,
     find_release,
     read_release,
     release_identity,
 )
-from ..errors import NotFound
+from ..errors import NotFound, ReleaseUnavailable
 from ..store import KnowledgeGraph
 
 bp = Blueprint("downloads", __name__)
@@ -98,21 +100,57 @@ def published(path: Path) -> dict[str, ReleaseFile]:
 
 
 def built() -> dict[str, ReleaseFile]:
-    """The release built from the store, once per app (the server builds it before its workers fork)."""
+    """The release built from the store: once per data version and base URL, whatever the Host,
+    and kept under ``cache_dir`` as a release directory (checked against its SHA256SUMS when read
+    back), so a restart or another worker process reads it instead of building it again."""
     files = current_app.extensions.get("cowkg_downloads")
     if files is None:
         with _lock:
             files = current_app.extensions.get("cowkg_downloads")
             if files is None:
-                kg = current_kg()
-                release = build_release(kg, version=dataset_version(kg), issued=dataset_date(kg), base_url=base_url())
-                files = current_app.extensions["cowkg_downloads"] = {f.name: f for f in release}
+                files = current_app.extensions["cowkg_downloads"] = _fallback_release()
     return files
 
 
+def _fallback_release() -> dict[str, ReleaseFile]:
+    import fcntl
+    import hashlib
+
+    kg = current_kg()
+    base = base_url()
+    version = dataset_version(kg)
+    catalog = current_app.extensions["cowkg_catalog"]
+    key = hashlib.sha256(f"{catalog.version}|{base}|{version}".encode()).hexdigest()[:16]
+    cache = current_app.config["COWKG"]["cache_dir"]
+    if not cache:
+        release = build_release(kg, version=version, issued=dataset_date(kg), base_url=base)
+        return {f.name: f for f in release}
+    home = Path(cache) / "downloads" / key
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        with open(home / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one process builds; the others wait, then read it
+            path = find_release(home)
+            if path is not None:
+                try:
+                    return {f.name: f for f in read_release(path)}
+                except ReleaseUnavailable:
+                    current_app.logger.warning("cached release %s is damaged: building it again", path)
+                    shutil.rmtree(path, ignore_errors=True)
+                    (home / "latest").unlink(missing_ok=True)
+            release = dump_release(kg, home, release=version, today=dataset_date(kg), base_url=base)
+            return {f.name: f for f in release.files}
+    except OSError as exc:
+        current_app.logger.warning("cannot keep the built release under %s (%s): building it in memory", home, exc)
+        release = build_release(kg, version=version, issued=dataset_date(kg), base_url=base)
+        return {f.name: f for f in release}
+
+
 def warm() -> None:
-    """Read the release on disk, or build the fallback release, now (called before forking)."""
-    downloads()
+    """Read the release on disk, or the built one kept in the cache, before forking (never builds)."""
+    path = find_release(release_dir())
+    if path is not None:
+        published(path)
 
 
 def content_type_of(f: ReleaseFile) -> str:

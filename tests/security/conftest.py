@@ -66,8 +66,8 @@ def canary():
 def attack_server(tmp_path_factory):
     """``cowkg serve`` on the shipped data (2 workers), with small limits an attack can reach fast."""
     log = tmp_path_factory.mktemp("attack") / "server.log"
-    env = {**os.environ, "COWKG_CACHE_DIR": str(tmp_path_factory.mktemp("attack-cache")),
+    env = {**os.environ,  # the checkout's cache: the closure is built once for the session's servers
            "COWKG_QUERY_TIMEOUT": "4", "COWKG_QUERY_MEMORY": str(512 << 20), "COWKG_BODY_TIMEOUT": "3",
            "COWKG_HEADER_TIMEOUT": "3"}
-    with serving([*COWKG_SERVE, "--workers", "2"], log=log, env=env, cwd=ROOT, wait=180) as server:
+    with serving([*COWKG_SERVE, "--workers", "2"], log=log, env=env, cwd=ROOT, wait=300) as server:
         yield server

@@ -54,7 +54,7 @@ def test_public_base_decides_every_generated_url(app_with):
         assert "https://cowkg.example.org/sparql" in sd and f"http://{host}/" not in sd
         void = client.get("/.well-known/void", headers={"Host": host, "Accept": "text/turtle"}).get_data(as_text=True)
         assert "https://cowkg.example.org/" in void and f"http://{host}/" not in void
-        ui = client.get("/", headers={"Host": host}).get_data(as_text=True)
+        ui = client.get("/query", headers={"Host": host}).get_data(as_text=True)
         assert "https://cowkg.example.org/sparql" in ui
     assert client.get("/health", headers={"Host": "other.example"}).status_code == 400
 
@@ -72,7 +72,7 @@ def test_downloads_are_built_once_whatever_the_host(app_with, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(downloads, "build_release", counting)
-    app = app_with(project=True, allowed_hosts="*", release_dir="/nonexistent-release-dir")
+    app = app_with(project=True, allowed_hosts="*", release_dir="/nonexistent-release-dir", cache_dir="")
     client = app.test_client()
     bodies = {client.get("/download/void.ttl", headers={"Host": f"h{i}.example"}).data for i in range(6)}
     assert len(calls) == 1 and len(bodies) == 1
@@ -94,3 +94,24 @@ def test_head_is_get_without_the_body(app_with, path):
     assert head.data == b""
     for name in ("Content-Type", "Content-Length", "ETag", "Location"):
         assert head.headers.get(name) == get.headers.get(name), name
+
+
+def test_the_built_release_is_kept_and_checked_across_restarts(app_with, monkeypatch, tmp_path):
+    from cowkg import dump
+
+    calls = []
+    real = dump.build_release
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dump, "build_release", counting)
+    settings = {"project": True, "release_dir": "/nonexistent-release-dir", "cache_dir": str(tmp_path)}
+    first = app_with(**settings).test_client().get("/download/void.ttl").data
+    again = app_with(**settings).test_client().get("/download/void.ttl").data  # a restart: read, not built
+    assert first == again and len(calls) == 1
+    void = next((tmp_path / "downloads").glob("*/*/void.ttl"))
+    void.write_bytes(void.read_bytes() + b"# tampered\n")
+    rebuilt = app_with(**settings).test_client().get("/download/void.ttl").data
+    assert rebuilt == first and len(calls) == 2
