@@ -51,6 +51,11 @@ _ARCHES = {
     "x86_64": (0xC000003E, 41, 425, 0x40000000),
     "aarch64": (0xC00000B7, 198, 425, None),
 }
+# Landlock (linux/landlock.h); the system call numbers are the same on x86_64 and aarch64.
+_NR_LANDLOCK_CREATE_RULESET, _NR_LANDLOCK_ADD_RULE, _NR_LANDLOCK_RESTRICT_SELF = 444, 445, 446
+_LANDLOCK_CREATE_RULESET_VERSION = 1
+_LANDLOCK_ACCESS_NET_CONNECT_TCP = 1 << 1
+_LANDLOCK_RULE_NET_PORT = 2
 
 #: Whether this process confined its network access (``confine(network=True)`` succeeded).
 _NETWORK_CONFINED = False
@@ -108,13 +113,37 @@ def address_space() -> int:
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 
-def _deny_network() -> tuple[bool, str]:
+def restrict_connect(allowed_ports: set[int]) -> tuple[bool, str]:
+    """Let the calling process (and what it executes) open TCP connections only to
+    ``allowed_ports`` — Landlock (Linux 6.7+, ABI 4) — while it may still listen anywhere. For a
+    server that must connect to itself but has built-ins that fetch URLs (Virtuoso's
+    ``bif:http_get``): applied between fork and exec. Returns (applied, why not)."""
     if not sys.platform.startswith("linux"):
-        return False, f"network confinement needs Linux seccomp (this is {sys.platform})"
-    arch = _ARCHES.get(platform.machine())
-    if arch is None:
-        return False, f"no seccomp filter for the {platform.machine()} architecture"
-    program = _filter(*arch)
+        return False, f"Landlock needs Linux (this is {sys.platform})"
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    abi = libc.syscall(_NR_LANDLOCK_CREATE_RULESET, None, 0, _LANDLOCK_CREATE_RULESET_VERSION)
+    if abi < 4:
+        return False, "the kernel's Landlock cannot restrict TCP connections (needs ABI 4, Linux 6.7)"
+    attr = struct.pack("=QQ", 0, _LANDLOCK_ACCESS_NET_CONNECT_TCP)
+    ruleset = libc.syscall(_NR_LANDLOCK_CREATE_RULESET, ctypes.c_char_p(attr), len(attr), 0)
+    if ruleset < 0:
+        return False, f"landlock_create_ruleset failed: {os.strerror(ctypes.get_errno())}"
+    try:
+        for port in sorted(allowed_ports):
+            rule = struct.pack("=QQ", _LANDLOCK_ACCESS_NET_CONNECT_TCP, port)
+            if libc.syscall(_NR_LANDLOCK_ADD_RULE, ruleset, _LANDLOCK_RULE_NET_PORT, ctypes.c_char_p(rule), 0) < 0:
+                return False, f"landlock_add_rule failed: {os.strerror(ctypes.get_errno())}"
+        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            return False, f"prctl(NO_NEW_PRIVS) failed: {os.strerror(ctypes.get_errno())}"
+        if libc.syscall(_NR_LANDLOCK_RESTRICT_SELF, ruleset, 0) < 0:
+            return False, f"landlock_restrict_self failed: {os.strerror(ctypes.get_errno())}"
+    finally:
+        os.close(ruleset)
+    return True, ""
+
+
+def _install(program: bytes) -> tuple[bool, str]:
     libc = ctypes.CDLL(None, use_errno=True)
 
     class SockFprog(ctypes.Structure):
@@ -127,6 +156,15 @@ def _deny_network() -> tuple[bool, str]:
     if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
         return False, f"seccomp filter refused by the kernel: {os.strerror(ctypes.get_errno())}"
     return True, ""
+
+
+def _deny_network() -> tuple[bool, str]:
+    if not sys.platform.startswith("linux"):
+        return False, f"network confinement needs Linux seccomp (this is {sys.platform})"
+    arch = _ARCHES.get(platform.machine())
+    if arch is None:
+        return False, f"no seccomp filter for the {platform.machine()} architecture"
+    return _install(_filter(*arch))
 
 
 def _filter(audit_arch: int, nr_socket: int, nr_io_uring_setup: int, x32_bit: int | None) -> bytes:

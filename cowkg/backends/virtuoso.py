@@ -42,6 +42,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pyoxigraph as ox
 import requests
@@ -71,6 +72,14 @@ _STATE_RE = re.compile(r"Virtuoso (\w{5}) Error ([^:]*):\s*(.*)")
 
 
 _INHERITED: list[requests.Session] = []
+
+
+class Prepared(NamedTuple):
+    """A query ready to send: its form, the text for the remote store, the explicit dataset."""
+
+    form: str
+    text: str
+    dataset: Dataset
 
 
 @dataclass(frozen=True)
@@ -281,7 +290,16 @@ class RemoteSparqlBackend:
         BackendError (see the module docstring for which Virtuoso signal maps to which).
         """
         start = time.perf_counter()
-        form, text, dataset = self.prepare(sparql, infer, default_graph_uris, named_graph_uris)
+        prepared = Prepared(*self.prepare(sparql, infer, default_graph_uris, named_graph_uris))
+        result = self.execute(prepared, max_rows=max_rows, timeout=timeout)
+        result.seconds = time.perf_counter() - start
+        return result
+
+    def execute(self, prepared: Prepared, *, max_rows: int | None = None, timeout: float | None = None) -> QueryResult:
+        """Send a query ``prepare`` made ready and read the answer (the network half of ``query``:
+        the web layer prepares in a confined evaluator process and sends from the request thread)."""
+        form, text, dataset = prepared
+        start = time.perf_counter()
         data = [("query", text), *dataset.parameters()]
         if timeout:
             data.append(("timeout", str(max(1, int(timeout * 1000)))))

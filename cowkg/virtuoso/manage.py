@@ -169,7 +169,8 @@ def up(directory: str | Path, *, buffers: int = DEFAULT_BUFFERS, max_rows: int =
         with open(directory / "stdout.log", "ab") as out:
             proc = subprocess.Popen([VIRTUOSO, "+foreground", "+configfile", str(directory / INI_FILE)],
                                     cwd=directory, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True, preexec_fn=_die_with_parent if die_with_parent else None)
+                                    start_new_session=True,
+                                    preexec_fn=_confined({sql_port, http_port}, die_with_parent))
         _PROCESSES[proc.pid] = proc
         instance = Instance(directory, sql_port, http_port, proc.pid)
         instance.save()
@@ -192,6 +193,21 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
     import ctypes
 
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _confined(own_ports: set[int], die_with_parent: bool):
+    """What runs in the server's process between fork and exec: TCP connections only to its own
+    two ports (it checks it can reach itself at start), so Virtuoso's URL-fetching built-ins
+    (``bif:http_get``, which its permissions cannot take from the SPARQL user) and its sponger
+    reach nothing else, loopback included; and optionally death with the parent."""
+    def setup() -> None:  # pragma: no cover - runs in the child between fork and exec
+        from ..sandbox import restrict_connect
+
+        restrict_connect(own_ports)
+        if die_with_parent:
+            _die_with_parent()
+
+    return setup
 
 
 def wait_ready(instance: Instance, wait: float = 120) -> None:

@@ -43,6 +43,7 @@ from multiprocessing.connection import Connection, Pipe
 from typing import Any
 
 from .. import sandbox
+from ..backends.virtuoso import Prepared
 from ..errors import AnswerTooLarge, CowkgError, Overloaded, QueryMemoryExceeded, QueryTimeout
 from ..media import choose, content_type
 from ..query import NATIVE_FORMATS
@@ -93,15 +94,20 @@ class Answer:
     seconds: float
 
 
-def evaluate(backend, spec: QuerySpec) -> Answer:
+def evaluate(backend, spec: QuerySpec) -> Answer | Prepared:
     """Run ``spec`` on ``backend`` and serialise the result in the negotiated format.
 
     A SELECT asked for in JSON or XML is written by the engine itself when the backend can
     (``query_serialized``, the embedded store); everything else, and results over the row cap,
-    take the general path. Raises the backend's CowkgErrors (syntax error, update refused,
-    timeout) and NotAcceptable.
+    take the general path. A remote backend (``prepare``/``execute``) is only prepared here —
+    checked and parsed in this confined process — and the ``Prepared`` query is returned for the
+    server process to send (``finish``): the evaluator cannot open network connections. Raises the
+    backend's CowkgErrors (syntax error, update refused, timeout) and NotAcceptable.
     """
     parsed = spec.parsed or parse_query(spec.query)
+    if hasattr(backend, "execute"):
+        return Prepared(*backend.prepare(parsed, spec.infer, list(spec.default_graphs) or None,
+                                         list(spec.named_graphs) or None))
     native = getattr(backend, "query_serialized", None)
     if native is not None and parsed.form == "SELECT":
         fmt = choose("results", spec.accept, spec.formats)
@@ -114,6 +120,16 @@ def evaluate(backend, spec: QuerySpec) -> Answer:
     result = backend.query(parsed, infer=spec.infer, default_graph_uris=list(spec.default_graphs) or None,
                            named_graph_uris=list(spec.named_graphs) or None, max_rows=spec.max_rows,
                            timeout=spec.timeout)
+    return serialize_answer(result, spec)
+
+
+def finish(backend, spec: QuerySpec, prepared: Prepared) -> Answer:
+    """The answer to a query a remote backend's evaluator prepared: sent from this process."""
+    return serialize_answer(backend.execute(prepared, max_rows=spec.max_rows, timeout=spec.timeout), spec)
+
+
+def serialize_answer(result, spec: QuerySpec) -> Answer:
+    """``result`` in the negotiated format, with the truncation marker and the answer-size cap."""
     fmt = choose("graph" if result.kind == "graph" else "results", spec.accept, spec.formats)
     body = result.serialize(fmt)
     if result.truncated and fmt.name == "json":

@@ -17,10 +17,11 @@ from collections import OrderedDict
 
 from flask import Blueprint, Response, current_app, request
 
+from ..backends.virtuoso import Prepared
 from ..errors import InputError, UnsupportedOperation
 from ..query import refuse
 from ..querytext import parse_query
-from .evaluator import Answer, QuerySpec
+from .evaluator import Answer, QuerySpec, finish
 
 bp = Blueprint("sparql", __name__)
 
@@ -143,6 +144,8 @@ def answer(spec: QuerySpec) -> Answer:
     found = cache.get(key)
     if found is None:
         found = current_app.extensions["cowkg_pool"].run(spec, spec.timeout)
+        if isinstance(found, Prepared):  # a remote store: the evaluator checked it, this process sends it
+            found = finish(current_app.extensions["cowkg_backend"], spec, found)
         cache.put(key, found)
     return found
 
