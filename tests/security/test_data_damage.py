@@ -71,3 +71,23 @@ def test_a_validated_start_is_remembered(tmp_path):
         with serving([*COWKG_SERVE, "--workers", "1"], env=env, log=tmp_path / "server.log", wait=300) as server:
             assert requests.get(server.base + "/health", timeout=30).status_code == 200
     assert len(list((tmp_path / "cache").glob("conforms-*.json"))) == 1
+
+
+def test_serve_over_an_unreachable_store_exits_4_without_a_traceback():
+    proc = subprocess.run([*COWKG_SERVE, "--port", "1", "--backend", "virtuoso", "--endpoint",
+                           "http://127.0.0.1:9/sparql"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 4, proc.stderr[-1500:]
+    assert "cannot reach the SPARQL endpoint" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_serve_on_a_busy_port_says_so(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run([*COWKG_SERVE, "--port", str(port)], capture_output=True, text=True, timeout=300,
+                              cwd=ROOT)
+    assert proc.returncode == 2, proc.stderr[-1500:]
+    assert f"port {port} is in use" in proc.stderr and "--port" in proc.stderr and "Traceback" not in proc.stderr
