@@ -52,15 +52,17 @@ class QueryResult:
     def __len__(self) -> int:
         return len(self.rows) if self.kind == "solutions" else len(self.triples)
 
-    def serialize(self, fmt: Format) -> bytes:
-        """Bytes of the result in ``fmt`` (a results format for SELECT/ASK, an RDF one for graphs)."""
+    def serialize(self, fmt: Format, links: Sequence[str] = ()) -> bytes:
+        """Bytes of the result in ``fmt`` (a results format for SELECT/ASK, an RDF one for graphs);
+        ``links`` go in a results head (see ``write_table``)."""
         if self.kind == "graph":
             return write_triples(self.triples, fmt)
         if self.kind == "boolean":
             return write_boolean(bool(self.boolean), fmt.name)
         index = {name: i for i, name in enumerate(self.columns or self.variables)}
         positions = [index[v] for v in self.variables]
-        return write_table(self.variables, [tuple(row[i] for i in positions) for row in self.rows], fmt.name)
+        return write_table(self.variables, [tuple(row[i] for i in positions) for row in self.rows], fmt.name,
+                           links)
 
     def records(self) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal | None]]:
         """Rows as dicts keyed by variable name (unbound → None)."""
@@ -93,7 +95,7 @@ def run_query(kg: KnowledgeGraph, sparql: str | ParsedQuery, *, infer: bool = Fa
     deadline = start + timeout if timeout else None
     kwargs = dataset_arguments(kg, parsed, infer, default_graph_uris, named_graph_uris)
     try:
-        result = kg.store.query(parsed.text, prefixes=PREFIXES, base_iri=BASE_IRI, **kwargs)
+        result = kg.store.query(parsed.engine_text, prefixes=PREFIXES, base_iri=BASE_IRI, **kwargs)
         out = _materialise(result, max_rows, deadline, timeout)
     except SyntaxError as exc:
         raise _syntax_error(parsed, exc) from None
@@ -202,7 +204,7 @@ def run_select_serialized(kg: KnowledgeGraph, sparql: str | ParsedQuery, fmt: Fo
     start = time.perf_counter()
     kwargs = dataset_arguments(kg, parsed, infer, default_graph_uris, named_graph_uris)
     try:
-        result = kg.store.query(parsed.text, prefixes=PREFIXES, base_iri=BASE_IRI, **kwargs)
+        result = kg.store.query(parsed.engine_text, prefixes=PREFIXES, base_iri=BASE_IRI, **kwargs)
     except (SyntaxError, RuntimeError):
         return None
     if not isinstance(result, ox.QuerySolutions):
@@ -277,7 +279,8 @@ def _syntax_error(parsed: ParsedQuery, exc: SyntaxError) -> Exception:
         return UnsupportedOperation("SPARQL UPDATE is not accepted: this endpoint is read-only",
                                     hint="send queries (SELECT, ASK, CONSTRUCT, DESCRIBE) only")
     m = _POSITION_RE.search(message)
-    location = Location("query", int(m.group(1)), int(m.group(2))) if m else Location("query")
+    location = Location("query", int(m.group(1)), _original_column(parsed, int(m.group(1)), int(m.group(2)))) \
+        if m else Location("query")
     undeclared = parsed.undeclared_prefixes()
     if undeclared:
         names = ", ".join(p + ":" for p in undeclared)
@@ -310,6 +313,17 @@ def readable_expectation(detail: str) -> str:
     if len(items) == 1:
         return f"{head}expected {items[0]}"
     return f"{head}expected one of {', '.join(items[:-1])} or {items[-1]}"
+
+
+def _original_column(parsed: ParsedQuery, line: int, column: int) -> int:
+    """A column of ``engine_text`` as a column of the query as written (``STR(`` and ``)`` were
+    inserted around GROUP_CONCAT calls)."""
+    engine = parsed.engine_text
+    if engine == parsed.text:
+        return column
+    offset = sum(len(x) + 1 for x in engine.split("\n")[: line - 1]) + column - 1
+    written = parsed.written_offset(offset)
+    return written - (parsed.text.rfind("\n", 0, written) + 1) + 1
 
 
 def _excerpt(sparql: str, location: Location) -> str | None:

@@ -305,6 +305,50 @@ class ParsedQuery:
         return Location("query", line, offset - (self.text.rfind("\n", 0, offset) + 1) + 1)
 
     @cached_property
+    def engine_text(self) -> str:
+        """The text to hand an engine: every ``GROUP_CONCAT(...)`` wrapped in ``STR(...)``, so its
+        value is the simple literal SPARQL 1.1 defines (§18.5.1.7) — pyoxigraph 0.5 keeps the
+        inputs' language tag when they share one (w3c/rdf-tests#280). Same length of text before
+        each call, so error columns move only after a GROUP_CONCAT on its own line.
+
+        >>> parse_query('SELECT (GROUP_CONCAT(?l; SEPARATOR=", ") AS ?x) {}').engine_text
+        'SELECT (STR(GROUP_CONCAT(?l; SEPARATOR=", ")) AS ?x) {}'
+        """
+        self.insertions: list[tuple[int, int]] = []
+        if "group_concat" not in self.lowered:
+            return self.text
+        code, value, text = self.code, self.value, self.text
+        edits: list[tuple[int, str]] = []
+        for i, t in enumerate(code):
+            if t.kind != "word" or value(t).upper() != "GROUP_CONCAT" or i + 1 >= len(code) \
+                    or value(code[i + 1]) != "(":
+                continue
+            depth = 0
+            for t2 in code[i + 1:]:
+                c = value(t2) if t2.kind == "punct" else ""
+                depth += {"(": 1, ")": -1}.get(c, 0)
+                if depth == 0:
+                    edits += [(t.start, "STR("), (t2.end, ")")]
+                    break
+        for pos, insert in sorted(edits, reverse=True):
+            text = text[:pos] + insert + text[pos:]
+        self.insertions = sorted((pos, len(insert)) for pos, insert in edits)
+        return text
+
+    def written_offset(self, engine_offset: int) -> int:
+        """The offset in the text as written of an offset in ``engine_text``."""
+        self.engine_text  # noqa: B018 - computes the insertions
+        shift = 0
+        for pos, size in self.insertions:
+            start = pos + shift  # where the inserted text begins in engine_text
+            if engine_offset < start:
+                break
+            if engine_offset < start + size:
+                return pos
+            shift += size
+        return engine_offset - shift
+
+    @cached_property
     def normalised(self) -> str:
         """The tokens without comments, one space between them: equal for queries that differ only
         in layout and comments (the response cache's key)."""

@@ -112,7 +112,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Empty: the checkout cowkg runs from, else the graph shipped inside the installed package."),
     Setting("cache_dir", str(CACHE), "Where the inferred graph is cached by input hash."),
     Setting("query_timeout", 10.0, "Seconds a query may run before it is stopped (HTTP 503)."),
-    Setting("max_rows", 10000, "Most result rows returned; longer results are cut and flagged."),
+    Setting("max_rows", 100_000,
+            "Most result rows (or triples) returned; longer results are cut and say so in the body (the results' "
+            "head link, a Turtle comment) and the X-Cowkg-Truncated header. The default holds the whole dataset."),
     Setting("max_request_bytes", 100_000, "Largest accepted query or request body, in bytes (HTTP 413)."),
     Setting("max_answer_bytes", 64 << 20, "Largest answer body sent, in bytes; a larger answer is refused (HTTP 413)."),
     Setting("query_memory", 1 << 30,

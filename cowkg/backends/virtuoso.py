@@ -276,7 +276,8 @@ class RemoteSparqlBackend:
         parsed = _parsed(sparql)
         refuse_extensions(parsed)
         form = query_form(parsed)
-        text, dataset = self.dataset(add_default_separators(parsed), infer, default_graph_uris, named_graph_uris)
+        text, dataset = self.dataset(add_default_separators(parse_query(parsed.engine_text)), infer,
+                                     default_graph_uris, named_graph_uris)
         declared = set(parsed.prefixes)
         prologue = " ".join(f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items() if p not in declared)
         return form, (prologue + " " + text if prologue else text), dataset

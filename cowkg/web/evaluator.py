@@ -44,8 +44,8 @@ from typing import Any
 
 from .. import sandbox
 from ..backends.virtuoso import Prepared
-from ..errors import AnswerTooLarge, CowkgError, Overloaded, QueryMemoryExceeded, QueryTimeout
-from ..media import choose, content_type
+from ..errors import AnswerTooLarge, CowkgError, NotAcceptable, Overloaded, QueryMemoryExceeded, QueryTimeout
+from ..media import by_name, choose, content_type
 from ..query import NATIVE_FORMATS
 from ..querytext import ParsedQuery, parse_query
 
@@ -128,10 +128,30 @@ def finish(backend, spec: QuerySpec, prepared: Prepared) -> Answer:
     return serialize_answer(backend.execute(prepared, max_rows=spec.max_rows, timeout=spec.timeout), spec)
 
 
+#: Where a cut answer points (the head's ``link``): what was cut, and by which setting.
+TRUNCATED = "https://w3id.org/cowkg/truncated?max_rows={}"
+
+
 def serialize_answer(result, spec: QuerySpec) -> Answer:
-    """``result`` in the negotiated format, with the truncation marker and the answer-size cap."""
-    fmt = choose("graph" if result.kind == "graph" else "results", spec.accept, spec.formats)
-    body = result.serialize(fmt)
+    """``result`` in the negotiated format, with the truncation marker and the answer-size cap.
+
+    A graph asked for in a results format only (rdflib's SPARQLStore with returnFormat="json")
+    gets an RDF format instead of 406, as other endpoints do: JSON-LD when the client asked for
+    JSON, else Turtle; the Content-Type says which."""
+    if result.kind == "graph":
+        try:
+            fmt = choose("graph", spec.accept, spec.formats)
+        except NotAcceptable:
+            if spec.formats:  # a format asked for by name is not second-guessed
+                raise
+            fmt = by_name("jsonld" if "json" in (spec.accept + " ".join(spec.formats)).lower() else "ttl",
+                          ("graph",))
+    else:
+        fmt = choose("results", spec.accept, spec.formats)
+    links = [TRUNCATED.format(spec.max_rows)] if result.truncated else []
+    body = result.serialize(fmt, links)
+    if result.truncated and result.kind == "graph" and fmt.name in ("ttl", "nt"):
+        body = f"# cut at max_rows = {spec.max_rows} triples: {links[0]}\n".encode() + body
     if result.truncated and fmt.name == "json":
         # A marker clients can see without reading headers; SPARQL JSON readers ignore unknown keys.
         marker = json.dumps({"truncated": True, "max_rows": spec.max_rows})
