@@ -72,3 +72,19 @@ def test_more_queries_than_evaluators_are_told_to_retry(attack_server):
     assert {s for s, _ in statuses} <= {200, 503}
     assert any(s == 503 and retry for s, retry in statuses)
     assert requests.get(base + "/health", timeout=10).status_code == 200
+
+
+def test_a_100_mb_literal_is_never_sent(attack_server):
+    """Doubling a string with CONCAT 27 times makes a 128 MiB literal: refused with the setting
+    that stopped it (answer size 413, or the memory bound 503), never sent."""
+    lets, expr = [], "'x'"
+    for i in range(27):
+        lets.append(f"BIND(CONCAT({expr}, {expr}) AS ?v{i})")
+        expr = f"?v{i}"
+    resp = post(attack_server.base, "SELECT ?v26 WHERE { " + " ".join(lets) + " }", timeout=120)
+    assert resp.status_code in (413, 503), resp.status_code
+    assert len(resp.content) < 10_000
+    body = resp.json()
+    assert body["error"] in ("answer-too-large", "query-memory-exceeded", "query-timeout")
+    assert "max_answer_bytes" in body.get("hint", "") or "query_memory" in body.get("hint", "") \
+        or "query_timeout" in body.get("hint", "")
