@@ -34,9 +34,6 @@ LOCAL = [q for q in QUERIES if "SERVICE" not in q.read_text(encoding="utf-8")]
 FEDERATED = ROOT / "queries" / "federation-wikidata.rq"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "long", "nonNegativeInteger")}
-#: Queries whose GROUP_CONCAT concatenates language-tagged labels: SPARQL 1.1 (§18.5.1.7) makes the
-#: result a simple literal, as Jena does; cowkg (pyoxigraph 0.5.13, w3c/rdf-tests#280) tags it.
-GROUP_CONCAT_OF_TAGGED = {"q01-meetings-by-date", "q22-peace-plan-versions"}
 
 
 def needs_inference(sparql: str) -> bool:
@@ -128,11 +125,7 @@ def cowkg_answer(kg, path: Path) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", [
-    pytest.param(q, marks=pytest.mark.xfail(
-        strict=True, reason="GROUP_CONCAT of language-tagged labels: cowkg returns a tagged literal, "
-                            "SPARQL 1.1 and Jena a simple one (being fixed in the query path)"))
-    if q.stem in GROUP_CONCAT_OF_TAGGED else q for q in LOCAL], ids=[q.stem for q in LOCAL])
+@pytest.mark.parametrize("path", LOCAL, ids=[q.stem for q in LOCAL])
 def test_jena_gives_the_same_answer(kg, jena_answers, path):
     sparql = path.read_text(encoding="utf-8")
     ours, theirs = as_multiset(cowkg_answer(kg, path), sparql), as_multiset(jena_answers[path.stem], sparql)
