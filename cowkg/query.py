@@ -26,6 +26,7 @@ from .querytext import ParsedQuery, keyword_use, parse_query
 from .serialize import write_boolean, write_table, write_triples
 from .store import KnowledgeGraph
 from .vocab import COWR, PREFIXES
+from .wdqs import uses_wikidata_vocabulary, visible
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,8 @@ def run_query(kg: KnowledgeGraph, sparql: str | ParsedQuery, *, infer: bool = Fa
     ``named-graph-uri``) replace the dataset entirely, including any FROM / FROM NAMED in the query
     (protocol §2.1.4): a graph named by neither is invisible. Without them, a query's own FROM /
     FROM NAMED decide; otherwise the default graph is the asserted graphs (plus the inferred one
-    when ``infer``) and every graph is available by name. Relative IRIs resolve against the
+    when ``infer``, or the Wikibase view for a query in Wikidata's vocabulary, see ``cowkg.wdqs``)
+    and every graph is available by name. Relative IRIs resolve against the
     entity namespace (``<keir-starmer>`` is ``cowr:keir-starmer``) unless the query has a BASE.
 
     ``sparql`` may be the text or its parse (``cowkg.querytext``), which decides before the engine
@@ -102,7 +104,7 @@ def run_query(kg: KnowledgeGraph, sparql: str | ParsedQuery, *, infer: bool = Fa
     except (RuntimeError, OSError) as exc:  # the engine's evaluation errors (e.g. an unknown function)
         raise _engine_error(exc) from None
     if out.kind == "solutions" and parsed.select_star:
-        out.variables = order_of_appearance(parsed, out.variables)
+        out.variables = order_of_appearance(parsed, visible(out.variables))
     out.seconds = time.perf_counter() - start
     return out
 
@@ -126,7 +128,7 @@ def refuse(parsed: ParsedQuery, *, confined: bool | None = None) -> None:
     if parsed.form == "UPDATE":
         raise UnsupportedOperation("SPARQL UPDATE is not accepted: this endpoint is read-only",
                                    hint="send queries (SELECT, ASK, CONSTRUCT, DESCRIBE) only")
-    use = keyword_use(parsed, "service")
+    use = keyword_use(parsed.for_engine, "service")  # the label service is rewritten away (cowkg.wdqs)
     if use == "certain":
         raise UnsupportedOperation(SERVICE_REFUSED, hint=SERVICE_HINT)
     if use == "possible" and not (sandbox.network_confined() if confined is None else confined):
@@ -233,7 +235,7 @@ def dataset_arguments(kg: KnowledgeGraph, parsed: ParsedQuery, infer: bool,
                 "named_graphs": [_graph_name(u) for u in named_graph_uris or ()]}
     if parsed.dataset:
         return {}
-    return {"default_graph": kg.default_graphs(infer)}
+    return {"default_graph": kg.default_graphs(infer, wikibase=uses_wikidata_vocabulary(parsed))}
 
 
 def _graph_name(uri: str) -> ox.NamedNode:

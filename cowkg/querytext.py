@@ -306,19 +306,33 @@ class ParsedQuery:
 
     @cached_property
     def engine_text(self) -> str:
-        """The text to hand an engine: every ``GROUP_CONCAT(...)`` wrapped in ``STR(...)``, so its
-        value is the simple literal SPARQL 1.1 defines (§18.5.1.7) — pyoxigraph 0.5 keeps the
-        inputs' language tag when they share one (w3c/rdf-tests#280). Same length of text before
-        each call, so error columns move only after a GROUP_CONCAT on its own line.
+        """The text to hand an engine, with two rewrites of the text as written:
+
+        * every ``GROUP_CONCAT(...)`` wrapped in ``STR(...)``, so its value is the simple literal
+          SPARQL 1.1 defines (§18.5.1.7) — pyoxigraph 0.5 keeps the inputs' language tag when they
+          share one (w3c/rdf-tests#280);
+        * Wikidata's label service answered in the text (``cowkg.wdqs``), never called.
+
+        Error positions in the engine text map back with ``written_offset``.
 
         >>> parse_query('SELECT (GROUP_CONCAT(?l; SEPARATOR=", ") AS ?x) {}').engine_text
         'SELECT (STR(GROUP_CONCAT(?l; SEPARATOR=", ")) AS ?x) {}'
         """
-        self.insertions: list[tuple[int, int]] = []
+        from .wdqs import label_service_edits
+
+        edits = self._group_concat_edits() + label_service_edits(self)
+        text = self.text
+        # From the end, so offsets hold; of two edits at one offset, the first listed comes first.
+        for _pos, _index, (pos, size, insert) in sorted(((e[0], i, e) for i, e in enumerate(edits)), reverse=True):
+            text = text[:pos] + insert + text[pos + size:]
+        self.edits = sorted((pos, size, len(insert)) for pos, size, insert in edits)
+        return text
+
+    def _group_concat_edits(self) -> list[tuple[int, int, str]]:
         if "group_concat" not in self.lowered:
-            return self.text
-        code, value, text = self.code, self.value, self.text
-        edits: list[tuple[int, str]] = []
+            return []
+        code, value = self.code, self.value
+        edits: list[tuple[int, int, str]] = []
         for i, t in enumerate(code):
             if t.kind != "word" or value(t).upper() != "GROUP_CONCAT" or i + 1 >= len(code) \
                     or value(code[i + 1]) != "(":
@@ -328,25 +342,30 @@ class ParsedQuery:
                 c = value(t2) if t2.kind == "punct" else ""
                 depth += {"(": 1, ")": -1}.get(c, 0)
                 if depth == 0:
-                    edits += [(t.start, "STR("), (t2.end, ")")]
+                    edits += [(t.start, 0, "STR("), (t2.end, 0, ")")]
                     break
-        for pos, insert in sorted(edits, reverse=True):
-            text = text[:pos] + insert + text[pos:]
-        self.insertions = sorted((pos, len(insert)) for pos, insert in edits)
-        return text
+        return edits
 
     def written_offset(self, engine_offset: int) -> int:
-        """The offset in the text as written of an offset in ``engine_text``."""
-        self.engine_text  # noqa: B018 - computes the insertions
+        """The offset in the text as written of an offset in ``engine_text``: inside an inserted
+        text, where the insertion was made."""
+        self.engine_text  # noqa: B018 - computes the edits
         shift = 0
-        for pos, size in self.insertions:
-            start = pos + shift  # where the inserted text begins in engine_text
+        for pos, size, inserted in self.edits:
+            start = pos + shift  # where the edit begins in engine_text
             if engine_offset < start:
                 break
-            if engine_offset < start + size:
+            if engine_offset < start + inserted:
                 return pos
-            shift += size
+            shift += inserted - size
         return engine_offset - shift
+
+    @cached_property
+    def for_engine(self) -> ParsedQuery:
+        """The parse of ``engine_text`` (this parse when the text needs no rewrite): what the
+        refusals must read, since it is what the engine runs."""
+        text = self.engine_text
+        return self if text == self.text else parse_query(text, self.predeclared)
 
     @cached_property
     def normalised(self) -> str:

@@ -59,6 +59,7 @@ from ..errors import (
 from ..query import QueryResult, _syntax_error
 from ..querytext import ParsedQuery, parse_query, reachable_iris, reachable_words, reaches
 from ..vocab import ALL_GRAPHS, ASSERTED_GRAPHS, GRAPH_WIKIBASE, PREFIXES
+from ..wdqs import uses_wikidata_vocabulary, visible
 
 log = logging.getLogger(__name__)
 
@@ -259,14 +260,19 @@ class RemoteSparqlBackend:
     # ----------------------------------------------------------------------------------------
 
     def dataset(self, sparql: str | ParsedQuery, infer: bool, default_graph_uris: Sequence[str] | None,
-                named_graph_uris: Sequence[str] | None) -> tuple[str, Dataset]:
-        """The query without its FROM clauses and the dataset the embedded store would use."""
+                named_graph_uris: Sequence[str] | None, wikidata: bool | None = None) -> tuple[str, Dataset]:
+        """The query without its FROM clauses and the dataset the embedded store would use
+        (``wikidata``: whether the query as written is in Wikidata's vocabulary; default: read it
+        from ``sparql``)."""
         stripped, from_default, from_named = split_dataset(sparql)
         if default_graph_uris or named_graph_uris:
             return stripped, Dataset(tuple(default_graph_uris or ()), tuple(named_graph_uris or ()))
         if from_default or from_named:
             return stripped, Dataset(tuple(from_default), tuple(from_named))
-        default = self.asserted + (self.inferred if infer else ())
+        if uses_wikidata_vocabulary(_parsed(sparql)) if wikidata is None else wikidata:
+            default = self.asserted + self.wikibase  # as the embedded store (cowkg.store.default_graphs)
+        else:
+            default = self.asserted + (self.inferred if infer else ())
         return stripped, Dataset(default, self.graphs)
 
     def prepare(self, sparql: str | ParsedQuery, infer: bool = False,
@@ -274,10 +280,10 @@ class RemoteSparqlBackend:
                 named_graph_uris: Sequence[str] | None = None) -> tuple[str, str, Dataset]:
         """(query form, query text to send, dataset): everything decided before the request."""
         parsed = _parsed(sparql)
-        refuse_extensions(parsed)
+        refuse_extensions(parsed.for_engine)  # what is sent: the label service is rewritten away
         form = query_form(parsed)
         text, dataset = self.dataset(add_default_separators(parse_query(parsed.engine_text)), infer,
-                                     default_graph_uris, named_graph_uris)
+                                     default_graph_uris, named_graph_uris, uses_wikidata_vocabulary(parsed))
         declared = set(parsed.prefixes)
         prologue = " ".join(f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items() if p not in declared)
         return form, (prologue + " " + text if prologue else text), dataset
@@ -344,12 +350,12 @@ class RemoteSparqlBackend:
             raise BackendError(f"the remote store sent unreadable results: {exc}") from None
         if form == "boolean":
             return QueryResult("boolean", boolean=ask_value(parsed))
-        variables = [v.value for v in parsed.variables]
+        columns = [v.value for v in parsed.variables]
         rows = list(itertools.islice(parsed, max_rows + 1)) if max_rows is not None else list(parsed)
         truncated = server_cap is not None and len(rows) >= int(server_cap)
         if max_rows is not None and len(rows) > max_rows:
             rows, truncated = rows[:max_rows], True
-        return QueryResult("solutions", variables=variables, rows=rows, truncated=truncated)
+        return QueryResult("solutions", variables=visible(columns), rows=rows, truncated=truncated, columns=columns)
 
     def graph_sizes(self) -> dict[str, int]:
         """Triples per project graph, counted by the remote store."""
