@@ -217,7 +217,8 @@ def test_entity_graph_draws_the_neighbourhood_and_expands_on_click(page):
     drawn = open_view(pg, base, "/graph?iri=" + STARMER)
     links = count(base, "entity-graph-count", "links", iri=STARMER)
     neighbours = count(base, "entity-graph-count", "neighbours", iri=STARMER)
-    assert drawn == {"nodes": neighbours + 1, "edges": links}
+    assert drawn == {"nodes": neighbours + 1, "edges": links, "shown": neighbours + 1, "more": 0}
+    assert pg.evaluate("cowkgGraph.overlaps()") == [], "labels of the nodes drawn overlap"
     assert pg.locator("#links-table tbody tr").count() == links
     text = (ROOT / "queries" / "views" / "entity-graph.rq").read_text().replace(
         "VALUES ?iri { cowr:coalition }", f"VALUES ?iri {{ <{STARMER}> }}")
@@ -308,3 +309,74 @@ def test_no_request_left_the_machine(browser):
     _, _, seen, outside = browser
     assert seen and not outside
     assert all(url.startswith(("data:", "blob:")) or urlparse(url).hostname == "127.0.0.1" for url in seen)
+
+
+def test_entity_graph_of_a_busy_entity_opens_on_a_readable_subset(page):
+    """The coalition has 126 neighbours: the view draws its states, people, places and meetings, puts
+    records behind "+ N more" nodes (one per class), draws no label over another, and opens a class on
+    a click; the class boxes hide and show a class."""
+    pg, base, _ = page
+    drawn = open_view(pg, base, "/graph")
+    neighbours = count(base, "entity-graph-count", "neighbours", iri="https://w3id.org/cowkg/id/coalition")
+    assert drawn["nodes"] == neighbours + 1 and drawn["shown"] <= 40 and drawn["more"] >= 5
+    assert pg.evaluate("cowkgGraph.overlaps()") == []
+    shown = pg.evaluate("cowkgGraph.cy().nodes(':visible').not('.more').map(n => n.data('cls'))")
+    assert {"State", "Coalition"} <= set(shown)
+    more = pg.evaluate("cowkgGraph.cy().getElementById('more:Statement').data('label')")
+    assert more.startswith("+ ") and "more Statement" in more
+    before = len(shown)
+    pg.evaluate("cowkgGraph.unfold('Statement')")
+    after = pg.evaluate("cowkgGraph.cy().nodes(':visible').not('.more').length")
+    assert after == before + int(more.split()[1])
+    assert pg.evaluate("cowkgGraph.overlaps()") == []
+    pg.uncheck("#graph-legend input[data-class='Statement']")
+    assert pg.evaluate("cowkgGraph.cy().nodes(':visible').filter(n => n.data('cls') === 'Statement').length") == 0
+    pg.screenshot(path=shot(pg, "views-graph-coalition.png"))
+
+
+def test_map_labels_every_place_it_has_room_for_and_never_one_over_another(page):
+    """At the default (Europe) zoom and zoomed on London: no two labels overlap; zoomed on London,
+    every London venue has its label (they had none before)."""
+    pg, base, _ = page
+    open_view(pg, base, "/map")
+
+    def overlapping(boxes):
+        return [(a["label"], b["label"]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+                if min(a["x2"], b["x2"]) - max(a["x1"], b["x1"]) > 0.5 and min(a["y2"], b["y2"]) - max(a["y1"], b["y1"]) > 0.5]
+
+    boxes = pg.evaluate("cowkgMap.labelBoxes()")
+    assert {"London", "Paris", "Kyiv"} <= {b["label"] for b in boxes} and overlapping(boxes) == []
+    pg.click("button[data-region='london']")
+    pg.wait_for_timeout(600)
+    boxes = pg.evaluate("cowkgMap.labelBoxes()")
+    assert overlapping(boxes) == []
+    venues = {r["label"]["value"] for r in rows(base, "places") if r["class"]["value"].endswith("#Venue")
+              and r.get("withinLabel", {}).get("value") in ("London", "Westminster")}
+    assert venues and venues <= {b["label"] for b in boxes}, venues - {b["label"] for b in boxes}
+    pg.screenshot(path=shot(pg, "views-map-london.png"))
+
+
+def test_views_focus_the_entity_they_are_opened_for(page):
+    """Entity pages link to every view with ?focus=<iri>: the timeline filters on an actor, the
+    attendance matrix marks a party's row, the map zooms to a place."""
+    pg, base, _ = page
+    open_view(pg, base, "/timeline?focus=" + STARMER)
+    assert pg.locator("#actor-select").input_value() == STARMER
+    with_starmer = [r for r in rows(base, "timeline") if f"<{STARMER}>" in r.get("actors", {}).get("value", "")]
+    assert pg.locator("#timeline-table tbody tr").count() == len(with_starmer) > 0
+    open_view(pg, base, "/attendance?focus=https://w3id.org/cowkg/id/albania")
+    assert "focused" in pg.locator("#matrix tbody tr[data-iri='https://w3id.org/cowkg/id/albania']").get_attribute("class")
+    open_view(pg, base, "/map?focus=https://w3id.org/cowkg/id/paris")
+    assert pg.locator("#map a.marker.focused").get_attribute("data-iri") == "https://w3id.org/cowkg/id/paris"
+    assert "Paris" in pg.locator(".view-status").inner_text()
+
+
+def test_attendance_chart_labels_do_not_overlap(page):
+    pg, base, _ = page
+    open_view(pg, base, "/attendance")
+    boxes = pg.evaluate("""() => Array.from(document.querySelectorAll('#participants-chart svg text'))
+        .map(t => { const b = t.getBoundingClientRect(); return [t.textContent, b.left, b.top, b.right, b.bottom]; })
+        .filter(b => b[3] > b[1])""")
+    clashes = [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+               if min(a[3], b[3]) - max(a[1], b[1]) > 0.5 and min(a[4], b[4]) - max(a[2], b[2]) > 0.5]
+    assert clashes == []

@@ -67,7 +67,7 @@
     if (c.present && c.mode === ONLINE) cls.push("virtual");
     const text = c.present ? (ABBR[level] || "✓") : "✕";
     const label = describe(p, m, c);
-    return V.el("td", { class: cls.join(" "), "data-meeting": m.iri },
+    return V.el("td", { class: cls.join(" "), "data-meeting": m.iri, "data-record": c.record, "data-attendee": c.attendee || null },
       [V.el("a", { href: V.pageUrl(c.record), title: label, "aria-label": label, text: text })]);
   }
 
@@ -114,25 +114,45 @@
   }
 
   function chart(perMeeting) {
+    const tick = new Map();
     const data = perMeeting.map(function (m) {
-      return { date: new Date(m.date), n: m.participants, recorded: m.recorded, label: "#" + m.meetingNumber,
+      const d = (m.date || "").split("-").map(Number);
+      tick.set(Number(m.meetingNumber), "#" + m.meetingNumber + "|" + (d.length === 3 ? d[2] + " " + MONTHS[d[1] - 1].slice(0, 3) : ""));
+      return { date: new Date(m.date), number: Number(m.meetingNumber), n: m.participants, recorded: m.recorded, label: "#" + m.meetingNumber,
         title: m.label + ": " + (m.participants === undefined ? "number not given" : m.participants + " (" + m.countedAs + ")") +
           "; " + m.recorded + " attendance records in the graph" };
     });
     const given = data.filter(function (d) { return d.n !== undefined; });
     const missing = data.filter(function (d) { return d.n === undefined; });
+    // One band per numbered meeting (not a time axis: meetings two days apart would collide), the
+    // number the source gives above its bar.
+    const numbers = data.map(function (d) { return d.number; });
     const plot = Plot.plot({
-      width: 920, height: 300, marginLeft: 46, marginTop: 24,
+      width: 920, height: 300, marginLeft: 46, marginTop: 24, marginBottom: 44,
       ariaLabel: "Participants per coalition meeting", ariaDescription: "The table that follows lists the same numbers.",
-      x: { type: "time", label: "meeting date", domain: [new Date(2025, 1, 15), new Date(2025, 11, 31)] },
+      x: { type: "band", domain: numbers, label: "coalition meeting (number, date)", tickFormat: function (n) { return tick.get(n); },
+        padding: 0.3 },
       y: { label: "participants", grid: true, domain: [0, 40] },
       marks: [
         Plot.ruleY([0]),
-        Plot.ruleX(given, { x: "date", y: "n", stroke: "#6c93d8", strokeWidth: 9, title: "title", className: "participants-bar" }),
-        Plot.ruleX(missing, { x: "date", y1: 0, y2: 40, stroke: "#9aa6bd", strokeDasharray: "3,3", title: "title", className: "participants-missing" }),
-        Plot.dot(data, { x: "date", y: "recorded", fill: "#d9730d", r: 4, title: "title", className: "recorded-dot" }),
-        Plot.text(data, { x: "date", y: function (d) { return d.n || 0; }, text: "label", dy: -9, fontSize: 10 }),
+        Plot.ruleX(given, { x: "number", y: "n", stroke: "#6c93d8", strokeWidth: 9, title: "title", className: "participants-bar" }),
+        Plot.ruleX(missing, { x: "number", y1: 0, y2: 40, stroke: "#9aa6bd", strokeDasharray: "3,3", title: "title", className: "participants-missing" }),
+        Plot.dot(data, { x: "number", y: "recorded", fill: "#d9730d", r: 4, title: "title", className: "recorded-dot" }),
+        Plot.text(given, { x: "number", y: "n", text: function (d) { return String(d.n); }, dy: -9, fontSize: 10 }),
       ],
+    });
+    // Two-line ticks: "#11" over "4 Sep".
+    plot.querySelectorAll("[aria-label='x-axis tick label'] text, g[aria-label='x-axis tick label'] text").forEach(function (t) {
+      const [num, date] = t.textContent.split("|");
+      t.textContent = "";
+      const a = document.createElementNS("http://www.w3.org/2000/svg", "tspan");
+      a.setAttribute("x", t.getAttribute("x") || 0);
+      a.textContent = num;
+      const b = document.createElementNS("http://www.w3.org/2000/svg", "tspan");
+      b.setAttribute("x", t.getAttribute("x") || 0);
+      b.setAttribute("dy", "1.15em");
+      b.textContent = date || "";
+      t.append(a, b);
     });
     document.getElementById("participants-chart").replaceChildren(plot);
     const tbody = document.querySelector("#participants-table tbody");
@@ -185,7 +205,33 @@
     const filled = cells.rows.length;
     V.status(parties.length + " states and organisations × " + meetings.length + " meetings (" +
       per.rows.length + " coalition meetings); " + filled + " cells recorded.");
+    focusFromUrl();
     V.ready({ rows: parties.length, columns: meetings.length, cells: table.querySelectorAll("td.cell:not(.empty)").length,
       bars: per.rows.length });
   }).catch(V.fail);
+
+  // ?focus=<iri>: a state's or organisation's row, a meeting's column, or the cells of an attendee
+  // or an attendance record are marked and scrolled into view; the status line says what was found.
+  function focusFromUrl() {
+    const iri = new URLSearchParams(location.search).get("focus");
+    if (!iri) return;
+    const q = CSS.escape(iri);
+    const row = table.querySelector('tbody tr[data-iri="' + q + '"]');
+    const column = table.querySelector('thead th[data-iri="' + q + '"]');
+    const cells = table.querySelectorAll('td[data-meeting="' + q + '"], td[data-attendee="' + q + '"], td[data-record="' + q + '"]');
+    let found = "";
+    if (row) { row.classList.add("focused"); found = "its row"; }
+    if (column) column.classList.add("focused");
+    cells.forEach(function (c) { c.classList.add("focused"); });
+    if (column) found = "its column (" + cells.length + " cells)";
+    else if (!row && cells.length) found = cells.length + " cell" + (cells.length > 1 ? "s" : "");
+    const target = row || column || cells[0];
+    if (target) {
+      target.scrollIntoView({ block: "center", inline: "center" });
+      V.status("Marked " + found + " for " + (row ? row.querySelector("a").textContent : iri) + ". " +
+        document.querySelector(".view-status").textContent);
+    } else {
+      V.status("No attendance of " + iri + " is recorded: the matrix shows states and organisations, and the people who attended for them.");
+    }
+  }
 })();

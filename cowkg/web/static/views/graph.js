@@ -1,6 +1,9 @@
 // The entity graph view: queries/views/entity-graph.rq (the links to and from one entity) drawn with
-// Cytoscape.js; clicking a node (or its Expand button in the table) adds that node's links.
-// Colours stand for the nodes' classes; the table lists every link drawn.
+// Cytoscape.js and laid out by fCoSE (cytoscape-fcose, a force-directed layout that counts each
+// node's label in its size, so labels do not overlap); clicking a node (or its Expand button in the
+// table) adds that node's links. Colours stand for the nodes' classes; the class boxes show or hide a
+// class. A busy entity (the coalition has 126 neighbours) opens on a readable subset: a few nodes
+// per class, the rest behind a "+ N more" node per class that opens it. The table lists every link.
 (function () {
   "use strict";
   const V = window.cowkgViews;
@@ -18,7 +21,16 @@
   const nodes = new Map();
   const edges = new Map();
   const expanded = new Set();
+  const hiddenClasses = new Set();
+  const folded = new Map(); // class → the IRIs kept behind its "+ more" node
+  const DEFAULT_MAX = 36;   // nodes drawn at first around a busy entity
+  // Records about an entity (infobox entries, statements, counts, lost content, ...) start folded
+  // around a busy entity; the entities themselves (states, people, places, meetings) show first.
+  const RECORD_CLASSES = new Set(["InfoboxEntry", "SourcedRecord", "LostContent", "Ambiguity", "Concept", "CountObservation",
+    "StatusObservation", "Characterisation", "Statement", "Report", "AgendaItem", "Dataset", "DerivedRecord", "Excerpt",
+    "Citation", "Role", "Attendance", "NonAttendance", "MandateItem", "Pledge"]);
   let cy;
+  if (window.cytoscapeFcose) cytoscape.use(window.cytoscapeFcose);
 
   function colour(cls) {
     if (COLOURS[cls]) return COLOURS[cls];
@@ -27,7 +39,7 @@
     return EXTRA[h % EXTRA.length];
   }
 
-  function short(label) { return label.length > 30 ? label.slice(0, 28) + "…" : label; }
+  function short(label) { return label.length > 44 ? label.slice(0, 42) + "…" : label; }
 
   function addNode(iri, label, cls, depth) {
     const known = nodes.get(iri);
@@ -70,36 +82,145 @@
     }
     cy.add(added);
     cy.getElementById(iri).addClass("expanded");
+    if (first) foldBusy(iri);
+    else release(res.rows);
+    applyVisibility();
     layout();
     renderTable();
     renderLegend();
     showDetails(iri);
-    V.status(nodes.size + " nodes and " + edges.size + " links" + (res.truncated ? " (the result was cut: " + res.truncated + ")" : "") +
-      "; " + expanded.size + " expanded.");
+    report(res);
     return res;
   }
 
-  // Concentric rings: the first entity in the middle, then its neighbours, then theirs. A ring with
-  // many nodes is split into several, outer rings holding more; nodes are grouped by class so
-  // colours cluster.
-  function layout() {
-    const all = Array.from(nodes.values());
-    const max = Math.max.apply(null, all.map(function (n) { return n.depth; }));
-    const value = new Map();
-    for (let d = 0; d <= max; d++) {
-      const ring = all.filter(function (n) { return n.depth === d; })
-        .sort(function (a, b) { return a.cls.localeCompare(b.cls) || a.label.localeCompare(b.label); });
-      let sub = 0, start = 0, size = 24;
-      ring.forEach(function (n, i) {
-        if (i - start >= size) { sub += 1; start = i; size += 14; }
-        // The fraction orders nodes along their ring (by class) without moving them to another ring.
-        value.set(n.iri, (max - d) * 100 + (50 - sub) + 0.9 * (1 - i / ring.length));
-      });
+  function report(res) {
+    const shown = cy.nodes(":visible").not(".more").length;
+    V.status(nodes.size + " nodes and " + edges.size + " links" + (res && res.truncated ? " (the result was cut: " + res.truncated + ")" : "") +
+      "; " + shown + " nodes shown, " + expanded.size + " expanded" +
+      (folded.size ? "; the rest behind the “+ more” nodes" : "") + (hiddenClasses.size ? "; some classes hidden" : "") + ".");
+  }
+
+  // Around a busy entity, keep the nodes most linked to it in each class (at least three per class)
+  // and put the rest of each class behind a "+ N more <class>" node.
+  function foldBusy(centre) {
+    const neighbours = Array.from(nodes.values()).filter(function (n) { return n.iri !== centre; });
+    if (neighbours.length <= DEFAULT_MAX) return;
+    const byClass = new Map();
+    for (const n of neighbours) (byClass.get(n.cls) || byClass.set(n.cls, []).get(n.cls)).push(n);
+    const keep = Math.max(4, Math.floor(DEFAULT_MAX / byClass.size));
+    const degree = function (n) {
+      let d = 0;
+      for (const e of edges.values()) if ((e.s === n.iri && e.o === centre) || (e.o === n.iri && e.s === centre)) d += 1;
+      return d;
+    };
+    for (const [cls, list] of byClass) {
+      const kept = RECORD_CLASSES.has(cls) ? 0 : keep;
+      if (list.length <= kept + 1) continue;
+      list.sort(function (a, b) { return degree(b) - degree(a) || a.label.localeCompare(b.label); });
+      const rest = list.slice(kept).map(function (n) { return n.iri; });
+      folded.set(cls, new Set(rest));
+      const id = "more:" + cls;
+      cy.add([{ group: "nodes", data: { id: id, label: "+ " + rest.length + " more " + cls, full: rest.length + " more of class " + cls,
+        cls: cls, colour: "#c9d2e3" }, classes: "more" },
+      { group: "edges", data: { id: id + " edge", source: centre, target: id, label: "" }, classes: "more" }]);
     }
-    cy.layout({ name: "concentric", animate: false, fit: true, padding: 20, minNodeSpacing: 8, startAngle: 0,
-      concentric: function (n) { return value.get(n.id()) || 0; },
-      levelWidth: function () { return 1; } }).run();
-    if (cy.zoom() > 1.6) { cy.zoom(1.6); cy.center(); }
+  }
+
+  // Nodes linked to a node just expanded come out from behind their "+ more" node.
+  function release(rows) {
+    for (const r of rows) {
+      for (const iri of [r.s, r.o]) {
+        for (const [cls, set] of folded) {
+          if (!set.delete(iri)) continue;
+          const more = cy.getElementById("more:" + cls);
+          if (!set.size) { folded.delete(cls); cy.remove(more); }
+          else more.data({ label: "+ " + set.size + " more " + cls, full: set.size + " more of class " + cls });
+        }
+      }
+    }
+  }
+
+  function unfold(cls) {
+    if (!folded.has(cls)) return;
+    folded.delete(cls);
+    cy.remove(cy.getElementById("more:" + cls));
+    applyVisibility();
+    layout();
+    renderLegend();
+    report();
+  }
+
+  // A node is drawn unless its class is hidden or it waits behind a "+ more" node.
+  function applyVisibility() {
+    const behind = new Set();
+    for (const set of folded.values()) for (const iri of set) behind.add(iri);
+    cy.batch(function () {
+      cy.nodes().forEach(function (n) {
+        const hide = hiddenClasses.has(n.data("cls")) || behind.has(n.id());
+        n.style("display", hide ? "none" : "element");
+      });
+    });
+  }
+
+  // fCoSE: a force-directed layout whose node sizes include the labels, so labels keep apart;
+  // a last pass nudges apart any labels that still touch.
+  function layout() {
+    const visible = cy.elements(":visible");
+    const options = window.cytoscapeFcose ? {
+      name: "fcose", quality: "proof", randomize: true, animate: false, fit: true, padding: 24,
+      nodeDimensionsIncludeLabels: true, uniformNodeDimensions: false, packComponents: true,
+      idealEdgeLength: function () { return 70; }, nodeRepulsion: function () { return 9000; },
+      nodeSeparation: 60, gravity: 0.3, gravityRange: 3.0, numIter: 2500, tile: true,
+    } : { name: "cose", animate: false, fit: true, padding: 24, nodeDimensionsIncludeLabels: true };
+    visible.layout(options).run();
+    separateLabels();
+    cy.fit(visible, 24);
+    if (cy.zoom() > 1.8) { cy.zoom(1.8); cy.center(visible); }
+  }
+
+  function boxes() {
+    return cy.nodes(":visible").map(function (n) { return { n: n, b: n.boundingBox({ includeLabels: true }) }; });
+  }
+
+  function overlap(a, b) {
+    return Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1) > 0.5 && Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1) > 0.5;
+  }
+
+  function separateLabels() {
+    for (let round = 0; round < 300; round++) {
+      const list = boxes();
+      let moved = false;
+      for (let i = 0; i < list.length; i++) {
+        for (let j = i + 1; j < list.length; j++) {
+          const a = list[i].b, b = list[j].b;
+          if (!overlap(a, b)) continue;
+          const dx = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1), dy = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
+          const pa = list[i].n.position(), pb = list[j].n.position();
+          const sign = function (v, w) { return v < w ? -1 : 1; };
+          if (dy < dx) {
+            const step = dy / 2 + 1;
+            list[i].n.position({ x: pa.x, y: pa.y + sign(pa.y, pb.y) * step });
+            list[j].n.position({ x: pb.x, y: pb.y - sign(pa.y, pb.y) * step });
+          } else {
+            const step = dx / 2 + 1;
+            list[i].n.position({ x: pa.x + sign(pa.x, pb.x) * step, y: pa.y });
+            list[j].n.position({ x: pb.x - sign(pa.x, pb.x) * step, y: pb.y });
+          }
+          a.x1 = NaN; // recompute next round
+          moved = true;
+        }
+      }
+      if (!moved) return;
+    }
+  }
+
+  // Pairs of drawn labels that overlap (the browser tests expect none).
+  function overlaps() {
+    const list = boxes(), out = [];
+    for (let i = 0; i < list.length; i++) for (let j = i + 1; j < list.length; j++) {
+      if (overlap(list[i].b, list[j].b)) out.push([list[i].n.data("full"), list[j].n.data("full")]);
+    }
+    return out;
   }
 
   function entityCell(iri) {
@@ -130,7 +251,15 @@
     const ul = document.getElementById("graph-legend");
     ul.replaceChildren();
     Array.from(counts.entries()).sort(function (a, b) { return b[1] - a[1] || a[0].localeCompare(b[0]); }).forEach(function ([cls, n]) {
-      ul.append(V.el("li", {}, [V.el("i", { style: "background:" + colour(cls) }), cls + " (" + n + ")"]));
+      const box = V.el("input", { type: "checkbox", value: cls, checked: !hiddenClasses.has(cls), "data-class": cls });
+      box.addEventListener("change", function () {
+        if (box.checked) hiddenClasses.delete(cls); else hiddenClasses.add(cls);
+        applyVisibility();
+        layout();
+        report();
+      });
+      const more = folded.has(cls) ? " (" + (n - folded.get(cls).size) + " of " + n + " shown)" : " (" + n + ")";
+      ul.append(V.el("li", {}, [V.el("label", {}, [box, " ", V.el("i", { style: "background:" + colour(cls) }), cls + more])]));
     });
   }
 
@@ -149,7 +278,7 @@
   }
 
   function exportSvg() {
-    const ext = cy.elements().boundingBox();
+    const ext = cy.elements(":visible").boundingBox();
     const pad = 20, w = Math.ceil(ext.w + 2 * pad), h = Math.ceil(ext.h + 2 * pad) + 24;
     const svg = document.createElementNS(V.SVGNS, "svg");
     const add = function (parent, tag, attrs, text) {
@@ -166,11 +295,11 @@
     add(svg, "rect", { width: w, height: h, fill: "#fff" });
     add(svg, "text", { x: 4, y: 16, "font-size": 13, "font-weight": 600 }, "cowkg entity graph: " + document.getElementById("focus-label").textContent);
     const g = add(svg, "g", { transform: "translate(" + (pad - ext.x1) + "," + (pad + 24 - ext.y1) + ")" });
-    cy.edges().forEach(function (e) {
+    cy.edges(":visible").forEach(function (e) {
       const a = e.source().position(), b = e.target().position();
       add(g, "line", { x1: a.x, y1: a.y, x2: b.x, y2: b.y, stroke: "#9aa6bd", "stroke-width": 1 });
     });
-    cy.nodes().forEach(function (n) {
+    cy.nodes(":visible").forEach(function (n) {
       const p = n.position();
       const c = add(g, "circle", { cx: p.x, cy: p.y, r: n.width() / 2, fill: n.data("colour"), stroke: "#fff" });
       add(c, "title", {}, n.data("full"));
@@ -189,29 +318,47 @@
     minZoom: 0.05,
     maxZoom: 6,
     style: [
-      { selector: "node", style: { "background-color": "data(colour)", label: "data(label)", "font-size": 8, width: 14, height: 14,
-        "text-valign": "bottom", "text-margin-y": 2, color: "#1d2330", "text-outline-color": "#fff", "text-outline-width": 1.5,
-        "min-zoomed-font-size": 5 } },
-      { selector: "node.expanded", style: { width: 22, height: 22, "border-width": 3, "border-color": "#0b3d91", "font-weight": "bold", "font-size": 10 } },
+      { selector: "node", style: { "background-color": "data(colour)", label: "data(label)", "font-size": 10, width: 16, height: 16,
+        "text-valign": "bottom", "text-halign": "center", "text-margin-y": 3, color: "#1d2330", "text-wrap": "wrap",
+        "text-max-width": "120px", "text-background-color": "#ffffff", "text-background-opacity": 0.85,
+        "text-background-padding": "1px", "min-zoomed-font-size": 6 } },
+      { selector: "node.expanded", style: { width: 24, height: 24, "border-width": 3, "border-color": "#0b3d91", "font-weight": "bold", "font-size": 11 } },
+      { selector: "node.more", style: { shape: "round-rectangle", width: 18, height: 12, "border-width": 1, "border-color": "#6c7a93",
+        color: "#2c3444", "font-style": "italic" } },
       { selector: "node:selected", style: { "border-width": 3, "border-color": "#f0a500" } },
       { selector: "edge", style: { width: 1, "line-color": "#b5bfd0", "target-arrow-color": "#b5bfd0", "target-arrow-shape": "triangle",
-        "arrow-scale": 0.6, "curve-style": "straight", label: "data(label)", "font-size": 6, color: "#667", "text-rotation": "autorotate",
-        "min-zoomed-font-size": 9 } },
+        "arrow-scale": 0.6, "curve-style": "straight", label: "", "font-size": 8, color: "#4f5868", "text-rotation": "autorotate",
+        "text-background-color": "#ffffff", "text-background-opacity": 0.85 } },
+      { selector: "edge.more", style: { "line-style": "dashed", "target-arrow-shape": "none" } },
+      { selector: "edge.labelled", style: { label: "data(label)", "line-color": "#6c7a93", width: 1.5 } },
     ],
   });
   cy.on("mouseover", "node", function (evt) { cy.container().title = evt.target.data("full"); });
   cy.on("tap", "node", function (evt) {
     const iri = evt.target.id();
+    if (evt.target.hasClass("more")) { unfold(evt.target.data("cls")); return; }
+    cy.edges().removeClass("labelled");
+    evt.target.connectedEdges().addClass("labelled");
     showDetails(iri);
     if (!expanded.has(iri)) expand(iri).catch(V.fail);
   });
+  document.getElementById("show-all").addEventListener("click", function () {
+    hiddenClasses.clear();
+    for (const cls of Array.from(folded.keys())) { folded.delete(cls); cy.remove(cy.getElementById("more:" + cls)); }
+    applyVisibility();
+    layout();
+    renderLegend();
+    report();
+  });
+  document.getElementById("relayout").addEventListener("click", function () { layout(); });
 
   V.downloads(exportSvg, "cowkg-graph", pngBlob);
   expand(cfg.iri, true).then(function () {
     const root = nodes.get(cfg.iri);
     document.getElementById("focus-label").textContent = root ? root.label : cfg.iri;
     document.title = "Graph: " + (root ? root.label : cfg.iri) + " · cowkg";
-    V.ready({ nodes: cy.nodes().length, edges: cy.edges().length });
+    V.ready({ nodes: nodes.size, edges: edges.size, shown: cy.nodes(":visible").not(".more").length,
+      more: cy.nodes(".more").length });
   }).catch(V.fail);
-  window.cowkgGraph = { cy: function () { return cy; }, expand: expand };
+  window.cowkgGraph = { cy: function () { return cy; }, expand: expand, overlaps: overlaps, unfold: unfold };
 })();

@@ -4,6 +4,10 @@
 // graph: approximate display positions of the cowkg gazetteer, not facts of the article). A place
 // without a position is listed in the table only.
 // Markers that would overlap at the current zoom are pushed apart, with a line to their position.
+// Every marker, venues included, gets its label where it has room: each label tries sixteen places
+// around its marker (right first) and takes the first that touches no other label or marker; a
+// label with no room waits for a closer zoom (and shows on hover and keyboard focus).
+// ?focus=<iri> zooms to a place, or to the places of what is located there, and marks them.
 (function () {
   "use strict";
   const V = window.cowkgViews;
@@ -85,10 +89,56 @@
     svg.select("g.leaders").selectAll("line").data(leaders).join("line").attr("class", "leader")
       .attr("x1", function (l) { return l[0]; }).attr("y1", function (l) { return l[1]; })
       .attr("x2", function (l) { return l[2]; }).attr("y2", function (l) { return l[3]; });
-    // Labels of venues and regions only once zoomed in far enough for them to have room.
-    svg.selectAll("a.marker").select("text").attr("display", function (p) {
-      const moved = this.parentNode.classList.contains("moved");
-      return (V.localName(p.class) === "City" && !moved) || transform.k > 12 ? null : "none";
+    placeLabels();
+  }
+
+  // Greedy label placement in marker priority order (cities, regions, venues; busiest first).
+  const CANDIDATES = [[8, 4, "start"], [-8, 4, "end"], [0, -10, "middle"], [0, 16, "middle"],
+    [7, -7, "start"], [7, 13, "start"], [-7, -7, "end"], [-7, 13, "end"],
+    [15, 4, "start"], [-15, 4, "end"], [0, -18, "middle"], [0, 24, "middle"],
+    [13, -14, "start"], [-13, -14, "end"], [13, 20, "start"], [-13, 20, "end"]];
+  function placeLabels() {
+    const taken = [];
+    svg.selectAll("a.marker").each(function () {
+      const m = this.getAttribute("transform").match(/translate\(([-\d.]+),([-\d.]+)\)/);
+      const r = Number(this.querySelector("circle").getAttribute("r"));
+      if (m) taken.push({ x1: +m[1] - r, y1: +m[2] - r, x2: +m[1] + r, y2: +m[2] + r, own: this });
+    });
+    svg.selectAll("a.marker").each(function (p) {
+      const self = this;
+      const text = this.querySelector("text");
+      const m = this.getAttribute("transform").match(/translate\(([-\d.]+),([-\d.]+)\)/);
+      const x = +m[1], y = +m[2];
+      const w = p.labelWidth || (p.labelWidth = text.getComputedTextLength() || p.label.length * 6.2), h = 12;
+      let chosen = null;
+      for (const [dx, dy, anchor] of CANDIDATES) {
+        const left = anchor === "start" ? x + dx : anchor === "end" ? x + dx - w : x + dx - w / 2;
+        const box = { x1: left - 1, y1: y + dy - h + 2, x2: left + w + 1, y2: y + dy + 3 };
+        if (box.x1 < 0 || box.x2 > width || box.y1 < 0 || box.y2 > height) continue;
+        if (taken.some(function (t) { return t.own !== self && t.x1 < box.x2 && box.x1 < t.x2 && t.y1 < box.y2 && box.y1 < t.y2; })) continue;
+        chosen = [dx, dy, anchor, box];
+        break;
+      }
+      if (chosen) {
+        taken.push(chosen[3]);
+        text.setAttribute("x", chosen[0]);
+        text.setAttribute("y", chosen[1]);
+        text.setAttribute("text-anchor", chosen[2]);
+        text.classList.remove("no-room");
+      } else {
+        text.setAttribute("x", 8);
+        text.setAttribute("y", 4);
+        text.setAttribute("text-anchor", "start");
+        text.classList.add("no-room");
+      }
+    });
+  }
+
+  // The screen boxes of the labels drawn (the browser tests check that no two overlap).
+  function labelBoxes() {
+    return Array.from(document.querySelectorAll("#map a.marker text:not(.no-room)")).map(function (t) {
+      const b = t.getBoundingClientRect();
+      return { label: t.textContent, x1: b.left, y1: b.top, x2: b.right, y2: b.bottom };
     });
   }
 
@@ -196,6 +246,32 @@
     const missing = places.length - placed.length;
     V.status(places.length + " places; " + placed.length + " drawn" + (missing ? ", " + missing + " without a position in the graph" : "") +
       " (" + placed.filter(function (p) { return p.pos.lon < -30; }).length + " outside Europe: use “All places”).");
+    focusFromUrl(placed);
     V.ready({ places: places.length, markers: document.querySelectorAll("#map a.marker").length, unplaced: missing });
   }).catch(V.fail);
+
+  window.cowkgMap = { labelBoxes: labelBoxes };
+
+  // ?focus=<iri>: a place is zoomed to and marked; anything else, the places where the graph locates it.
+  function focusFromUrl(placed) {
+    const iri = new URLSearchParams(location.search).get("focus");
+    if (!iri) return;
+    let hits = placed.filter(function (p) { return p.place === iri; });
+    let what = "";
+    if (hits.length) what = hits[0].label;
+    else {
+      hits = placed.filter(function (p) { return uses(p).some(function (u) { return u.iri === iri; }); });
+      const use = hits.length ? uses(hits[0]).find(function (u) { return u.iri === iri; }) : null;
+      what = use ? use.label + " — " + hits.map(function (p) { return p.label; }).join(", ") : "";
+    }
+    if (!hits.length) {
+      V.status("The graph locates nothing of " + iri + " on the map. " + document.querySelector(".view-status").textContent);
+      return;
+    }
+    const box = boxOf(hits);
+    const pad = hits.length === 1 ? 0.8 : 0;
+    fitBox([[box[0][0] + 3 - pad, box[0][1] + 3 - pad], [box[1][0] - 3 + pad, box[1][1] - 3 + pad]], false);
+    svg.selectAll("a.marker").classed("focused", function (p) { return hits.includes(p); });
+    V.status("Showing " + what + " on the map.");
+  }
 })();

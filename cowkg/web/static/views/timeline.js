@@ -1,7 +1,10 @@
 // The timeline view: the rows of queries/views/timeline.rq drawn with vis-timeline (zoom and pan),
 // one lane per kind of record (status observations, dated by cow:asOf, in a lane of their own),
 // planned and proposed items drawn apart from what happened; filters by status, kind and actor;
-// the same rows as a table (the text alternative).
+// the same rows as a table (the text alternative). Every item is a box that starts at its date and
+// is as wide as its label, so vis-timeline stacks the boxes of a lane without overlap and no label
+// is cut; a stay of several days is a bar under its label; the window leaves room for the last
+// labels. ?focus=<iri> selects an item, or an actor's items.
 (function () {
   "use strict";
   const V = window.cowkgViews;
@@ -45,20 +48,39 @@
   function shortLabel(label) {
     let s = label.replace(/\s*\((?:[^()]*\d{4}[^()]*)\)\s*$/, "").replace(/,\s*(?:\d{1,2}[–-])?\d{1,2} \w+ \d{4}$/, "");
     s = s.replace(/^Coalition meeting (\d+): /, "#$1 ");
-    return s.length > 38 ? s.slice(0, 36) + "…" : s;
+    return s.length > 30 ? s.slice(0, 28) + "…" : s;
   }
 
   function toItem(row) {
-    const [start, end] = span(row.start, row.end);
-    const day = row.start.length === 10 && (!row.end || row.end === row.start);
+    const [start] = span(row.start, row.end);
+    const precision = row.start.length === 10 ? "day" : row.start.length === 7 ? "month" : "year";
+    const several = row.end && row.end !== row.start && row.end.length === 10 && precision === "day";
     const content = V.el("span", { class: "tl-item" }, [V.link(row.item, shortLabel(row.label))]);
+    if (precision !== "day") content.prepend(V.el("span", { class: "tl-precision", text: showDate(row) + ": " }));
+    else if (several) content.prepend(V.el("span", { class: "tl-precision", text: showDate(row) + ": " }));
     if (statusGroup(row) === "planned") content.prepend(V.el("span", { class: "tl-flag", text: row.statusLabel + ": " }));
     return {
-      id: row.item, group: row.lane, content: content, start: start, end: day ? undefined : end,
-      type: day ? "box" : "range",
-      className: "st-" + statusGroup(row) + " status-" + V.localName(row.status),
+      id: row.item, group: row.lane, content: content, start: start, type: "box",
+      className: "st-" + statusGroup(row) + " status-" + V.localName(row.status) + " precision-" + precision,
       title: row.label + " — " + showDate(row) + " — " + row.kind + ", " + row.statusLabel,
     };
+  }
+
+  // Widen the window until no box sticks out of it on the right (boxes start at their date, and
+  // widening the window narrows the days, so a few rounds settle it). Returns whether it moved.
+  function fitLabels() {
+    const panel = container.querySelector(".vis-panel.vis-center");
+    if (!panel) return false;
+    const box = panel.getBoundingClientRect();
+    let over = 0;
+    container.querySelectorAll(".vis-item.vis-box").forEach(function (el) {
+      over = Math.max(over, el.getBoundingClientRect().right - box.right + 6);
+    });
+    if (over <= 0) return false;
+    const w = timeline.getWindow();
+    const msPerPx = (w.end - w.start) / box.width;
+    timeline.setWindow(w.start, new Date(w.end.valueOf() + over * msPerPx * 1.3), { animation: false });
+    return timeline.getWindow().end.valueOf() !== w.end.valueOf();
   }
 
   function selected() {
@@ -162,6 +184,27 @@
     });
   }
 
+  // ?focus=<iri>: an item is selected and shown; an actor's items are filtered in.
+  function focusFromUrl() {
+    const iri = new URLSearchParams(location.search).get("focus");
+    if (!iri) return;
+    const item = all.find(function (r) { return r.item === iri; });
+    const select = document.getElementById("actor-select");
+    if (item) {
+      timeline.setSelection([iri], { focus: true, animation: false });
+      showDetails(item);
+      V.status("Showing " + item.label + " (" + showDate(item) + ") among " + all.length + " dated items.");
+    } else if (select.querySelector('option[value="' + CSS.escape(iri) + '"]')) {
+      select.value = iri;
+      const rows = apply();
+      const label = select.selectedOptions[0].textContent.replace(/ \(\d+\)$/, "");
+      V.status(rows.length + " dated items with " + label + " (choose “all actors” to see every item).");
+      if (rows.length) timeline.fit({ animation: false });
+    } else {
+      V.status("Nothing on the timeline involves " + iri + ": showing all " + all.length + " dated items.");
+    }
+  }
+
   V.fetchQuery("timeline").then(function (res) {
     all = res.rows.map(function (r) {
       return Object.assign(r, { actorList: V.entries(r.actors), sourceList: V.entries(r.sources) });
@@ -170,16 +213,26 @@
     const groups = new vis.DataSet(LANES.map(function (l, i) { return { id: l, content: l, order: i }; }));
     const rows = apply();
     timeline = new vis.Timeline(container, dataset, groups, {
-      min: new Date(2024, 8, 1), max: new Date(2026, 3, 1),
-      zoomMin: 1000 * 60 * 60 * 24 * 4, stack: true, orientation: "top", showCurrentTime: false,
-      margin: { item: { horizontal: 2, vertical: 3 } }, groupOrder: "order",
+      min: new Date(2024, 8, 1), max: new Date(2026, 11, 31),
+      zoomMin: 1000 * 60 * 60 * 24 * 4, stack: true, orientation: "top", showCurrentTime: false, align: "left",
+      margin: { item: { horizontal: 4, vertical: 4 } }, groupOrder: "order",
       tooltip: { followMouse: false, delay: 200 }, xss: { disabled: false },
       // Without start/end options vis-timeline shows itself on its first draw; then the window is set.
       onInitialDrawComplete: function () {
-        timeline.once("changed", function () {
+        let rounds = 0, settled = false;
+        const finish = function () {
+          if (settled) return;
+          settled = true;
+          focusFromUrl();
           V.ready({ items: rows.length, drawn: container.querySelectorAll(".tl-item").length });
+        };
+        timeline.on("changed", function () {
+          if (settled) return;
+          if (rounds++ < 6 && fitLabels()) return;  // the window moved: another "changed" follows
+          finish();
         });
-        timeline.setWindow(new Date(2024, 9, 20), new Date(2026, 0, 12), { animation: false });
+        setTimeout(finish, 3000);  // a window that cannot widen further never says "changed" again
+        timeline.setWindow(new Date(2024, 9, 25), new Date(2026, 0, 12), { animation: false });
       },
     });
     window.cowkgTimeline = timeline;
