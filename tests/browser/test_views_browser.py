@@ -272,7 +272,7 @@ def test_map_draws_a_marker_for_each_place_the_graph_positions(page):
     # Keyboard: the markers are links; zoom with "+" on the focused map.
     pg.focus("#map")
     pg.keyboard.press("+")
-    pg.click("button[aria-label='Show Paris on the map']")
+    pg.click("button[aria-label='Show on map: Paris']")
     marker = pg.locator("#map a.marker[data-iri='https://w3id.org/cowkg/id/paris']")
     marker.focus()
     pg.keyboard.press("Enter")
@@ -342,7 +342,8 @@ def test_map_labels_every_place_it_has_room_for_and_never_one_over_another(page)
 
     def overlapping(boxes):
         return [(a["label"], b["label"]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
-                if min(a["x2"], b["x2"]) - max(a["x1"], b["x1"]) > 0.5 and min(a["y2"], b["y2"]) - max(a["y1"], b["y1"]) > 0.5]
+                if min(a["x2"], b["x2"]) - max(a["x1"], b["x1"]) > 0.5
+                and min(a["y2"], b["y2"]) - max(a["y1"], b["y1"]) > 0.5]
 
     boxes = pg.evaluate("cowkgMap.labelBoxes()")
     assert {"London", "Paris", "Kyiv"} <= {b["label"] for b in boxes} and overlapping(boxes) == []

@@ -132,6 +132,23 @@
   });
   const tab = yasgui.getTab();
   const yasqe = tab.getYasqe();
+  // Keyboard: Tab and Shift-Tab leave the editor (CodeMirror would indent: a keyboard trap); Ctrl-Enter runs.
+  yasqe.setOption("extraKeys", Object.assign({}, yasqe.getOption("extraKeys"), { Tab: false, "Shift-Tab": false }));
+  // Names for the widgets YASGUI leaves unnamed; the single query tab needs no tab list.
+  function nameWidgets() {
+    const root = document.getElementById("yasgui");
+    root.querySelectorAll("textarea").forEach(function (t) { t.setAttribute("aria-label", "SPARQL query"); });
+    root.querySelectorAll("input.autocomplete, .controlbar input[type=text]").forEach(function (i) {
+      i.setAttribute("aria-label", "SPARQL endpoint");
+    });
+    // A long query scrolls: its scroll area is a stop of its own, scrolled with the arrow keys.
+    root.querySelectorAll(".CodeMirror-scroll").forEach(function (el) {
+      el.setAttribute("tabindex", "0");
+      el.setAttribute("role", "region");
+      el.setAttribute("aria-label", "Query text, scrolled with the arrow keys");
+    });
+  }
+  nameWidgets();
   // The server predeclares the project prefixes; declaring the ones a query uses keeps the
   // editor's syntax check quiet and the query portable to other endpoints.
   function declareUsed() {
@@ -182,6 +199,9 @@
   }
   declareUsed();
   if (cfg.query) load(cfg.query, false);
+  else if (document.activeElement && document.getElementById("yasgui").contains(document.activeElement)) {
+    document.activeElement.blur();  // the page opens with the focus at its start, not inside the editor
+  }
   checkVocabulary();
   yasqe.on("change", function () { checkVocabulary(); });
   document.querySelectorAll("button.example").forEach(function (button) {

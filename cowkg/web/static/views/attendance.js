@@ -67,8 +67,9 @@
     if (c.present && c.mode === ONLINE) cls.push("virtual");
     const text = c.present ? (ABBR[level] || "✓") : "✕";
     const label = describe(p, m, c);
+    // The accessible name starts with the visible text ("HoG: Albania at ...").
     return V.el("td", { class: cls.join(" "), "data-meeting": m.iri, "data-record": c.record, "data-attendee": c.attendee || null },
-      [V.el("a", { href: V.pageUrl(c.record), title: label, "aria-label": label, text: text })]);
+      [V.el("a", { href: V.pageUrl(c.record), title: label }, [text, V.el("span", { class: "sr", text: ": " + label })])]);
   }
 
   function renderHead() {
@@ -154,6 +155,10 @@
       b.textContent = date || "";
       t.append(a, b);
     });
+    // The figure is one image (role="img", named below); Plot's own labels on inner groups would be
+    // ARIA attributes on elements without a role.
+    plot.querySelectorAll("[aria-label]").forEach(function (n) { if (n !== plot) n.removeAttribute("aria-label"); });
+    plot.querySelectorAll("[aria-description]").forEach(function (n) { if (n !== plot) n.removeAttribute("aria-description"); });
     document.getElementById("participants-chart").replaceChildren(plot);
     const tbody = document.querySelector("#participants-table tbody");
     tbody.replaceChildren();

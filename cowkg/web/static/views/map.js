@@ -191,7 +191,7 @@
       }
       let show = V.el("span", { text: "no position in the graph" });
       if (p.pos) {
-        show = V.el("button", { type: "button", class: "small", text: "Show on map", "aria-label": "Show " + p.label + " on the map" });
+        show = V.el("button", { type: "button", class: "small", text: "Show on map", "aria-label": "Show on map: " + p.label });
         show.addEventListener("click", function () {
           const d = V.localName(p.class) === "City" ? 0.6 : 0.03;
           fitBox([[p.pos.lon - d, p.pos.lat - d / 2], [p.pos.lon + d, p.pos.lat + d / 2]], true);
