@@ -6,7 +6,8 @@ must stay within its budget (at most five). The answer is asserted on the screen
 reader sees, with the expected values written by hand from the article (fact-inventory IDs in the
 docstrings). The pages a journey passes through are photographed at 1,366 and 390 px
 (test-artifacts/journey-<name>-<width>.png). Every request must stay on 127.0.0.1 and the pages
-must raise no Content-Security-Policy violation ("Refused to ...") and no script error.
+must raise no Content-Security-Policy violation ("Refused to ...") and no script error. Every
+journey runs on the embedded store, then over Virtuoso (the answers are the same).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import ARTIFACTS, name_shots, require, shot
+from conftest import ARTIFACTS, BACKENDS, name_shots, require, served_over, shot
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -27,6 +28,17 @@ WIDE, PHONE = 1366, 390
 BUDGET = 5
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request):
+    """Every journey runs on the embedded store, then on Virtuoso."""
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def live_server(backend, live_server, request):
+    return served_over(backend, live_server, request)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from conftest import ROOT, require
+from conftest import BACKENDS, ROOT, require
 
 from cowkg.web.views import VIEWS, bind_iri, check_iri
 
@@ -246,6 +246,23 @@ def test_vendor_assets_the_views_load_are_built(vclient):
 
 
 # --- issue 14: the coalition as of a date ---------------------------------------------------------
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def aclient(request, vclient):
+    """The app on the shipped data over each backend: the embedded store (``vclient``), then the
+    session's Virtuoso holding the project's graphs (a RemoteSparqlBackend)."""
+    if request.param == "embedded":
+        yield vclient
+        return
+    from cowkg.backends.virtuoso import RemoteSparqlBackend
+    from cowkg.web import create_app
+
+    endpoint = request.getfixturevalue("virtuoso_server").ensure(
+        "project", request.getfixturevalue("project_graphs")).endpoint
+    app = create_app({"root": str(ROOT)}, backend=RemoteSparqlBackend(endpoint))
+    yield app.test_client()
+    app.extensions["cowkg_pool"].close()
+
 #
 # The expected answers are written by hand from the article (../shared/seed/000_cd87492ed5ae2ee9.txt,
 # ../shared/reference/fact-inventory.md), not read from the graph:
@@ -273,15 +290,15 @@ MEETING_ON_THE_DAY = {"2025-03-15": ("meeting-02", 26), "2025-09-04": ("meeting-
                       "2025-11-25": ("meeting-13", 35), "2025-12-11": ("meeting-14", None)}
 
 
-def coalition(vclient, as_of: str) -> dict:
-    r = vclient.get("/api/coalition", query_string={"as_of": as_of})
+def coalition(client, as_of: str) -> dict:
+    r = client.get("/api/coalition", query_string={"as_of": as_of})
     assert r.status_code == 200, r.get_data(as_text=True)
     return r.get_json()
 
 
 @pytest.mark.parametrize("as_of", sorted(AS_OF_COUNTS))
-def test_as_of_member_counts_match_the_article(vclient, as_of):
-    data = coalition(vclient, as_of)
+def test_as_of_member_counts_match_the_article(aclient, as_of):
+    data = coalition(aclient, as_of)
     counts = {c["scope"]: c for c in data["counts"]}
     for scope, expected in AS_OF_COUNTS[as_of].items():
         if expected is None:
@@ -291,7 +308,7 @@ def test_as_of_member_counts_match_the_article(vclient, as_of):
             assert sorted((v["value"] for v in counts[scope]["values"]), reverse=True) == expected, (as_of, scope)
     assert counts["members"]["stated"] == (as_of >= "2025-12")
     # The page says the same, with "not stated" where the source is silent.
-    html = vclient.get("/", query_string={"as_of": as_of}).get_data(as_text=True)
+    html = aclient.get("/", query_string={"as_of": as_of}).get_data(as_text=True)
     members = re.search(r'<dd data-scope="members".*?</dd>', html, re.S).group(0)
     committed = re.search(r'<dd data-scope="committedCountries".*?</dd>', html, re.S).group(0)
     if as_of >= "2025-12":
@@ -308,11 +325,11 @@ def test_as_of_member_counts_match_the_article(vclient, as_of):
     assert f'href="/page/{slug}"' in re.search(r"On this day:.*?</p>", html, re.S).group(0)
 
 
-def test_as_of_named_members_follow_their_dates(vclient):
+def test_as_of_named_members_follow_their_dates(aclient):
     """Founders (Turkey, Ukraine, EU, NATO) from 2 March 2025 (F-INFO-11); Japan announced as joined on
     15 March 2025, a claim by Starmer (F-MEMB-20); Albania a member as of November 2025 (F-MEMB-16)."""
     def named(as_of):
-        return {r["party"].rsplit("/", 1)[-1]: r["basis"] for r in coalition(vclient, as_of)["members"]}
+        return {r["party"].rsplit("/", 1)[-1]: r["basis"] for r in coalition(aclient, as_of)["members"]}
 
     founders = {"turkey": "founder", "ukraine": "founder", "european-union": "founder", "nato": "founder"}
     assert named("2025-03-01") == {}
@@ -322,12 +339,12 @@ def test_as_of_named_members_follow_their_dates(vclient):
     assert named("2025-11-25") == {**founders, "japan": "announced", "albania": "membership"}
 
 
-def test_as_of_the_force_and_its_headquarters_before_and_after_17_november(vclient):
+def test_as_of_the_force_and_its_headquarters_before_and_after_17_november(aclient):
     """The Paris joint command HQ was established in September 2025 and formally inaugurated on
     17 November 2025 (L74, L76, F-HQ-01, F-HQ-05); the force was "in planning" as of November 2025
     (F-MNFU-20) and "not mandated" as of December 2025 (F-MNFU-19); nothing on the force before."""
     def status(as_of):
-        return {s["iri"].rsplit("/", 1)[-1]: s for s in coalition(vclient, as_of)["status"]}
+        return {s["iri"].rsplit("/", 1)[-1]: s for s in coalition(aclient, as_of)["status"]}
 
     october = status("2025-10-15")
     assert "mnf-u" not in october  # the force's status is not stated before November 2025
@@ -343,25 +360,25 @@ def test_as_of_the_force_and_its_headquarters_before_and_after_17_november(vclie
     december = status("2025-12-11")
     assert "not mandated" in {x["what"] for x in december["mnf-u"]["current"]}
     assert {x["when"] for x in december["mnf-u"]["current"]} == {"2025-12"}
-    html = vclient.get("/", query_string={"as_of": "2025-11-16"}).get_data(as_text=True)
+    html = aclient.get("/", query_string={"as_of": "2025-11-16"}).get_data(as_text=True)
     assert "Formally inaugurated" not in html and "Established: <strong>September 2025</strong>" in html
-    html = vclient.get("/", query_string={"as_of": "2025-11-17"}).get_data(as_text=True)
+    html = aclient.get("/", query_string={"as_of": "2025-11-17"}).get_data(as_text=True)
     assert "Formally inaugurated: <strong>17 November 2025</strong>" in html
-    html = vclient.get("/", query_string={"as_of": "2025-10-15"}).get_data(as_text=True)
+    html = aclient.get("/", query_string={"as_of": "2025-10-15"}).get_data(as_text=True)
     assert "The force's status: not stated by this date." in html
 
 
-def test_as_of_is_a_parameter_of_the_views_api(vclient):
-    r = vclient.get("/api/views/asof-counts", query_string={"as_of": "2025-11-25"})
+def test_as_of_is_a_parameter_of_the_views_api(aclient):
+    r = aclient.get("/api/views/asof-counts", query_string={"as_of": "2025-11-25"})
     assert r.status_code == 200
     scopes = {row["scope"].rsplit("/", 1)[-1]: row["value"] for row in values(r.get_json())}
     assert scopes["committedCountries"] == "34" and "members" not in scopes
     text = (ROOT / "queries" / "views" / "asof-counts.rq").read_text().replace('"9999-12-31"', '"2025-11-25"')
-    assert r.get_json() == sparql_json(vclient, text)
-    assert vclient.get("/api/views/asof-counts", query_string={"as_of": "2025-13-01"}).status_code == 400
-    assert vclient.get("/api/views/asof-counts", query_string={"as_of": "25/11/2025"}).status_code == 400
-    assert vclient.get("/api/views/timeline", query_string={"as_of": "2025-11-25"}).status_code == 400
-    assert vclient.get("/", query_string={"as_of": "yesterday"}).status_code == 400
+    assert r.get_json() == sparql_json(aclient, text)
+    assert aclient.get("/api/views/asof-counts", query_string={"as_of": "2025-13-01"}).status_code == 400
+    assert aclient.get("/api/views/asof-counts", query_string={"as_of": "25/11/2025"}).status_code == 400
+    assert aclient.get("/api/views/timeline", query_string={"as_of": "2025-11-25"}).status_code == 400
+    assert aclient.get("/", query_string={"as_of": "yesterday"}).status_code == 400
 
 
 # --- issue 14: browse without SPARQL --------------------------------------------------------------
@@ -369,67 +386,67 @@ def test_as_of_is_a_parameter_of_the_views_api(vclient):
 LISTS = ("meetings", "states", "people", "organisations", "documents", "statements", "pledges", "places")
 
 
-def browse(vclient, name: str, **params) -> dict:
-    r = vclient.get(f"/browse/{name}", query_string={**params, "format": "json"})
+def browse(client, name: str, **params) -> dict:
+    r = client.get(f"/browse/{name}", query_string={**params, "format": "json"})
     assert r.status_code == 200, r.get_data(as_text=True)
     return r.get_json()
 
 
 @pytest.mark.parametrize("name", LISTS)
-def test_each_list_is_its_named_query_and_each_facet_count_is_what_filtering_shows(vclient, name):
-    listed = values(vclient.get(f"/api/views/list-{name}").get_json())
-    page = browse(vclient, name)
+def test_each_list_is_its_named_query_and_each_facet_count_is_what_filtering_shows(aclient, name):
+    listed = values(aclient.get(f"/api/views/list-{name}").get_json())
+    page = browse(aclient, name)
     assert page["total"] == page["shown"] == len(listed) > 0
     assert sorted(r["item"] for r in page["rows"]) == sorted(r["item"] for r in listed)
     items = {r["item"] for r in listed}
     assert page["facets"], name
     for facet in page["facets"]:
-        pairs = values(vclient.get(f"/api/views/facet-{name}-{facet['name']}").get_json())
+        pairs = values(aclient.get(f"/api/views/facet-{name}-{facet['name']}").get_json())
         for v in facet["values"]:
             having = {p["item"] for p in pairs if p["value"] == v["value"]} & items
             assert v["count"] == len(having) > 0, (name, facet["name"], v)
         top = facet["values"][0]
-        chosen = browse(vclient, name, **{facet["name"]: top["value"]})
+        chosen = browse(aclient, name, **{facet["name"]: top["value"]})
         assert chosen["shown"] == top["count"]
         assert {r["item"] for r in chosen["rows"]} == {p["item"] for p in pairs if p["value"] == top["value"]} & items
-    html = vclient.get(f"/browse/{name}").get_data(as_text=True)
+    html = aclient.get(f"/browse/{name}").get_data(as_text=True)
     assert f"{len(listed)} of {len(listed)}" in html
     assert html.count('<tr data-iri="') == len(listed)
     assert 'href="/query?query=' in html and f"queries/views/list-{name}.rq" in html
 
 
-def test_list_filters_combine_and_csv_json_give_what_is_shown(vclient):
+def test_list_filters_combine_and_csv_json_give_what_is_shown(aclient):
     macron = "https://w3id.org/cowkg/id/emmanuel-macron"
-    page = browse(vclient, "meetings", host=macron, sort="date", order="desc")
+    page = browse(aclient, "meetings", host=macron, sort="date", order="desc")
     assert [r["number"] for r in page["rows"]] == [13, 11, 8, 3]  # F-MEET-03/08/11/13-H
     host_facet = next(f for f in page["facets"] if f["name"] == "host")
     assert next(v["count"] for v in host_facet["values"] if v["value"] == macron) == 4
     assert len(host_facet["values"]) > 1, "choosing a host keeps the other hosts on offer"
-    virtual = browse(vclient, "meetings", host=macron, mode="virtual")
+    virtual = browse(aclient, "meetings", host=macron, mode="virtual")
     assert [r["number"] for r in virtual["rows"]] == [13]
-    dated = browse(vclient, "meetings", **{"from": "2025-09-01", "to": "2025-09-30"})
+    dated = browse(aclient, "meetings", **{"from": "2025-09-01", "to": "2025-09-30"})
     assert [r.get("number") for r in dated["rows"]] == [10, 11]
-    text = browse(vclient, "pledges", q="portugal")
+    text = browse(aclient, "pledges", q="portugal")
     assert {r["item"].rsplit("/", 1)[-1] for r in text["rows"]} == {"pledge-portugal-226m", "pledge-portugal-training"}
-    r = vclient.get("/browse/meetings", query_string={"host": macron, "sort": "date", "order": "desc", "format": "csv"})
+    r = aclient.get("/browse/meetings", query_string={"host": macron, "sort": "date", "order": "desc", "format": "csv"})
     assert r.status_code == 200 and r.mimetype == "text/csv"
     assert r.headers["Content-Disposition"] == 'attachment; filename="cowkg-meetings.csv"'
     lines = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
     assert [line["No."] for line in lines] == ["13", "11", "8", "3"]
     assert lines[0]["Meeting (IRI)"] == "https://w3id.org/cowkg/id/meeting-13"
-    assert vclient.get("/browse/meetings", query_string={"sort": "nonsense"}).status_code == 400
-    assert vclient.get("/browse/meetings", query_string={"format": "yaml"}).status_code == 400
-    assert vclient.get("/browse/nothing").status_code == 404
+    assert aclient.get("/browse/meetings", query_string={"sort": "nonsense"}).status_code == 400
+    assert aclient.get("/browse/meetings", query_string={"format": "yaml"}).status_code == 400
+    assert aclient.get("/browse/nothing").status_code == 404
 
 
-def test_lists_as_of_a_date(vclient):
+def test_lists_as_of_a_date(aclient):
     """As of 4 September 2025 eleven numbered meetings had been held (the table's rows 1-11, F-MEET-*-D);
     as of 24 October 2025 Albania had attended three coalition meetings (F-MEMB-ALB1..3)."""
-    meetings = browse(vclient, "meetings", as_of="2025-09-04")
+    meetings = browse(aclient, "meetings", as_of="2025-09-04")
     assert sorted(r["number"] for r in meetings["rows"] if "number" in r) == list(range(1, 12))
     assert all(r.get("date", "") <= "2025-09-04" for r in meetings["rows"])
-    states = {r["item"].rsplit("/", 1)[-1]: r for r in browse(vclient, "states", as_of="2025-10-24")["rows"]}
+    states = {r["item"].rsplit("/", 1)[-1]: r for r in browse(aclient, "states", as_of="2025-10-24")["rows"]}
     assert states["albania"]["attended"] == 3
-    assert {r["item"].rsplit("/", 1)[-1]: r for r in browse(vclient, "states")["rows"]}["albania"]["attended"] == 4
-    html = vclient.get("/browse/meetings", query_string={"as_of": "2025-09-04"}).get_data(as_text=True)
+    assert {r["item"].rsplit("/", 1)[-1]: r for r in browse(aclient, "states")["rows"]}["albania"]["attended"] == 4
+    html = aclient.get("/browse/meetings", query_string={"as_of": "2025-09-04"}).get_data(as_text=True)
     assert "as of 4 September 2025" in html
