@@ -216,7 +216,25 @@ def page_any():
     return _render(iri, None)
 
 
+@dataclass(frozen=True)
+class RenderedPage:
+    """An entity page as sent, kept in the app's response cache (the data is read-only while serving)."""
+
+    body: bytes
+
+
 def _render(iri: str, slug: str | None):
+    """The entity page, rendered once per dataset version (several queries go to the backend for it)."""
+    cache = current_app.extensions["cowkg_cache"]
+    key = ("entity-page", current_app.extensions["cowkg_catalog"].version, iri, slug)
+    page = cache.get(key)
+    if page is None:
+        page = RenderedPage(_render_page(iri, slug).encode("utf-8"))
+        cache.put(key, page)
+    return Response(page.body, content_type="text/html; charset=utf-8")
+
+
+def _render_page(iri: str, slug: str | None) -> str:
     from .entity_view import GROUPS, PROPERTY_GROUP, fold, group_of_kinds, kinds_of
     from .named import rows
     from .present import human_date

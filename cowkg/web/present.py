@@ -20,7 +20,13 @@ DATE_RE = re.compile(r"^(-?\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 
 def human_date(value: str | None, end: str | None = None) -> str:
-    """``2025-09-04`` → "4 September 2025", ``2025-11`` → "November 2025"; with ``end``, a range."""
+    """``2025-09-04`` → "4 September 2025", ``2025-11`` → "November 2025"; with ``end``, a range.
+
+    >>> human_date("2025-09-04"), human_date("2025-11"), human_date("1994")
+    ('4 September 2025', 'November 2025', '1994')
+    >>> human_date("2025-08-19", "2025-08-21"), human_date("2025-03-24", "2025-04-02")
+    ('19–21 August 2025', '24 March – 2 April 2025')
+    """
     if not value:
         return ""
     start = _parts(str(value))
@@ -56,7 +62,11 @@ def _write(year: int, month: int | None, day: int | None) -> str:
 
 
 def money(amount, currency: str | None = None) -> str:
-    """1600000000.0, "GBP" → "GBP 1.6 billion"; 226000000 → "226 million"."""
+    """A sum as people write it.
+
+    >>> money(1600000000.0, "GBP"), money(226000000, "EUR"), money(5000)
+    ('GBP 1.6 billion', 'EUR 226 million', '5,000')
+    """
     try:
         value = float(amount)
     except (TypeError, ValueError):
@@ -98,7 +108,11 @@ def link(iri: str, label: str | None = None) -> Markup:
 
 
 def citation(label: str) -> str:
-    """ "citation [36]" → "[36]"."""
+    """The marker of a citation label.
+
+    >>> citation("citation [36]"), citation("citation [86]: 2")
+    ('[36]', '[86]: 2')
+    """
     m = re.search(r"\[[^\]]+\](?::\s*\S+)?", label or "")
     return m.group(0) if m else (label or "")
 

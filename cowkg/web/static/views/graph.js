@@ -165,17 +165,20 @@
   // fCoSE: a force-directed layout whose node sizes include the labels, so labels keep apart;
   // a last pass nudges apart any labels that still touch.
   function layout() {
+    performance.mark("cowkg:layout-start");
     const visible = cy.elements(":visible");
     const options = window.cytoscapeFcose ? {
-      name: "fcose", quality: "proof", randomize: true, animate: false, fit: true, padding: 24,
+      name: "fcose", quality: "default", randomize: true, animate: false, fit: true, padding: 24,
       nodeDimensionsIncludeLabels: true, uniformNodeDimensions: false, packComponents: true,
       idealEdgeLength: function () { return 70; }, nodeRepulsion: function () { return 9000; },
-      nodeSeparation: 60, gravity: 0.3, gravityRange: 3.0, numIter: 2500, tile: true,
+      nodeSeparation: 60, gravity: 0.3, gravityRange: 3.0, numIter: 1500, tile: true,
     } : { name: "cose", animate: false, fit: true, padding: 24, nodeDimensionsIncludeLabels: true };
     visible.layout(options).run();
+    performance.mark("cowkg:layout-forces");
     separateLabels();
     cy.fit(visible, 24);
     if (cy.zoom() > 1.8) { cy.zoom(1.8); cy.center(visible); }
+    performance.mark("cowkg:layout-end");
   }
 
   function boxes() {

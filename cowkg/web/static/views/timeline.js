@@ -66,21 +66,51 @@
     };
   }
 
-  // Widen the window until no box sticks out of it on the right (boxes start at their date, and
-  // widening the window narrows the days, so a few rounds settle it). Returns whether it moved.
+  // The window's end before anything is drawn: each box's width from its text (measured on a canvas
+  // in the items' font), then the rule of fitLabels below, with the panel's width estimated.
+  function windowEnd(rows, start) {
+    const ctx = document.createElement("canvas").getContext("2d");
+    const font = getComputedStyle(container).fontFamily || "system-ui, sans-serif";
+    const width = Math.max(200, container.clientWidth - 170);
+    let end = new Date(2026, 0, 12).valueOf();
+    for (const row of rows) {
+      const item = toItem(row);
+      let w = 14;  // padding and borders
+      for (const node of item.content.querySelectorAll("span, a")) {
+        if (node.tagName === "SPAN" && node.classList.contains("tl-item")) continue;
+        ctx.font = (node.classList.contains("tl-flag") ? "600 " : "") +
+          (node.classList.contains("tl-precision") ? "11px " : "12px ") + font;
+        w += ctx.measureText(node.textContent).width;
+      }
+      const date = item.start.valueOf(), room = width - w;
+      if (room > 0 && date > start.valueOf()) end = Math.max(end, start.valueOf() + (date - start.valueOf()) * width / room);
+    }
+    return new Date(start.valueOf() + (end - start.valueOf()) * 1.03);
+  }
+
+  // Widen the window so that no box sticks out of it on the right. A box starts at its date d and is
+  // w px wide; in a window [start, end] drawn W px wide it ends at (d - start) / (end - start) * W + w,
+  // so the window must end at least at start + (d - start) * W / (W - w): one measure, one redraw.
   function fitLabels() {
     const panel = container.querySelector(".vis-panel.vis-center");
     if (!panel) return false;
-    const box = panel.getBoundingClientRect();
-    let over = 0;
-    container.querySelectorAll(".vis-item.vis-box").forEach(function (el) {
-      over = Math.max(over, el.getBoundingClientRect().right - box.right + 6);
-    });
-    if (over <= 0) return false;
+    const width = panel.getBoundingClientRect().width;
     const w = timeline.getWindow();
-    const msPerPx = (w.end - w.start) / box.width;
-    timeline.setWindow(w.start, new Date(w.end.valueOf() + over * msPerPx * 1.3), { animation: false });
-    return timeline.getWindow().end.valueOf() !== w.end.valueOf();
+    const start = w.start.valueOf();
+    let end = w.end.valueOf();
+    const boxes = container.querySelectorAll(".vis-item.vis-box");
+    for (const el of boxes) {
+      const item = el.dataset.id ? dataset.get(el.dataset.id) : null;
+      if (!item) continue;
+      const date = item.start.valueOf();
+      const room = width - el.getBoundingClientRect().width - 8;
+      if (room > 0 && date > start) end = Math.max(end, start + (date - start) * width / room);
+    }
+    if (end <= w.end.valueOf()) return false;
+    // A little slack: a page that grows a scrollbar narrows the panel.
+    end = start + (end - start) * 1.04;
+    timeline.setWindow(w.start, new Date(end), { animation: false });
+    return timeline.getWindow().end.valueOf() > w.end.valueOf();
   }
 
   function selected() {
@@ -211,14 +241,20 @@
     });
     buildFilters();
     const groups = new vis.DataSet(LANES.map(function (l, i) { return { id: l, content: l, order: i }; }));
+    performance.mark("cowkg:data");
     const rows = apply();
+    const first = new Date(2024, 9, 25);
     timeline = new vis.Timeline(container, dataset, groups, {
       min: new Date(2024, 8, 1), max: new Date(2026, 11, 31),
       zoomMin: 1000 * 60 * 60 * 24 * 4, stack: true, orientation: "top", showCurrentTime: false, align: "left",
+      dataAttributes: ["id"],
       margin: { item: { horizontal: 4, vertical: 4 } }, groupOrder: "order",
       tooltip: { followMouse: false, delay: 200 }, xss: { disabled: false },
-      // Without start/end options vis-timeline shows itself on its first draw; then the window is set.
+      // No start/end options (vis-timeline draws several times over with them): the first draw fits
+      // the data, then the window is set once, its end computed from the labels' widths; a last
+      // check widens it should a box still stick out.
       onInitialDrawComplete: function () {
+        performance.mark("cowkg:drawn");
         let rounds = 0, settled = false;
         const finish = function () {
           if (settled) return;
@@ -228,11 +264,11 @@
         };
         timeline.on("changed", function () {
           if (settled) return;
-          if (rounds++ < 6 && fitLabels()) return;  // the window moved: another "changed" follows
+          if (rounds++ < 2 && fitLabels()) return;  // the window moved: another "changed" follows
           finish();
         });
-        setTimeout(finish, 3000);  // a window that cannot widen further never says "changed" again
-        timeline.setWindow(new Date(2024, 9, 25), new Date(2026, 0, 12), { animation: false });
+        setTimeout(finish, 1500);  // should vis-timeline not say "changed" after a window change
+        timeline.setWindow(first, windowEnd(rows, first), { animation: false });
       },
     });
     window.cowkgTimeline = timeline;
