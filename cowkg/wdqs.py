@@ -11,7 +11,8 @@ Output: two decisions the query path takes before an engine runs —
   is not a remote call here but a rewrite of the text. The block is removed and, at the end of the
   group that held it, each ``?xLabel`` / ``?xDescription`` / ``?xAltLabel`` the query uses (or
   each ``?x rdfs:label ?name`` written inside the block, WDQS's manual mode) is bound from
-  ``rdfs:label`` / ``schema:description`` / ``skos:altLabel`` in the first listed language that
+  the Wikibase view's ``schema:name`` (an item's label) / ``schema:description`` /
+  ``skos:altLabel`` in the first listed language that
   has one; a label falls back to the entity's identifier (``Q42`` on WDQS, the last path segment
   of a cowkg IRI here), a description or alias list to nothing, as on WDQS.
 
@@ -38,7 +39,8 @@ from .vocab import BD, WIKIBASE
 
 #: Where an IRI says a query is written in Wikidata's vocabulary (entities, properties in every
 #: form, statements, values, references, the Wikibase ontology and Blazegraph's ``bd:``).
-WIKIDATA_NAMESPACES = ("http://www.wikidata.org/", "http://wikiba.se/ontology#", str(BD))
+#: ``http://schema.org/`` is the dump format's (cowkg's own ``schema:`` is https://schema.org/).
+WIKIDATA_NAMESPACES = ("http://www.wikidata.org/", "http://wikiba.se/ontology#", str(BD), "http://schema.org/")
 
 LABEL_SERVICE = str(WIKIBASE) + "label"
 _LANGUAGE = str(WIKIBASE) + "language"
@@ -46,11 +48,13 @@ _SERVICE_PARAM = str(BD) + "serviceParam"
 _AUTO_LANGUAGE = "[AUTO_LANGUAGE]"
 #: What each kind of name is read from, and the variable suffix WDQS binds it to.
 _KINDS = {
-    "Label": "http://www.w3.org/2000/01/rdf-schema#label",
+    "Label": "http://schema.org/name",  # the view's item name (= rdfs:label and skos:prefLabel on items)
     "Description": "http://schema.org/description",
     "AltLabel": "http://www.w3.org/2004/02/skos/core#altLabel",
 }
-_BY_PREDICATE = {iri: kind for kind, iri in _KINDS.items()}
+#: What the manual form's predicates ask for (WDQS accepts schema:name for a label).
+_BY_PREDICATE = {**{iri: kind for kind, iri in _KINDS.items()}, "http://www.w3.org/2000/01/rdf-schema#label": "Label",
+                 "https://schema.org/description": "Description", "https://schema.org/name": "Label"}
 #: Helper variables of the rewrite start with this; ``SELECT *`` leaves them out.
 HELPER_PREFIX = "wdqs_label_"
 
@@ -62,8 +66,6 @@ def visible(variables: list[str]) -> list[str]:
 
 def uses_wikidata_vocabulary(parsed: ParsedQuery) -> bool:
     """Whether any IRI of the query (past its PREFIX declarations) is in Wikidata's namespaces."""
-    if not any(word in parsed.lowered for word in ("wikidata.org", "wikiba.se", "bigdata.com", ":")):
-        return False
     code = parsed.code
     for i, t in enumerate(code):
         if t.kind not in ("iri", "pname"):

@@ -550,6 +550,9 @@ def _write(statements: list[Statement], table: Table, runner: _Runner, items: di
                 yield ox.Triple(node, n(p), o)
         if table.properties[pid].kind == "item":
             entities.add(value.simple.value)
+        for p, o in value.node:  # a quantity's unit is an item too (unitless Q199 is Wikibase's own)
+            if p.endswith("#quantityUnit") and o.value != UNIT_ONE:
+                entities.add(o.value)
 
     for st in statements:
         used_props.add(st.pid)

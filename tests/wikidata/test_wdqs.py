@@ -1,27 +1,231 @@
-"""Queries written for the Wikidata Query Service run unchanged (cowkg/wdqs.py).
+"""Queries written for the Wikidata Query Service run unchanged: over /sparql with no cowkg
+parameter, on the embedded store and on Virtuoso, label service included; `cowkg query` too.
 
-No cowkg parameter: a query in Wikidata's vocabulary reads the Wikibase view by itself, and
-``SERVICE wikibase:label`` is answered inside cowkg (several languages, fallback, manual mode)
-while every other SERVICE stays refused. Checked in process, then over HTTP on the embedded store
-and on Virtuoso with a real SPARQL client (SPARQLWrapper, as WDQS users' scripts are written).
+- 295 facts of the fact inventory, as WDQS queries in statement form with their qualifiers and, for
+  best-rank statements, in truthy form (fixtures/inventory-facts.rq): every one is true;
+- the gallery (queries/wikidata/*.rq, shown among the UI's examples): each gives its recorded
+  answer (tests/wikidata/gallery/<name>.csv, written by scripts/update_wikidata_gallery.py);
+- the label service (``SERVICE wikibase:label``) is answered inside cowkg, with language
+  fallback, descriptions, aliases and the manual form; any other SERVICE is still refused (400).
 """
 
 from __future__ import annotations
 
+import csv
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
 import pytest
 import requests
+from click.testing import CliRunner
 from conftest import BACKENDS, served_over
-from SPARQLWrapper import JSON, SPARQLWrapper
 
+from cowkg.cli import main
 from cowkg.errors import QuerySyntaxError, UnsupportedOperation
 from cowkg.query import run_query
 from cowkg.querytext import parse_query
 from cowkg.wdqs import uses_wikidata_vocabulary
 
+ROOT = Path(__file__).resolve().parents[2]
+FACTS = Path(__file__).parent / "fixtures" / "inventory-facts.rq"
+GALLERY = sorted((ROOT / "queries" / "wikidata").glob("*.rq"))
+EXPECTED = Path(__file__).parent / "gallery"
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def server(backend, live_server, request):
+    """``cowkg serve`` on the shipped data: the embedded store, then Virtuoso."""
+    return served_over(backend, live_server, request)
+
+
+def sparql(server: str, query: str, **params) -> requests.Response:
+    """The query as a WDQS user sends it: GET /sparql?query=…, JSON, nothing else."""
+    return requests.get(server + "/sparql", params={"query": query, **params},
+                        headers={"Accept": "application/sparql-results+json"}, timeout=120)
+
+
+def rows(server: str, query: str) -> list[dict[str, str]]:
+    resp = sparql(server, query)
+    assert resp.status_code == 200, resp.text[:500]
+    body = resp.json()
+    return [{v: cell(b.get(v)) for v in body["head"]["vars"]} for b in body["results"]["bindings"]]
+
+
+def cell(term: dict | None) -> str:
+    return "" if term is None else term["value"]
+
+
+def facts() -> list[tuple[str, str]]:
+    """(heading, ASK query) of every fact of fixtures/inventory-facts.rq."""
+    text = FACTS.read_text(encoding="utf-8")
+    out = []
+    for block in re.split(r"\n(?=# [A-Z]+-)", text):
+        lines = block.strip().splitlines()
+        if lines and lines[0].startswith("# ") and any(line.startswith("ASK") for line in lines):
+            out.append((lines[0][2:], "\n".join(line for line in lines[1:])))
+    return out
+
+
+def test_the_inventory_set_is_large_and_in_wikidatas_vocabulary():
+    found = facts()
+    assert len(found) >= 80
+    ids = {heading.split(":")[0] for heading, _ in found}
+    assert len(ids) == len(found), "one query per inventory ID"
+    for heading, query in found:
+        assert uses_wikidata_vocabulary(parse_query(query)), heading
+        assert "cow:" not in query.replace("cowr:", "").replace("cowv:", ""), f"{heading}: cowkg's vocabulary"
+    natures = sum("pq:P5102" in q for _, q in found)
+    assert natures >= 20 and sum("wdt:" in q and "NOT EXISTS" not in q for _, q in found) >= 150
+
+
+def test_inventory_facts_hold_as_wdqs_queries(server):
+    failed = []
+    for heading, query in facts():
+        resp = sparql(server, query)
+        assert resp.status_code == 200, (heading, resp.text[:300])
+        if resp.json()["boolean"] is not True:
+            failed.append(heading)
+    assert not failed, f"{len(failed)} facts not found: {failed[:10]}"
+
+
+def test_both_member_counts_coexist_and_plans_are_never_truthy(server):
+    counts = rows(server, """SELECT ?n ?asOf ?rank WHERE {
+        ?c wdt:P31 cow:Coalition ; p:P2124 ?st . ?st ps:P2124 ?n ; pq:P585 ?asOf ; wikibase:rank ?rank .
+        FILTER NOT EXISTS { ?st pq:P5102 ?nature } } ORDER BY ?asOf""")
+    assert [(Decimal(r["n"]), r["asOf"][:10], r["rank"].rsplit("#", 1)[-1]) for r in counts] == [
+        (Decimal(34), "2025-11-25", "NormalRank"), (Decimal(35), "2025-12-01", "PreferredRank")]
+    assert [Decimal(r["n"]) for r in rows(server, "SELECT ?n WHERE { ?c wdt:P31 cow:Coalition ; wdt:P2124 ?n }")] \
+        == [Decimal(35)]
+    truthy_plans = rows(server, """SELECT ?item ?wdt ?v WHERE {
+        ?prop wikibase:claim ?claim ; wikibase:statementProperty ?ps ; wikibase:directClaim ?wdt .
+        ?item ?claim ?st . ?st pq:P5102 ?nature ; ?ps ?v ; a wikibase:BestRank }""")
+    assert truthy_plans == []
+    assert rows(server, "SELECT ?hq WHERE { ?f wdt:P31 cow:MultinationalForce ; wdt:P159 ?hq }") == [
+        {"hq": "https://w3id.org/cowkg/id/fort-mont-valerien"}]
+
+
+def normalise(value: str, column: str) -> object:
+    """One cell compared across engines: numbers by value (Virtuoso writes 35 or 35.0, booleans as
+    1/0), times without their zone letter, WKT points in capitals (Virtuoso writes POINT), aliases
+    (GROUP_CONCAT: order undefined) sorted."""
+    if value.upper().startswith("POINT("):
+        return value.upper()
+    if column.endswith("AltLabel"):
+        return tuple(sorted(value.split(", ")))
+    if value in ("true", "false"):
+        return Decimal(value == "true")
+    try:
+        return Decimal(value).normalize()
+    except InvalidOperation:
+        return value.removesuffix("Z") if re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:]+Z?", value) else value
+
+
+def as_rows(records: list[dict[str, str]]) -> list[tuple]:
+    return sorted(tuple(sorted((k, normalise(v, k)) for k, v in r.items())) for r in records)
+
+
+@pytest.mark.parametrize("path", GALLERY, ids=[p.stem for p in GALLERY])
+def test_gallery_query_gives_its_answer(server, path):
+    query = path.read_text(encoding="utf-8")
+    lines = query.splitlines()
+    assert lines[0].startswith("# title: ") and lines[1].startswith("# description: ") and lines[1].endswith("?")
+    with open(EXPECTED / f"{path.stem}.csv", encoding="utf-8", newline="") as fh:
+        expected = list(csv.DictReader(fh))
+    got = rows(server, query)
+    assert expected, "every gallery query has rows"
+    assert as_rows(got) == as_rows(expected)
+
+
+def test_the_gallery_is_large_and_in_the_ui_examples(client):
+    assert len(GALLERY) >= 20
+    page = client.get("/query").get_data(as_text=True)
+    for path in GALLERY:
+        assert f"wikidata/{path.stem}" in page, path.stem
+
+
+# --- the label service -----------------------------------------------------------------------------
+
+def test_label_service_falls_back_through_the_languages(server):
+    force = "?f wdt:P31 cow:MultinationalForce ."
+    got = rows(server, f'SELECT ?fLabel WHERE {{ {force} SERVICE wikibase:label {{ bd:serviceParam wikibase:language '
+                       f'"de,fr,en". }} }}')
+    assert got == [{"fLabel": "Force multinationale en Ukraine"}]
+    got = rows(server, f'SELECT ?fLabel ?fDescription WHERE {{ {force} SERVICE wikibase:label '
+                       f'{{ bd:serviceParam wikibase:language "[AUTO_LANGUAGE],fr". }} }}')
+    assert got[0]["fLabel"] == "Multinational Force Ukraine" and got[0]["fDescription"].startswith("The coalition")
+    aliases = rows(server, f'SELECT ?fAltLabel WHERE {{ {force} SERVICE wikibase:label {{ bd:serviceParam '
+                           f'wikibase:language "en". }} }}')[0]["fAltLabel"]
+    assert {"MNF-U", "MFU", "reassurance force"} <= set(aliases.split(", "))
+
+
+def test_an_item_without_a_label_shows_its_id_and_an_unbound_variable_none(server):
+    got = rows(server, """SELECT ?x ?xLabel ?y ?yLabel WHERE { VALUES ?x { wd:Q999999999 } OPTIONAL { ?x wdt:P31 ?y }
+                          SERVICE wikibase:label { bd:serviceParam wikibase:language "en". } }""")
+    assert got == [{"x": "http://www.wikidata.org/entity/Q999999999", "xLabel": "Q999999999", "y": "", "yLabel": ""}]
+
+
+def test_manual_form_and_select_star(server):
+    manual = rows(server, """SELECT ?p ?name ?about WHERE { wd:Q6383803 p:P39/ps:P39 ?p .
+        SERVICE wikibase:label { bd:serviceParam wikibase:language "en". ?p rdfs:label ?name .
+                                 ?p schema:description ?about . } }""")
+    assert manual == [{"p": "http://www.wikidata.org/entity/Q14211", "name": "Prime Minister of the United Kingdom",
+                       "about": ""}]
+    star = sparql(server, """SELECT * WHERE { wd:Q6383803 wdt:P39 ?p .
+        SERVICE wikibase:label { bd:serviceParam wikibase:language "en". } }""").json()
+    assert star["head"]["vars"] == ["p"], "helper variables stay hidden"
+
+
+@pytest.mark.parametrize("query", [
+    'SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } SERVICE wikibase:label { '
+    'bd:serviceParam wikibase:language "en". } }',
+    'SELECT ?xLabel WHERE { ?x wdt:P31 ?c SERVICE wikibase:label { bd:serviceParam wikibase:language "en". } '
+    'SERVICE wikibase:label { SERVICE <http://127.0.0.1:9/> { ?a ?b ?c } } }',
+    'SELECT ?xLabel WHERE { ?x wdt:P31 ?c SERVICE wikibase:mwapi { bd:serviceParam wikibase:api "Search" } }',
+])
+def test_every_other_service_is_still_refused(server, query):
+    resp = sparql(server, query)
+    assert resp.status_code == 400, resp.text[:300]
+    assert "SERVICE" in resp.json()["message"] or "label service" in resp.json()["message"]
+
+
+def test_the_rewrite_adds_no_service_and_maps_positions_back():
+    text = ('SELECT ?mLabel WHERE {\n  ?m wdt:P585 ?d .\n  SERVICE wikibase:label {\n'
+            '    bd:serviceParam wikibase:language "en".\n  }\n}\nORDER BY ?d')
+    parsed = parse_query(text)
+    rewritten = parsed.engine_text
+    assert "SERVICE" not in rewritten.upper() and rewritten.endswith("}\nORDER BY ?d")
+    assert parsed.written_offset(rewritten.index("ORDER BY")) == text.index("ORDER BY")
+
+
+def test_queries_in_cowkgs_vocabulary_do_not_see_the_view(server):
+    """The dataset changes only for queries in Wikidata's vocabulary: cowkg's own answers are unchanged."""
+    n = rows(server, "SELECT (COUNT(*) AS ?n) WHERE { ?s a cow:CoalitionMeeting }")[0]["n"]
+    assert n == "14"
+    assert rows(server, "SELECT (COUNT(*) AS ?n) WHERE { ?s <http://wikiba.se/ontology#rank> ?r }")[0]["n"] != "0"
+    own = rows(server, "SELECT DISTINCT ?p WHERE { cowr:meeting-11 ?p ?o }")
+    assert own and not any(r["p"].startswith("http://www.wikidata.org/") for r in own)
+
+
+def test_cowkg_query_runs_wdqs_queries_unchanged():
+    res = CliRunner().invoke(main, ["query", "--format", "csv", """SELECT ?meetingLabel ?date WHERE {
+        ?meeting p:P179/pq:P1545 "12" ; wdt:P585 ?date .
+        SERVICE wikibase:label { bd:serviceParam wikibase:language "en". } }"""])
+    assert res.exit_code == 0, res.output
+    assert "Coalition meeting 12" in res.output and "2025-10-24T00:00:00Z" in res.output
+
+
+# --- in process (cowkg.query.run_query) ------------------------------------------------------------
+
 LABELS_FR_EN = 'SERVICE wikibase:label { bd:serviceParam wikibase:language "fr,en". }'
 
 
-def rows(kg, sparql: str) -> list[dict[str, str | None]]:
+def local_rows(kg, sparql: str) -> list[dict[str, str | None]]:
     return [{k: (v.value if v is not None else None) for k, v in r.items()} for r in run_query(kg, sparql).records()]
 
 
@@ -42,20 +246,20 @@ def test_wikidata_vocabulary_is_recognised_from_the_terms_used(query, wikidata):
 
 def test_a_wdqs_query_finds_statements_qualifiers_and_truthy_values_without_a_parameter(kg):
     """Both member counts coexist with their dates; the later one is preferred and truthy."""
-    counts = rows(kg, """SELECT ?n ?when ?rank WHERE { ?c wdt:P31 ?type ; p:P2124 ?st .
+    counts = local_rows(kg, """SELECT ?n ?when ?rank WHERE { ?c wdt:P31 ?type ; p:P2124 ?st .
                          ?st ps:P2124 ?n ; pq:P585 ?when ; wikibase:rank ?rank } ORDER BY ?when""")
     assert [(r["n"], r["when"][:10], r["rank"].rsplit("#")[-1]) for r in counts] == [
         ("34", "2025-11-25", "NormalRank"), ("35", "2025-12-01", "PreferredRank")]
-    assert rows(kg, "SELECT ?n WHERE { ?c wdt:P2124 ?n }") == [{"n": "35"}]
+    assert local_rows(kg, "SELECT ?n WHERE { ?c wdt:P2124 ?n }") == [{"n": "35"}]
     # the same question in cowkg's vocabulary still reads only the asserted graphs
-    assert rows(kg, "SELECT ?n WHERE { ?c wdt:P2124 ?n FILTER(?c = cow:nothing) }") == []
+    assert local_rows(kg, "SELECT ?n WHERE { ?c wdt:P2124 ?n FILTER(?c = cow:nothing) }") == []
     assert not any(r.startswith("http://www.wikidata.org/prop/") for r in
-                   (x["p"] for x in rows(kg, "SELECT DISTINCT ?p WHERE { ?s ?p ?o }")))
+                   (x["p"] for x in local_rows(kg, "SELECT DISTINCT ?p WHERE { ?s ?p ?o }")))
 
 
 def test_plans_are_never_truthy_facts(kg):
     """A statement qualified as a plan (P5102) has no wdt: triple of its own."""
-    leaked = rows(kg, """SELECT ?item ?prop ?v WHERE {
+    leaked = local_rows(kg, """SELECT ?item ?prop ?v WHERE {
         ?item ?claim ?st . ?st pq:P5102 ?nature ; wikibase:rank ?rank .
         ?prop wikibase:claim ?claim ; wikibase:statementProperty ?ps ; wikibase:directClaim ?wdt .
         ?st ?ps ?v . ?item ?wdt ?v .
@@ -67,26 +271,26 @@ def test_plans_are_never_truthy_facts(kg):
 # --- the label service ------------------------------------------------------------------------------------
 
 def test_label_service_binds_label_description_and_aliases_with_language_fallback(kg):
-    found = rows(kg, f"""SELECT ?c ?cLabel ?cAltLabel WHERE {{ BIND(cowr:coalition AS ?c) {LABELS_FR_EN} }}""")
+    found = local_rows(kg, f"""SELECT ?c ?cLabel ?cAltLabel WHERE {{ BIND(cowr:coalition AS ?c) {LABELS_FR_EN} }}""")
     assert found == [{"c": "https://w3id.org/cowkg/id/coalition", "cLabel": "Coalition des Volontaires",
                       "cAltLabel": "CdV"}]
-    english = rows(kg, """SELECT ?cLabel WHERE { BIND(cowr:coalition AS ?c)
+    english = local_rows(kg, """SELECT ?cLabel WHERE { BIND(cowr:coalition AS ?c)
                           SERVICE wikibase:label { bd:serviceParam wikibase:language "de,en". } }""")
     assert english[0]["cLabel"] != "Coalition des Volontaires" and english[0]["cLabel"]
     # Starmer has no French label: English is the fallback, a position's label in English too.
-    starmer = rows(kg, f"""SELECT ?pLabel ?posLabel WHERE {{ wd:Q6383803 p:P39/ps:P39 ?pos .
+    starmer = local_rows(kg, f"""SELECT ?pLabel ?posLabel WHERE {{ wd:Q6383803 p:P39/ps:P39 ?pos .
                             BIND(wd:Q6383803 AS ?p) {LABELS_FR_EN} }}""")
     assert {"pLabel": "Keir Starmer", "posLabel": "Prime Minister of the United Kingdom"} in starmer
 
 
 def test_label_falls_back_to_the_identifier_and_a_description_to_nothing(kg):
-    found = rows(kg, """SELECT ?xLabel ?xDescription WHERE { BIND(wd:Q999999999 AS ?x)
+    found = local_rows(kg, """SELECT ?xLabel ?xDescription WHERE { BIND(wd:Q999999999 AS ?x)
                         SERVICE wikibase:label { bd:serviceParam wikibase:language "en". } }""")
     assert found == [{"xLabel": "Q999999999", "xDescription": None}]
 
 
 def test_an_unbound_entity_gets_no_label_and_multiplies_no_row(kg):
-    found = rows(kg, """SELECT ?x ?xLabel WHERE { OPTIONAL { cowr:coalition wdt:P9999 ?x }
+    found = local_rows(kg, """SELECT ?x ?xLabel WHERE { OPTIONAL { cowr:coalition wdt:P9999 ?x }
                         SERVICE wikibase:label { bd:serviceParam wikibase:language "en". } }""")
     assert found == [{"x": None, "xLabel": None}]
 
@@ -99,7 +303,7 @@ def test_manual_mode_and_select_star_show_only_the_query_variables(kg):
 
 
 def test_a_label_service_in_a_subquery_labels_its_own_rows(kg):
-    found = rows(kg, """SELECT ?o ?oLabel WHERE { { SELECT ?o ?oLabel WHERE { cowr:meeting-11 wdt:P664 ?o .
+    found = local_rows(kg, """SELECT ?o ?oLabel WHERE { { SELECT ?o ?oLabel WHERE { cowr:meeting-11 wdt:P664 ?o .
                         SERVICE wikibase:label { bd:serviceParam wikibase:language "en". } } } }""")
     assert found == [{"o": "http://www.wikidata.org/entity/Q3052772", "oLabel": "Emmanuel Macron"}]
 
@@ -118,7 +322,7 @@ def test_a_label_service_in_a_subquery_labels_its_own_rows(kg):
     "PREFIX ex: <http://ex/> SELECT ?x WHERE { VALUES ?v { ex:a\\#b } SERVICE wikibase:label { "
     "bd:serviceParam wikibase:language 'en' } SERVICE <http://127.0.0.1:9/sparql> { ?x ?y ?z } }",
 ])
-def test_every_other_service_is_still_refused(kg, query):
+def test_every_other_service_is_still_refused_in_process(kg, query):
     with pytest.raises((UnsupportedOperation, QuerySyntaxError)):
         run_query(kg, query)
 
@@ -135,37 +339,3 @@ def test_syntax_errors_after_a_label_block_point_at_the_text_as_written(kg):
     with pytest.raises(QuerySyntaxError) as err:
         run_query(kg, query)
     assert (err.value.location.line, err.value.location.column) == (2, 7)
-
-
-# --- over HTTP, on each backend ------------------------------------------------------------------------
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def backend(request):
-    return request.param
-
-
-@pytest.fixture(scope="module")
-def endpoint(backend, live_server, request):
-    return served_over(backend, live_server, request) + "/sparql"
-
-
-def wdqs(endpoint: str, query: str) -> list[dict[str, str]]:
-    client = SPARQLWrapper(endpoint)
-    client.setQuery(query)
-    client.setReturnFormat(JSON)
-    return [{k: v["value"] for k, v in b.items()} for b in client.queryAndConvert()["results"]["bindings"]]
-
-
-def test_wdqs_query_with_labels_over_http(endpoint):
-    found = wdqs(endpoint, """SELECT ?meeting ?organiser ?organiserLabel WHERE {
-          ?meeting wdt:P31 cow:CoalitionMeeting ; p:P179 [ pq:P1545 "11" ] ; wdt:P664 ?organiser .
-          SERVICE wikibase:label { bd:serviceParam wikibase:language "[AUTO_LANGUAGE],en". } }""")
-    assert found == [{"meeting": "https://w3id.org/cowkg/id/meeting-11",
-                      "organiser": "http://www.wikidata.org/entity/Q3052772", "organiserLabel": "Emmanuel Macron"}]
-
-
-def test_other_service_over_http_is_400(endpoint):
-    r = requests.get(endpoint, params={"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } "
-                                                "SERVICE wikibase:label { bd:serviceParam wikibase:language 'en' } }"},
-                     headers={"Accept": "application/sparql-results+json"}, timeout=30)
-    assert r.status_code == 400 and r.json()["error"] == "unsupported-operation"
