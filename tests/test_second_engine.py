@@ -39,9 +39,9 @@ NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "lo
 def speaks_wikidata(sparql: str) -> bool:
     """Whether cowkg answers the query from the asserted graphs and the Wikibase view (cowkg.wdqs)."""
     from cowkg.querytext import parse_query
-    from cowkg.wdqs import speaks_wikibase
+    from cowkg.wdqs import uses_wikidata_vocabulary
 
-    return speaks_wikibase(parse_query(sparql))
+    return uses_wikidata_vocabulary(parse_query(sparql))
 
 
 def needs_inference(sparql: str) -> bool:

@@ -3,8 +3,8 @@
 Stage: web. The UI page (``/query``) carries its configuration as JSON: the endpoint, the project
 prefixes (``cowkg.vocab.PREFIXES``) and the example queries of ``queries/*.rq`` (and of
 ``queries/wikidata/*.rq`` when there are any), grouped so that the ones that run here come first:
-competency questions, then queries in Wikidata's vocabulary (the page switches inference on for
-those), then federated queries, marked as such (this endpoint refuses SERVICE). ``?query=`` opens a
+competency questions, then queries in Wikidata's vocabulary (they read the Wikibase view by
+themselves, ``cowkg.wdqs``), then federated queries, marked as such (this endpoint refuses SERVICE). ``?query=`` opens a
 query (the entity pages' "query this" link); without it the editor opens on the first competency
 query (``starter``). Results show labels by default: ``/api/labels`` gives the display label and
 page of the IRIs in a result.
@@ -31,11 +31,11 @@ MAX_LABELS = 1000
 COMPETENCY_RE = re.compile(r"^q\d+-")
 #: A remote SERVICE call (the label service ``SERVICE wikibase:label`` is answered here, not fetched).
 FEDERATED_RE = re.compile(r"\bSERVICE\s+(?:SILENT\s+)?<", re.IGNORECASE)
-#: Wikidata's vocabulary in a query: cowkg answers it from the inferred graph (infer=true).
+#: Wikidata's vocabulary in a query: cowkg answers it from the Wikibase view (cowkg.wdqs).
 WIKIDATA_VOCAB_RE = re.compile(r"(?<![\w:?$])(?:wdt|wd|p|ps|pq|pr|wikibase):[A-Za-z]", re.IGNORECASE)
 GROUPS = (("competency", "Competency questions", "Questions the graph was built to answer; they run here as they are."),
           ("wikidata", "In Wikidata's vocabulary", "Written with wdt:, p:, wd: … as on the Wikidata Query Service; "
-           "inference is switched on for them."),
+           "they read the Wikibase view, with no setting."),
           ("federated", "Federated (run elsewhere)", "They call another endpoint with SERVICE, which this endpoint "
            "refuses: copy them to an engine that federates (docs/FEDERATION.md)."))
 

@@ -1,8 +1,8 @@
 // The query UI: YASGUI (served from /static/vendor/, installed from npm) on this endpoint, with the
 // project's prefixes and example queries. Autocompleters that call remote services are disabled.
 // Results open in a "Simple" view with labels (the dataset's own labels, from /api/labels); the
-// raw table stays one click away. A query in Wikidata's vocabulary switches inference on (cowkg
-// answers wdt:, p:, ... from the inferred graph), and says so. Errors show their message and hint.
+// raw table stays one click away. A query in Wikidata's vocabulary reads the Wikibase view by itself
+// (cowkg/wdqs.py, as on WDQS), and the page says so. Errors show their message and hint.
 (function () {
   "use strict";
   const cfg = JSON.parse(document.getElementById("cowkg-config").textContent);
@@ -170,16 +170,15 @@
   function bodyOf(text) {
     return text.split("\n").filter(function (l) { return !/^\s*(#|PREFIX\b)/i.test(l); }).join("\n");
   }
-  // A query in Wikidata's vocabulary (wdt:, p:, wd: ...) is answered from the inferred graph.
+  // A query in Wikidata's vocabulary (wdt:, p:, wd: ...) reads the Wikibase view whatever the checkbox says.
   function checkVocabulary() {
     const wikidata = wikidataVocab.test(bodyOf(yasqe.getValue()));
-    if (wikidata && !infer.checked) {
-      infer.checked = true;
-      setInfer();
-      note.textContent = "This query uses Wikidata's vocabulary (wdt:, p:, wd: …), which cowkg answers from the " +
-        "inferred graph: inferred triples are switched on for it.";
+    if (wikidata) {
+      note.textContent = "This query uses Wikidata's vocabulary (wdt:, p:, wd: …): cowkg answers it from the " +
+        "Wikibase view (statements, qualifiers, references, labels) as the Wikidata Query Service would; " +
+        "inferred triples are not needed.";
       note.hidden = false;
-    } else if (!wikidata) {
+    } else {
       note.hidden = true;
     }
   }
