@@ -2,9 +2,10 @@
 
 ``create_app(settings=None, backend=None)`` builds the app; tests hand in a prebuilt backend.
 One blueprint per URL space: ``sparql`` (protocol), ``describe`` (service description, VoID),
-``graphs`` (read-only graph store), ``entities`` (/id, /page, /data), ``home`` (/, the coalition as
-of a date), ``browse`` (/browse/<list>), ``ui`` (query UI, search), ``health``. Nothing in the
-library imports this package.
+``graphs`` (read-only graph store), ``entities`` (/id, /page, /data), ``namespaces`` (/vocab,
+/graph, /dataset: the other IRIs the data mints), ``home`` (/, the coalition as of a date),
+``browse`` (/browse/<list>), ``ui`` (query UI, search), ``health``. Nothing in the library imports
+this package.
 """
 
 from __future__ import annotations
@@ -59,9 +60,10 @@ def create_app(settings: dict[str, Any] | None = None, backend=None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(reconcile.bp)
-    from . import downloads, ontology_page  # exports: /download/, /ontology, /context.jsonld
+    from . import downloads, namespaces, ontology_page  # exports: /download/, /ontology, /context.jsonld
     app.register_blueprint(downloads.bp)
     app.register_blueprint(ontology_page.bp)
+    app.register_blueprint(namespaces.bp)  # /vocab/<name>, /graph/<name>, /dataset
     return app
 
 
