@@ -44,7 +44,8 @@ def see_other(iri: str):
     if choice == HTML:
         target = url_for("entities.page_any") + "?" + urlencode({"iri": iri})
     else:
-        target = url_for("entities.data_any") + "?" + urlencode({"iri": iri, "format": by_name(choice, ("graph",)).name})
+        fmt = by_name(choice, ("graph",))
+        target = url_for("entities.data_any") + "?" + urlencode({"iri": iri, "format": fmt.name})
     resp = redirect(target, code=303)
     resp.headers["Vary"] = "Accept"
     return resp
