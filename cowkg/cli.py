@@ -231,8 +231,9 @@ def reason(obj: Context, reasoner: str | None, no_cache: bool) -> None:
     except CowkgError as exc:
         fail(exc)
     how = "read from cache" if inference.cached else f"computed in {inference.seconds:.2f} s"
-    click.echo(f"{len(inference.triples)} triples inferred by {inference.reasoner} "
-               f"from {sources.count()} asserted ({how})")
+    click.echo(f"{len(inference.triples):,} triples inferred by {inference.reasoner} "
+               f"from {sources.distinct_count():,} asserted triples (ontology, data and meta graphs, "
+               f"distinct per graph as `cowkg stats` counts them; {how})")
 
 
 @main.command()

@@ -67,6 +67,16 @@ def test_reason_reports_inferred_count():
     assert "triples inferred by" in res.output
 
 
+def test_reason_counts_the_asserted_triples_as_stats_does():
+    """Both count distinct triples per asserted graph (a triple written twice in data/ is one)."""
+    import re
+
+    graphs = json.loads(run("stats", "--format", "json").output)["graphs"]
+    asserted = sum(n for g, n in graphs.items() if not g.endswith("/inferred"))
+    said = re.search(r"from ([\d,]+) asserted triples \(ontology, data and meta graphs", run("reason").output)
+    assert said and int(said.group(1).replace(",", "")) == asserted
+
+
 def test_validate_shipped_data_exits_0():
     res = run("validate")
     assert res.exit_code == 0, res.output
