@@ -81,7 +81,7 @@ def main(ctx: click.Context, root: str | None) -> None:
 
     \b
     Examples:
-      cowkg validate                 # SHACL-check ontology + data (exit 0/1/2)
+      cowkg validate                 # SHACL + QC queries over ontology + data (exit 0/1/2)
       cowkg reason                   # OWL 2 RL closure, how many triples inferred
       cowkg query --infer 'SELECT * WHERE { ?m wdt:P664 ?p } LIMIT 5'
       cowkg export --format ttl -o cowkg.ttl
@@ -176,7 +176,8 @@ def coverage(obj: Context, inventory: str | None, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_obj
 def validate(obj: Context, data: tuple[str, ...], fmt: str) -> None:
-    """Parse ontology + data and check them against the SHACL shapes in shapes/.
+    """Parse ontology + data, check them against the SHACL shapes in shapes/ and run the
+    quality-control queries queries/qc/*-violation.rq (every row a defect).
 
     \b
     Exit codes: 0 conforms, 1 violations, 2 unparsable input (file:line:column).
@@ -187,6 +188,7 @@ def validate(obj: Context, data: tuple[str, ...], fmt: str) -> None:
     """
     from .cli_progress import TerminalProgress
     from .load import load_project
+    from .qc import load_qc
     from .validate import format_report, load_shapes
     from .validate import validate as run_validation
 
@@ -194,7 +196,8 @@ def validate(obj: Context, data: tuple[str, ...], fmt: str) -> None:
         with TerminalProgress() as progress:
             sources = load_project(obj.root, data=[Path(d) for d in data] if data else None, progress=progress)
             progress("SHACL", 0, 1)
-            report = run_validation(sources, load_shapes(project_paths(obj.root)["shapes"]))
+            paths = project_paths(obj.root)
+            report = run_validation(sources, load_shapes(paths["shapes"]), load_qc(paths["queries"]))
     except CowkgError as exc:
         fail(exc)
     if fmt == "json":
@@ -330,13 +333,14 @@ def dump(obj: Context, out_dir: str, release: str | None, replace: bool) -> None
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.pass_obj
 def stats(obj: Context, fmt: str) -> None:
-    """Triples per named graph, instances per class, and SHACL status.
+    """Triples per named graph, instances per class, and validation status (SHACL + QC queries).
 
     \b
     Examples:
       cowkg stats
       cowkg stats --format json
     """
+    from .qc import load_qc
     from .query import run_query
     from .render import term_text
     from .validate import load_shapes
@@ -347,7 +351,8 @@ def stats(obj: Context, fmt: str) -> None:
         sizes = kg.graph_sizes()
         classes = run_query(kg, "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH cowg:data { ?s a ?class } "
                                 "FILTER(STRSTARTS(STR(?class), STR(cow:))) } GROUP BY ?class ORDER BY DESC(?n) ?class")
-        report = run_validation(kg.sources, load_shapes(project_paths(obj.root)["shapes"]))
+        paths = project_paths(obj.root)
+        report = run_validation(kg.sources, load_shapes(paths["shapes"]), load_qc(paths["queries"]))
     except CowkgError as exc:
         fail(exc)
     per_class = {term_text(r["class"]): int(r["n"].value) for r in classes.rows}
@@ -362,7 +367,7 @@ def stats(obj: Context, fmt: str) -> None:
     click.echo("instances per class (data graph)")
     for c, n in per_class.items():
         click.echo(f"  {c:<45} {n:>7}")
-    click.echo(f"SHACL: {'conforms' if report.conforms else 'does not conform'} {report.counts or ''}")
+    click.echo(f"SHACL + QC: {'conforms' if report.conforms else 'does not conform'} {report.counts or ''}")
 
 
 @main.command()

@@ -1,8 +1,10 @@
-"""Validator: SHACL shapes (shapes/*.ttl) run by pySHACL over ontology + data.
+"""Validator: SHACL shapes (shapes/*.ttl) run by pySHACL over ontology + data, then the QC queries.
 
-Stage: after loading (it does not need the store). Input: ``Sources`` and the shapes files.
-Output: a ``ValidationReport`` whose violations name the focus node, the path, the message and,
-where the loader indexed it, the file and line that describe the focus node.
+Stage: after loading (it does not need the store). Input: ``Sources``, the shapes files and the
+quality-control queries (``queries/qc/*-violation.rq``, see ``cowkg.qc``). Output: a
+``ValidationReport`` whose violations name the focus node, the path, the message, the broken
+constraint (a SHACL constraint component or ``qc:<query>``) and, where the loader indexed it, the
+file and line that describe the focus node.
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import SH
 
 from .errors import InputError, ValidationFailed
 from .load import Sources, load_files, to_rdflib
+from .qc import QcQuery, load_qc, run_qc
 from .vocab import ASSERTED_GRAPHS, shorten
 
 
@@ -34,17 +39,20 @@ class Violation:
     node_shape: str | None = None
     source: str | None = None
     line: int | None = None
-    component: str | None = None  # the SHACL constraint component, e.g. sh:MinInclusiveConstraintComponent
+    component: str | None = None  # sh:MinInclusiveConstraintComponent, or qc:<name> for a QC query
 
     def location(self) -> str:
         return f"{self.source}:{self.line}" if self.source else "(no source line)"
 
     def constraint(self) -> str | None:
-        """The constraint's parameter name (``minInclusive`` for sh:MinInclusiveConstraintComponent)."""
+        """What broke, as the report prints it: ``sh:minInclusive`` for a SHACL constraint
+        component, ``qc:<name>`` for a row of the QC query ``queries/qc/<name>-violation.rq``."""
         if not self.component:
             return None
+        if self.component.startswith("qc:"):
+            return self.component
         name = self.component.split(":")[-1].split("#")[-1].removesuffix("ConstraintComponent")
-        return name[:1].lower() + name[1:]
+        return "sh:" + name[:1].lower() + name[1:]
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -74,8 +82,9 @@ def load_shapes(shapes_dir: str | Path) -> rdflib.Graph:
     return to_rdflib(sources.triples())
 
 
-def validate(sources: Sources, shapes: rdflib.Graph) -> ValidationReport:
-    """Run SHACL over the asserted graphs; every violation carries its file:line when known."""
+def validate(sources: Sources, shapes: rdflib.Graph, qc: Sequence[QcQuery] = ()) -> ValidationReport:
+    """Run SHACL, then the QC queries ``qc``, over the asserted graphs; every violation carries its
+    file:line when known. Raises InputError when the shapes or a QC query cannot be used."""
     import pyshacl
 
     data = to_rdflib(sources.triples(str(g) for g in ASSERTED_GRAPHS))
@@ -97,6 +106,9 @@ def validate(sources: Sources, shapes: rdflib.Graph) -> ValidationReport:
             merged[key].node_shape = ",".join(sorted(o for o in owners if o)) or None
         else:
             merged[key] = v
+    for query, row in run_qc(sources, list(qc)):
+        v = _qc_violation(query, row, sources)
+        merged.setdefault((v.focus, v.path, v.value, v.component), v)
     report.violations = sorted(merged.values(), key=lambda v: (v.source or "~", v.line or 0, v.focus, v.path or "",
                                                                v.component or "", v.message))
     report.conforms = not any(v.severity == "Violation" for v in report.violations)
@@ -107,23 +119,26 @@ log = logging.getLogger(__name__)
 
 
 def check_project(sources: Sources, shapes_dir: str | Path, cache_dir: str | Path | None = None,
-                  root: str | Path | None = None) -> ValidationReport:
+                  root: str | Path | None = None, queries_dir: str | Path | None = None) -> ValidationReport:
     """Validate what a server is about to serve; raise ValidationFailed (exit 1) with the report
     when it does not conform.
 
     A conforming verdict is remembered in ``cache_dir`` under the digest of the data and shapes
     (and pySHACL's version), with a checksum of its own, so a restart on unchanged files skips
     SHACL; any other verdict, or a cache entry that does not check out, means validating again.
+    The QC queries under ``queries_dir`` (``queries/qc``) count as shapes: as ``cowkg validate``.
     """
     import pyshacl
 
     files = shapes_files(shapes_dir)
+    qc = load_qc(queries_dir) if queries_dir is not None else []
     key = hashlib.sha256("\n".join([sources.digest, pyshacl.__version__]
-                                   + [hashlib.sha256(p.read_bytes()).hexdigest() for p in files]).encode()).hexdigest()
+                                   + [hashlib.sha256(p.read_bytes()).hexdigest() for p in files]
+                                   + [hashlib.sha256(q.sparql.encode()).hexdigest() for q in qc]).encode()).hexdigest()
     marker = Path(cache_dir) / f"conforms-{key[:32]}.json" if cache_dir else None
     if marker is not None and _conforms_marker_holds(marker, key):
         return ValidationReport(conforms=True, shapes_files=[str(p) for p in files])
-    report = validate(sources, load_shapes(shapes_dir))
+    report = validate(sources, load_shapes(shapes_dir), qc)
     if not report.conforms:
         raise ValidationFailed("the data does not conform to the shapes: not serving it\n"
                                + format_report(report, root),
@@ -216,6 +231,18 @@ def _violation(results: rdflib.Graph, node, sources: Sources, shapes: rdflib.Gra
     )
 
 
+def _qc_violation(query: QcQuery, row: dict, sources: Sources) -> Violation:
+    focus, path, value = row["focus"], row.get("path"), row.get("value")
+    where = sources.subject_lines.get(focus.value) if isinstance(focus, ox.NamedNode) else None
+    return Violation(
+        focus=shorten(focus.value) if hasattr(focus, "value") else str(focus),
+        path=shorten(path.value) if path is not None else None,
+        message=query.message, severity="Violation", shape=None,
+        value=shorten(value.value) if value is not None else None,
+        node_shape=f"qc:{query.name}", component=f"qc:{query.name}",
+        source=where[0] if where else None, line=where[1] if where else None)
+
+
 def format_report(report: ValidationReport, root: str | Path | None = None) -> str:
     """Readable text: one block per violation, then a summary line."""
     lines = []
@@ -228,7 +255,7 @@ def format_report(report: ValidationReport, root: str | Path | None = None) -> s
                 pass
         lines.append(f"{src}: {v.severity}: {v.focus}" + (f" {v.path}" if v.path else ""))
         lines.append(f"    {v.message}" + (f" (value: {v.value})" if v.value else "")
-                     + (f" [sh:{v.constraint()}]" if v.component else ""))
+                     + (f" [{v.constraint()}]" if v.component else ""))
     summary = ", ".join(f"{n} {k.lower()}{'s' if n != 1 else ''}" for k, n in sorted(report.counts.items()))
     lines.append("conforms" if report.conforms else f"does not conform: {summary}")
     return "\n".join(lines)

@@ -79,7 +79,8 @@ def make_backend(cfg: dict[str, Any]):
         if cfg["allow_invalid"]:
             log.warning("allow_invalid: serving the data without checking it against the shapes")
         else:
-            check_project(kg.sources, project_paths(cfg["root"])["shapes"], cfg["cache_dir"], cfg["root"])
+            paths = project_paths(cfg["root"])
+            check_project(kg.sources, paths["shapes"], cfg["cache_dir"], cfg["root"], paths["queries"])
         return EmbeddedBackend(kg)
     if cfg["backend"] == "virtuoso":
         from ..backends.virtuoso import RemoteSparqlBackend

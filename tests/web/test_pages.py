@@ -287,6 +287,7 @@ ROUTE_SAMPLES = {
     "/reconcile/preview": "/reconcile/preview?id=keir-starmer", "/download/": "/download/",
     "/download/<path:name>": "/download/SHA256SUMS", "/ontology": "/ontology", "/ontology.<ext>": "/ontology.html",
     "/ontology/<version>": "/ontology/0.1.0", "/context.jsonld": "/context.jsonld",
+    "/vocab/<name>": "/vocab/plan", "/graph/<name>": "/graph/data", "/dataset": "/dataset",
     "404 page": "/no/such/page", "404 entity": "/page/nobody-at-all",
 }
 #: An HTML card for OpenRefine's preview iframe (its CSP forbids scripts and forms): not a page.
@@ -319,7 +320,8 @@ def test_every_html_page_has_the_label_search_box_and_the_same_navigation(client
         assert '<link rel="icon"' in html and "/static/site.js" in html, url
     assert {"/", "/query", "/search", "/page/<slug>", "/page", "/timeline", "/attendance", "/graph", "/map",
             "/download/", "/ontology", "/ontology.<ext>", "/ontology/<version>", "/sparql", "/id/<slug>",
-            "/browse/", "/browse/<name>", "/.well-known/void", "404 page", "404 entity"} <= pages
+            "/browse/", "/browse/<name>", "/.well-known/void", "/vocab/<name>", "/graph/<name>", "/dataset",
+            "404 page", "404 entity"} <= pages
 
 
 def test_void_uri_lookup_endpoint_takes_an_iri_and_returns_its_description(sc):
