@@ -1,13 +1,16 @@
 """Every other namespace the dataset mints dereferences like ``/id/``: SKOS concepts, graphs, the dataset.
 
-Stage: web. The data mints IRIs in five namespaces under https://w3id.org/cowkg/: ``id/``
+Stage: web. The data mints IRIs in these namespaces under https://w3id.org/cowkg/: ``id/``
 (entities, served by ``cowkg.web.entities``), ``ontology`` (``cowkg.web.ontology_page``), and the
-three served here:
+ones served here:
 
 * ``vocab/<name>``: the SKOS concepts and concept schemes (``cowv:plan``, ``cowv:statusScheme``);
 * ``graph/<name>``: the named graphs (``cowg:data``, ``cowg:inferred`` ...), described in the
   metadata graph;
-* ``dataset``: the dataset itself (its ``#developers`` fragment resolves with it).
+* ``dataset``: the dataset itself (its ``#developers`` fragment resolves with it);
+* ``alignment``: the Wikidata alignment table (its ``#`` terms resolve with it);
+* ``statement/<id>``, ``reference/<id>``, ``value/<id>``: the Wikibase view's statement,
+  reference and value nodes (``cowkg.wikibase``).
 
 Each answers like ``/id/<slug>``: 303 See Other, by the Accept header (``Vary: Accept``), to the
 HTML page (``/page?iri=``) or to the IRI's description in an RDF format (``/data?iri=&format=``),
@@ -23,7 +26,7 @@ from flask import Blueprint, redirect, request, url_for
 
 from ..errors import NotAcceptable, NotFound
 from ..media import GRAPH_FORMATS, HTML, by_name, negotiate
-from ..vocab import BASE, COWG, COWV
+from ..vocab import BASE, COWG, COWREF, COWS, COWV, COWVAL
 from .entities import SLUG_RE, exists
 
 bp = Blueprint("namespaces", __name__)
@@ -74,3 +77,28 @@ def graph(name: str):
 def dataset():
     """The dataset (https://w3id.org/cowkg/dataset): its DCAT/VoID description in the metadata graph."""
     return see_other(DATASET_IRI)
+
+
+@bp.get("/alignment")
+def alignment():
+    """The Wikidata alignment table (https://w3id.org/cowkg/alignment, an owl:Ontology in the
+    ontology graph); its ``cowa:`` terms are fragments of it."""
+    return see_other(BASE + "alignment")
+
+
+@bp.get("/statement/<name>")
+def statement(name: str):
+    """A statement node of the Wikibase view (``p:Pn`` → ``ps:Pn`` value, qualifiers, rank)."""
+    return see_other(_local(str(COWS), name))
+
+
+@bp.get("/reference/<name>")
+def reference(name: str):
+    """A reference node of the Wikibase view (``prov:wasDerivedFrom`` of a statement)."""
+    return see_other(_local(str(COWREF), name))
+
+
+@bp.get("/value/<name>")
+def value(name: str):
+    """A full value node of the Wikibase view (``psv:``/``pqv:``: time or quantity with its precision)."""
+    return see_other(_local(str(COWVAL), name))

@@ -51,7 +51,7 @@ def test_serve_refuses_damaged_data_with_the_report(tmp_path, how):
     assert "Traceback" not in proc.stderr
 
 
-def test_allow_invalid_serves_and_health_shows_the_short_graph(tmp_path):
+def test_allow_invalid_serves_and_health_shows_the_short_graph(tmp_path, kg):
     root = project_copy(tmp_path)
     full = requests.Session()
     DAMAGE["actors-emptied"](root)
@@ -59,7 +59,8 @@ def test_allow_invalid_serves_and_health_shows_the_short_graph(tmp_path):
                  log=tmp_path / "server.log", wait=300) as server:
         health = full.get(server.base + "/health", timeout=30).json()
     data = health["graphs"]["https://w3id.org/cowkg/graph/data"]
-    assert 0 < data < 9000
+    whole = kg.graph_sizes()["https://w3id.org/cowkg/graph/data"]
+    assert 0 < data < whole - 500, (data, whole)  # actors.ttl alone holds more than 500 triples
     assert health["release"] and health["status"] == "ok"
 
 

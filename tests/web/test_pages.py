@@ -288,6 +288,9 @@ ROUTE_SAMPLES = {
     "/download/<path:name>": "/download/SHA256SUMS", "/ontology": "/ontology", "/ontology.<ext>": "/ontology.html",
     "/ontology/<version>": "/ontology/0.1.0", "/context.jsonld": "/context.jsonld",
     "/vocab/<name>": "/vocab/plan", "/graph/<name>": "/graph/data", "/dataset": "/dataset",
+    "/alignment": "/alignment", "/statement/<name>": "/statement/WorkingGroup-P279-090f060e7eed1022",
+    "/reference/<name>": "/reference/58743dcac6970f99e8a0268723c5cb2638ab59e6",
+    "/value/<name>": "/value/672f1e8a6a17c370699098272314f52aacff8bf1",
     "404 page": "/no/such/page", "404 entity": "/page/nobody-at-all",
 }
 #: An HTML card for OpenRefine's preview iframe (its CSP forbids scripts and forms): not a page.

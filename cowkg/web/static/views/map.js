@@ -14,7 +14,8 @@
   const cfg = V.config;
   const svg = d3.select("#map");
   const REGIONS = { europe: [[-11, 36], [36, 59]], london: [[-0.5, 51.42], [0.05, 51.68]], paris: [[2.15, 48.8], [2.45, 48.92]] };
-  const PRIORITY = { City: 0, Region: 1, Venue: 2 };
+  const PRIORITY = { City: 0, Region: 1, Settlement: 2, Venue: 3 };
+  function rank(p) { const r = PRIORITY[V.localName(p.class)]; return r === undefined ? 9 : r; }
   let places = [];
   let projection, zoom, width, height;
   let transform = d3.zoomIdentity;
@@ -43,7 +44,7 @@
     const layer = svg.append("g").attr("class", "markers");
     layer.append("g").attr("class", "leaders");
     const placed = places.filter(function (p) { return p.pos; }).sort(function (a, b) {
-      return PRIORITY[V.localName(a.class)] - PRIORITY[V.localName(b.class)] || b.things - a.things;
+      return rank(a) - rank(b) || b.things - a.things;
     });
     const marker = layer.selectAll("a.marker").data(placed, function (p) { return p.place; }).join("a")
       .attr("class", function (p) {
@@ -92,7 +93,7 @@
     placeLabels();
   }
 
-  // Greedy label placement in marker priority order (cities, regions, venues; busiest first).
+  // Greedy label placement in marker priority order (cities, regions, settlements, venues; busiest first).
   const CANDIDATES = [[8, 4, "start"], [-8, 4, "end"], [0, -10, "middle"], [0, 16, "middle"],
     [7, -7, "start"], [7, 13, "start"], [-7, -7, "end"], [-7, 13, "end"],
     [15, 4, "start"], [-15, 4, "end"], [0, -18, "middle"], [0, 24, "middle"],
