@@ -160,7 +160,7 @@ def prepare(tmp: Path) -> tuple[list[tuple[str, str]], list[str], Path]:
     sys.path.insert(0, str(ROOT))
     import pyoxigraph as ox
 
-    from cowkg.query import run_query
+    from cowkg.backends.embedded import run_query
     from cowkg.store import open_project
     from cowkg.vocab import ASSERTED_GRAPHS, sparql_prologue
     from cowkg.web.catalog import load_examples

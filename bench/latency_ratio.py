@@ -32,9 +32,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--cached", action="store_true", help="repeat identical requests (cache hits)")
     args = ap.parse_args()
+    from cowkg.backends.embedded import run_query
     from cowkg.errors import CowkgError
     from cowkg.media import by_name
-    from cowkg.query import run_query
     from cowkg.store import open_project
     from cowkg.vocab import sparql_prologue
     from cowkg.web.catalog import load_examples

@@ -1,8 +1,8 @@
 """JSON-LD: the ``@context`` generated from the ontology, and the documents written with it.
 
 Stage: exports (and the web layer, which serves the context at ``/context.jsonld``, the document
-``https://w3id.org/cowkg/context.jsonld`` names). Input: the ontology graph of a
-``KnowledgeGraph``. Output: a context that gives every class and property of ``cow:`` a short key
+``https://w3id.org/cowkg/context.jsonld`` names). Input: the ontology graph, read
+through a backend. Output: a context that gives every class and property of ``cow:`` a short key
 (``CoalitionMeeting``, ``date``, ``ofMeeting``), declares the project prefixes, coerces object
 properties to ``@id`` and single-datatype properties to their XSD type, and adds a few keys for
 the shared vocabularies (``label``, ``prefLabel``, ``sameAs``, ``wasDerivedFrom``, ...).
@@ -23,8 +23,7 @@ from collections.abc import Iterable, Sequence
 
 import pyoxigraph as ox
 
-from .backends import Backend, as_backend
-from .store import KnowledgeGraph
+from .backends import GraphSource, as_backend
 from .vocab import BASE, COW, GRAPH_ONTOLOGY, PREFIXES
 
 __all__ = ["CONTEXT_URL", "build_context", "context_document", "write_framed", "write_jsonld"]
@@ -61,9 +60,9 @@ _KINDS = {OWL + "Class": "class", RDFS + "Class": "class", OWL + "ObjectProperty
           "http://www.w3.org/1999/02/22-rdf-syntax-ns#Property": "annotation"}
 
 
-def build_context(source: KnowledgeGraph | Backend) -> dict:
-    """The ``@context`` object for the ontology graph of ``source`` (a ``KnowledgeGraph`` or a
-    query backend, possibly a remote store): prefixes, then cow: terms, then shared ones.
+def build_context(source: GraphSource) -> dict:
+    """The ``@context`` object for the ontology graph of ``source`` (a backend, possibly a remote
+    store, or a ``KnowledgeGraph``): prefixes, then cow: terms, then shared ones.
 
     Deterministic: the same ontology gives the same dict, in the same key order.
     """

@@ -12,9 +12,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .backends import GraphSource, as_backend
 from .errors import CowkgError, NotFound
-from .query import run_query
-from .store import KnowledgeGraph
 
 _ID_RE = re.compile(r"^\|\s*((?:F-[A-Z]+-[0-9A-Za-z-]+)|(?:AMB-\d+))\s*\|", re.MULTILINE)
 
@@ -61,8 +60,9 @@ def coverage_files(queries_dir: str | Path) -> dict[str, Path]:
     return {p.stem: p for p in sorted((Path(queries_dir) / "coverage").glob("*.rq"))}
 
 
-def run_coverage(kg: KnowledgeGraph, ids: list[str], queries_dir: str | Path) -> CoverageReport:
+def run_coverage(source: GraphSource, ids: list[str], queries_dir: str | Path) -> CoverageReport:
     """Run every coverage ASK; a fact is covered when its file exists and its ASK is true."""
+    backend = as_backend(source)
     files = coverage_files(queries_dir)
     report = CoverageReport()
     for fact_id in ids:
@@ -73,7 +73,7 @@ def run_coverage(kg: KnowledgeGraph, ids: list[str], queries_dir: str | Path) ->
             report.missing.append(fact_id)
             continue
         try:
-            result = run_query(kg, path.read_text(encoding="utf-8"))
+            result = backend.query(path.read_text(encoding="utf-8"))
         except CowkgError as exc:
             report.errors[fact_id] = str(exc)
             continue

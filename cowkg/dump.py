@@ -1,7 +1,7 @@
 """Releases: ``cowkg dump -o DIR`` writes every export, gzip variants, VoID + DCAT, checksums, CHANGES.
 
-Stage: after export. Input: a ``KnowledgeGraph`` (with its inferred graph). Output: a release
-directory ``DIR/<version>/`` and the pointer ``DIR/latest`` (a symlink to it)::
+Stage: after export. Input: a backend (``cowkg.backends``) serving the graphs, the inferred one
+included. Output: a release directory ``DIR/<version>/`` and the pointer ``DIR/latest`` (a symlink to it)::
 
     cowkg-asserted.{ttl,nt,jsonld,trig,nq}[.gz]  ontology + data + meta graphs, no inferred triples
     cowkg-inferred.{ttl,nt,jsonld}[.gz]          only the inferred graph (entailments not asserted)
@@ -46,21 +46,21 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .backends import GraphSource, as_backend, local_copy
 from .context import build_context, context_document, write_framed
 from .errors import InputError, NotFound, ReleaseUnavailable
 from .export import (
-    NARY_CLASSES,
     canonical_quads,
     collect_quads,
     describe,
     export_header,
     instances_of,
+    nary_classes,
     serialize_export,
     write_turtle,
 )
 from .media import by_name
 from .progress import Progress, report
-from .store import KnowledgeGraph
 from .vocab import ALL_GRAPHS, ASSERTED_GRAPHS, BASE, COW, COWR, GRAPH_DATA, GRAPH_INFERRED, GRAPH_META, GRAPH_WIKIBASE
 
 __all__ = ["DATASET", "Release", "ReleaseFile", "build_release", "dataset_date", "dataset_version", "dump_release",
@@ -137,31 +137,32 @@ def release_date(today: dt.date | None = None) -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-def dataset_version(kg: KnowledgeGraph) -> str:
+def dataset_version(source: GraphSource) -> str:
     """The version the metadata graph gives the dataset (``dcat:version`` in data/meta/dataset.ttl)."""
-    res = kg.store.query(f"SELECT ?v WHERE {{ GRAPH <{GRAPH_META}> {{ <{DATASET}> <{DCAT}version> ?v }} }}")
-    versions = sorted(row["v"].value for row in res)
+    res = as_backend(source).query(f"SELECT ?v WHERE {{ GRAPH <{GRAPH_META}> {{ <{DATASET}> <{DCAT}version> ?v }} }}")
+    versions = sorted(row["v"].value for row in res.rows)
     if not versions:
         raise NotFound(f"no dcat:version for <{DATASET}> in the meta graph",
                        hint="add one to data/meta/dataset.ttl or pass --release")
     return versions[-1]
 
 
-def dataset_date(kg: KnowledgeGraph) -> dt.date:
+def dataset_date(source: GraphSource) -> dt.date:
     """The dataset's own date: ``dcterms:modified`` of the dataset in the meta graph, else its
     ``dcterms:issued``, else the date of the newest fact (the latest xsd:date or xsd:dateTime in
     the data graph). What a release built without ``cowkg dump`` is dated by, so its bytes do not
     depend on the day it is built. Raises NotFound when the graph holds no date at all.
     """
+    backend = as_backend(source)
     for prop in ("modified", "issued"):
-        res = kg.store.query(f"SELECT ?d WHERE {{ GRAPH <{GRAPH_META}> {{ <{DATASET}> <{DCT}{prop}> ?d }} }}")
-        dates = sorted(row["d"].value[:10] for row in res)
+        res = backend.query(f"SELECT ?d WHERE {{ GRAPH <{GRAPH_META}> {{ <{DATASET}> <{DCT}{prop}> ?d }} }}")
+        dates = sorted(row["d"].value[:10] for row in res.rows)
         if dates:
             return dt.date.fromisoformat(dates[-1])
-    res = kg.store.query(f"SELECT (MAX(?d) AS ?last) WHERE {{ GRAPH <{GRAPH_DATA}> {{ ?s ?p ?o }} "
-                         f"FILTER(isLiteral(?o) && DATATYPE(?o) IN (<{XSD}date>, <{XSD}dateTime>)) "
-                         f"BIND(SUBSTR(STR(?o), 1, 10) AS ?d) }}")
-    last = next(iter(res))["last"]
+    res = backend.query(f"SELECT (MAX(?d) AS ?last) WHERE {{ GRAPH <{GRAPH_DATA}> {{ ?s ?p ?o }} "
+                        f"FILTER(isLiteral(?o) && DATATYPE(?o) IN (<{XSD}date>, <{XSD}dateTime>)) "
+                        f"BIND(SUBSTR(STR(?o), 1, 10) AS ?d) }}")
+    last = res.rows[0]["last"]
     if last is None:
         raise NotFound(f"no date for <{DATASET}>: neither dcterms:modified nor dcterms:issued in the meta graph, "
                        "and no dated fact in the data graph", hint="add dcterms:modified to data/meta/dataset.ttl")
@@ -173,16 +174,14 @@ def gzip_bytes(content: bytes) -> bytes:
     return gzip.compress(content, compresslevel=6, mtime=0)
 
 
-def framed_types(kg: KnowledgeGraph) -> list[str]:
+def framed_types(source: GraphSource) -> list[str]:
     """The entity types that get a framed JSON-LD file: cow: classes with direct instances in the
     data graph, except the n-ary record classes (their records are embedded in the entities')."""
-    res = kg.store.query(f"SELECT DISTINCT ?c WHERE {{ GRAPH <{GRAPH_DATA}> {{ ?s a ?c }} "
-                         f"FILTER(STRSTARTS(STR(?c), \"{COW}\")) }}")
-    nary = set(NARY_CLASSES)
-    sub = kg.store.query("SELECT ?c ?top WHERE { ?c <http://www.w3.org/2000/01/rdf-schema#subClassOf>+ ?top }",
-                         default_graph=[ox.NamedNode(str(g)) for g in ASSERTED_GRAPHS])
-    nary |= {row["c"].value for row in sub if row["top"].value in NARY_CLASSES}
-    return sorted(row["c"].value for row in res if row["c"].value not in nary)
+    backend = as_backend(source)
+    res = backend.query(f"SELECT DISTINCT ?c WHERE {{ GRAPH <{GRAPH_DATA}> {{ ?s a ?c }} "
+                        f"FILTER(STRSTARTS(STR(?c), \"{COW}\")) }}")
+    nary = set(nary_classes(backend))
+    return sorted(row["c"].value for row in res.rows if row["c"].value not in nary)
 
 
 #: (media type, description) of the release files that are not exports
@@ -220,35 +219,37 @@ def release_file(name: str, content: bytes) -> ReleaseFile:
     return ReleaseFile(name, content, "application/octet-stream", "", None, compressed)
 
 
-def release_files(kg: KnowledgeGraph, *, version: str, issued: dt.date, base_url: str = BASE) -> list[ReleaseFile]:
+def release_files(source: GraphSource, *, version: str, issued: dt.date, base_url: str = BASE) -> list[ReleaseFile]:
     """Every file of a release except CHANGES.md and SHA256SUMS, in a fixed order.
 
     ``base_url`` is where ``download/<file>`` is published (VoID's ``void:dataDump``).
     """
-    context = build_context(kg)
+    backend = local_copy(source)  # a remote store is read once, not once per description
+    context = build_context(backend)
     files: list[ReleaseFile] = []
     for stem, graphs, formats, _says in VARIANTS:
-        quads = collect_quads(kg, graphs)
+        quads = collect_quads(backend, graphs)
         for short in formats:
             fmt = by_name(short, ("graph", "dataset"))
             content = serialize_export(quads, fmt, context, export_header(graphs))
             files.append(release_file(f"{stem}{fmt.suffix}", content))
             files.append(release_file(f"{stem}{fmt.suffix}.gz", gzip_bytes(content)))
     files.append(release_file("cowkg-context.jsonld", context_document(context)))
-    for cls in framed_types(kg):
+    for cls in framed_types(backend):
         local = cls[len(str(COW)):]
-        roots = instances_of(kg, cls, direct=True)
-        files.append(release_file(f"framed/{local}.jsonld", write_framed(describe(kg, roots), roots, context)))
-    files.append(release_file("void.ttl", void_turtle(kg, files, release=version, issued=issued, base_url=base_url)))
+        roots = instances_of(backend, cls, direct=True)
+        files.append(release_file(f"framed/{local}.jsonld", write_framed(describe(backend, roots), roots, context)))
+    void = void_turtle(backend, files, release=version, issued=issued, base_url=base_url)
+    files.append(release_file("void.ttl", void))
     return files
 
 
-def build_release(kg: KnowledgeGraph, *, version: str, issued: dt.date, base_url: str = BASE,
+def build_release(source: GraphSource, *, version: str, issued: dt.date, base_url: str = BASE,
                   previous: Path | None = None, previous_name: str | None = None) -> list[ReleaseFile]:
     """Every file of a release, CHANGES.md (compared with the release at ``previous``, if any) and
     SHA256SUMS last: the bytes ``dump_release`` writes, and what ``/download/`` serves when no
     release is on disk. Nothing in them depends on the clock but ``issued``."""
-    files = release_files(kg, version=version, issued=issued, base_url=base_url)
+    files = release_files(source, version=version, issued=issued, base_url=base_url)
     changes = _changes_file(changes_entry(previous, previous_name, files, version, issued), previous)
     files.append(release_file("CHANGES.md", changes))
     files.append(release_file("SHA256SUMS", checksums((f.name, f.content) for f in files)))
@@ -270,24 +271,25 @@ def _count_query(graphs: Sequence[str]) -> str:
         }}"""
 
 
-def void_counts(kg: KnowledgeGraph, graphs: Sequence[str]) -> dict[str, int]:
+def void_counts(source: GraphSource, graphs: Sequence[str]) -> dict[str, int]:
     """VoID statistics of the union of ``graphs`` (each distinct triple once), computed by SPARQL.
 
     Keys: triples, distinctSubjects, properties, distinctObjects, entities (subjects in the
     ``void:uriSpace`` https://w3id.org/cowkg/id/), classes (distinct objects of rdf:type).
     """
-    row = next(iter(kg.store.query(_count_query(graphs))))
+    row = as_backend(source).query(_count_query(graphs)).rows[0]
     return {"triples": int(row["triples"].value), "distinctSubjects": int(row["subjects"].value),
             "properties": int(row["properties"].value), "distinctObjects": int(row["objects"].value),
             "entities": int(row["entities"].value), "classes": int(row["classes"].value)}
 
 
-def _partitions(kg: KnowledgeGraph, graphs: Sequence[str]) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+def _partitions(source: GraphSource, graphs: Sequence[str]) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    backend = as_backend(source)
     froms = " ".join(f"FROM <{g}>" for g in graphs)
-    classes = kg.store.query(f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) {froms} WHERE {{ ?s a ?c FILTER(isIRI(?c)) }} "
-                             "GROUP BY ?c ORDER BY ?c")
-    props = kg.store.query(f"SELECT ?p (COUNT(*) AS ?n) {froms} WHERE {{ SELECT DISTINCT ?s ?p ?o "
-                           "WHERE { ?s ?p ?o } } GROUP BY ?p ORDER BY ?p")
+    classes = backend.query(f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) {froms} WHERE {{ ?s a ?c FILTER(isIRI(?c)) }} "
+                            "GROUP BY ?c ORDER BY ?c").rows
+    props = backend.query(f"SELECT ?p (COUNT(*) AS ?n) {froms} WHERE {{ SELECT DISTINCT ?s ?p ?o "
+                          "WHERE { ?s ?p ?o } } GROUP BY ?p ORDER BY ?p").rows
     return ([(r["c"].value, int(r["n"].value)) for r in classes], [(r["p"].value, int(r["n"].value)) for r in props])
 
 
@@ -300,7 +302,7 @@ def _slug(iri: str) -> str:
     return hashlib.sha256(iri.encode()).hexdigest()[:16]
 
 
-def void_turtle(kg: KnowledgeGraph, files: Iterable[ReleaseFile], *, release: str, issued: dt.date,
+def void_turtle(source: GraphSource, files: Iterable[ReleaseFile], *, release: str, issued: dt.date,
                 base_url: str = BASE) -> bytes:
     """VoID + DCAT for a release: the dataset (all four graphs), its asserted part and each named
     graph with their counts, class and property partitions, and one dcat:Distribution per file
@@ -312,6 +314,7 @@ def void_turtle(kg: KnowledgeGraph, files: Iterable[ReleaseFile], *, release: st
     is bumped) is replaced here, not repeated beside it, and the header comment says so; the
     asserted files keep the meta graph as loaded.
     """
+    backend = as_backend(source)
     t: list[ox.Triple] = []
 
     def add(s: str, p: str, o) -> None:
@@ -325,13 +328,13 @@ def void_turtle(kg: KnowledgeGraph, files: Iterable[ReleaseFile], *, release: st
 
     def describe_counts(s: str, graphs: Sequence[str]) -> None:
         add(s, RDF + "type", VOID + "Dataset")
-        for key, n in void_counts(kg, graphs).items():
+        for key, n in void_counts(backend, graphs).items():
             add(s, VOID + key, lit(n, XSD + "integer"))
 
     # The static description (data/meta/dataset.ttl) travels with the release, its version
     # statements replaced by the release's own.
     stated: dict[str, set[str]] = {DCAT + "version": set(), OWL + "versionInfo": set()}
-    for q in kg.store.quads_for_pattern(None, None, None, ox.NamedNode(str(GRAPH_META))):
+    for q in backend.quads([str(GRAPH_META)]):
         if q.subject.value == DATASET and q.predicate.value in stated:
             stated[q.predicate.value].add(q.object.value)
         else:
@@ -353,7 +356,7 @@ def void_turtle(kg: KnowledgeGraph, files: Iterable[ReleaseFile], *, release: st
     add(DATASET, VOID + "feature", "http://www.w3.org/ns/formats/Turtle")
     for fmt in ("N-Triples", "JSON-LD", "TriG", "N-Quads"):
         add(DATASET, VOID + "feature", f"http://www.w3.org/ns/formats/{fmt}")
-    classes, props = _partitions(kg, asserted)
+    classes, props = _partitions(backend, asserted)
     for cls, n in classes:
         part = f"{DATASET}#class-{_slug(cls)}"
         add(ASSERTED_SUBSET, VOID + "classPartition", part)
@@ -531,7 +534,7 @@ def checksums(files: Iterable[tuple[str, bytes]]) -> bytes:
     return "".join(f"{hashlib.sha256(c).hexdigest()}  {n}\n" for n, c in sorted(files)).encode()
 
 
-def dump_release(kg: KnowledgeGraph, out_dir: str | Path, *, release: str | None = None, replace: bool = False,
+def dump_release(source: GraphSource, out_dir: str | Path, *, release: str | None = None, replace: bool = False,
                  today: dt.date | None = None, base_url: str = BASE, progress: Progress | None = None) -> Release:
     """Write a complete release to ``out_dir/<release>`` and point ``out_dir/latest`` at it.
 
@@ -548,7 +551,7 @@ def dump_release(kg: KnowledgeGraph, out_dir: str | Path, *, release: str | None
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _remove_dead_temporaries(out)
-    name = release or dataset_version(kg)
+    name = release or dataset_version(source)
     if not _RELEASE_NAME.fullmatch(name) or name == "latest":
         raise InputError(f"unusable release name {name!r}", hint="letters, digits, '.', '_' and '-' only")
     target = out / name
@@ -558,7 +561,7 @@ def dump_release(kg: KnowledgeGraph, out_dir: str | Path, *, release: str | None
     previous_name = current_release(out)
     previous = out / previous_name if previous_name else None
     report(progress, "build", 0, 1)
-    files = build_release(kg, version=name, issued=release_date(today), base_url=base_url, previous=previous,
+    files = build_release(source, version=name, issued=release_date(today), base_url=base_url, previous=previous,
                           previous_name=previous_name)
     report(progress, "build", 1, 1)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-{name}-", dir=out))

@@ -1,6 +1,6 @@
 """Export: the whole graph, chosen named graphs, or one entity's description as deterministic files.
 
-Stage: after the store. Inputs: a ``KnowledgeGraph`` and a choice of named graphs (asserted ones,
+Stage: after the backend. Inputs: a backend (``cowkg.backends``) and a choice of named graphs (asserted ones,
 the inferred one, or both) or of subjects (``describe``). Outputs: bytes in Turtle, N-Triples,
 JSON-LD (see ``cowkg.context``), TriG or N-Quads. The same input always gives the same bytes:
 triples are sorted, prefixes are declared in a fixed order, and blank nodes get canonical labels
@@ -24,10 +24,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .backends import Backend, as_backend
+from .backends import GraphSource, as_backend
 from .errors import BackendError, InputError, NotFound
 from .media import Format, by_name
-from .store import KnowledgeGraph
 from .vocab import (
     ALL_GRAPHS,
     ASSERTED_GRAPHS,
@@ -87,9 +86,9 @@ def graph_iris(names: Iterable[str]) -> list[str]:
     return out
 
 
-def collect_quads(kg: KnowledgeGraph, graphs: Iterable[str]) -> list[ox.Quad]:
-    """Quads of ``graphs`` with canonical, skolemised blank nodes, sorted."""
-    return canonical_quads(q for g in graphs for q in kg.store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
+def collect_quads(source: GraphSource, graphs: Iterable[str]) -> list[ox.Quad]:
+    """Quads of ``graphs`` (read through the backend) with canonical, skolemised blank nodes, sorted."""
+    return canonical_quads(as_backend(source).quads(graphs))
 
 
 def canonical_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
@@ -130,20 +129,20 @@ def expand_iri(text: str) -> str:
                      hint=f"write <https://...> or use a prefix: {', '.join(PREFIXES)}")
 
 
-def instances_of(kg: KnowledgeGraph, class_iri: str, graphs: Sequence[str] = ASSERTED_GRAPHS,
+def instances_of(source: GraphSource, class_iri: str, graphs: Sequence[str] = ASSERTED_GRAPHS,
                  direct: bool = False) -> list[str]:
     """IRIs typed ``class_iri`` or (unless ``direct``) one of its subclasses, by the asserted hierarchy."""
     path = "" if direct else "/<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"
-    res = kg.store.query(f"SELECT DISTINCT ?s WHERE {{ ?s a{path} <{class_iri}> FILTER(isIRI(?s)) }}",
-                         default_graph=[ox.NamedNode(str(g)) for g in graphs])
-    return sorted(row["s"].value for row in res)
+    res = as_backend(source).query(f"SELECT DISTINCT ?s WHERE {{ ?s a{path} <{class_iri}> FILTER(isIRI(?s)) }}",
+                                   default_graph_uris=[str(g) for g in graphs])
+    return sorted(row["s"].value for row in res.rows)
 
 
 def _iris(iris: Iterable[str], sep: str = ", ") -> str:
     return sep.join(f"<{i}>" for i in iris)
 
 
-def nary_classes(source: KnowledgeGraph | Backend, timeout: float | None = None) -> list[str]:
+def nary_classes(source: GraphSource, timeout: float | None = None) -> list[str]:
     """NARY_CLASSES and their subclasses by the asserted hierarchy (the backend's default graph), sorted.
 
     One UNION branch per class, each path starting at a constant: Virtuoso refuses a transitive
@@ -186,7 +185,7 @@ def description_query(roots: Sequence[str], nary: Iterable[str], depth: int) -> 
     return f"SELECT DISTINCT ?n {blanks} ?p ?o ?g WHERE {{\n  {seeds}\n  " + "\n  UNION ".join(levels) + "\n}"
 
 
-def describe(source: KnowledgeGraph | Backend, roots: Iterable[str], graphs: Sequence[str] | None = None, *,
+def describe(source: GraphSource, roots: Iterable[str], graphs: Sequence[str] | None = None, *,
              timeout: float | None = None) -> list[ox.Quad]:
     """The bounded description of ``roots``: what ``cowkg export --subject`` writes and an entity
     page offers as a download (``/data/<slug>.<ext>``).
@@ -198,8 +197,8 @@ def describe(source: KnowledgeGraph | Backend, roots: Iterable[str], graphs: Seq
     provenance of all of these (the citation, excerpt and source nodes they name). Quads keep
     their named graph; blank nodes are canonicalised and skolemised as in full exports.
 
-    ``source`` is a ``KnowledgeGraph`` or any query backend (the web layer's, possibly a remote
-    SPARQL store without a local copy): the description is computed by SPARQL
+    ``source`` is any backend (the web layer's, possibly a remote SPARQL store without a local
+    copy) or a ``KnowledgeGraph``: the description is computed by SPARQL
     (``description_query``) either way, so the CLI and the web layer give the same bytes.
     Raises NotFound when a root appears in none of ``graphs``, BackendError when the backend cuts
     the answer short (a remote store's row cap), and the backend's errors (QueryTimeout, ...).
@@ -236,7 +235,7 @@ def describe(source: KnowledgeGraph | Backend, roots: Iterable[str], graphs: Seq
     return canonical_quads(quads)
 
 
-def description_bytes(source: KnowledgeGraph | Backend, roots: Sequence[str], fmt: Format,
+def description_bytes(source: GraphSource, roots: Sequence[str], fmt: Format,
                       graphs: Sequence[str] | None = None, *, context: dict | None = None,
                       timeout: float | None = None) -> bytes:
     """The ``describe`` subgraph of ``roots`` in ``fmt``, with the export header: the bytes of
@@ -303,7 +302,7 @@ def export_format(fmt_name: str) -> Format:
     return fmt
 
 
-def export_bytes(kg: KnowledgeGraph, fmt_name: str, infer: bool = False, *, graphs: Sequence[str] | None = None,
+def export_bytes(source: GraphSource, fmt_name: str, infer: bool = False, *, graphs: Sequence[str] | None = None,
                  subjects: Sequence[str] = (), classes: Sequence[str] = (), framed: bool = False) -> bytes:
     """One export as bytes: the whole graph, chosen ``graphs``, or the description of subjects.
 
@@ -315,25 +314,26 @@ def export_bytes(kg: KnowledgeGraph, fmt_name: str, infer: bool = False, *, grap
     """
     from .context import build_context, write_framed
 
+    backend = as_backend(source)
     fmt = export_format(fmt_name)
     chosen = graph_iris(graphs) if graphs else export_graphs(infer)
     if framed and (fmt.name != "jsonld" or not classes):
         raise InputError("--framed needs --format jsonld and --class", hint="cowkg export --format jsonld "
                          "--class cow:CoalitionMeeting --framed")
+    context = build_context(backend) if fmt.name == "jsonld" else None
     if subjects or classes:
         roots = [expand_iri(s) for s in subjects]
         class_iris = [expand_iri(c) for c in classes]
         for c in class_iris:
-            found = instances_of(kg, c, chosen)
+            found = instances_of(backend, c, chosen)
             if not found:
                 raise NotFound(f"no instances of {c}", hint="check the class IRI (e.g. cow:CoalitionMeeting)")
             roots += found
         roots = list(dict.fromkeys(roots))
         if framed:
-            return write_framed(describe(kg, roots, chosen), roots, build_context(kg))
-        return description_bytes(kg, roots, fmt, chosen, context=build_context(kg) if fmt.name == "jsonld" else None)
-    return serialize_export(collect_quads(kg, chosen), fmt, build_context(kg) if fmt.name == "jsonld" else None,
-                            export_header(chosen))
+            return write_framed(describe(backend, roots, chosen), roots, build_context(backend))
+        return description_bytes(backend, roots, fmt, chosen, context=context)
+    return serialize_export(collect_quads(backend, chosen), fmt, context, export_header(chosen))
 
 
 def used_prefixes(terms: Iterable) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """Ontology documentation: a model of every class, property and vocabulary of ``ontology/``.
 
-Stage: after the store. Input: a ``KnowledgeGraph`` (its ontology graph for the terms, its data
-graph for usage counts and examples). Output: an ``OntologyDoc`` that the web layer renders
+Stage: after the backend. Input: a backend (its ontology graph for the terms, its data graph for
+usage counts and examples, read once into a private index). Output: an ``OntologyDoc`` that the web layer renders
 (``templates/ontology/ontology.html``) at the ontology IRI, https://w3id.org/cowkg/ontology.
 Every term gets an anchor: the local name for ``cow:`` terms, so the hash IRI
 ``https://w3id.org/cowkg/ontology#CoalitionMeeting`` lands on its section; ``prefix-local`` for
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .store import KnowledgeGraph
+from .backends import GraphSource, as_backend
 from .vocab import COW, COWA, GRAPH_DATA, GRAPH_ONTOLOGY, ONTOLOGY_IRI, PREFIXES, WD, WDT, shorten
 
 __all__ = ["Link", "OntologyDoc", "TermDoc", "anchor_for", "ontology_doc", "documented_terms"]
@@ -118,19 +118,21 @@ def anchor_for(iri: str) -> str:
 
 
 class _Graph:
-    """Lookups over the ontology graph (and the data graph for usage)."""
+    """Lookups over the ontology graph (and the data graph for usage), in a private index of the two
+    graphs read through the backend (so a remote store answers one query per graph, not thousands)."""
 
-    def __init__(self, kg: KnowledgeGraph) -> None:
-        self.kg = kg
+    def __init__(self, source: GraphSource) -> None:
+        self.index = ox.Store()
+        self.index.extend(as_backend(source).quads([str(GRAPH_ONTOLOGY), str(GRAPH_DATA)]))
         self.onto = ox.NamedNode(str(GRAPH_ONTOLOGY))
         self.data = ox.NamedNode(str(GRAPH_DATA))
 
     def objects(self, s: str, p: str, graph=None) -> list:
-        return [q.object for q in self.kg.store.quads_for_pattern(ox.NamedNode(s), ox.NamedNode(p), None,
+        return [q.object for q in self.index.quads_for_pattern(ox.NamedNode(s), ox.NamedNode(p), None,
                                                                   graph or self.onto)]
 
     def subjects(self, p: str, o: str, graph=None) -> list:
-        return [q.subject for q in self.kg.store.quads_for_pattern(None, ox.NamedNode(p), ox.NamedNode(o),
+        return [q.subject for q in self.index.quads_for_pattern(None, ox.NamedNode(p), ox.NamedNode(o),
                                                                    graph or self.onto)]
 
     def text(self, s: str, *props: str, graph=None) -> str:
@@ -149,9 +151,9 @@ class _Graph:
     def rdf_list(self, head) -> list:
         out = []
         while isinstance(head, ox.NamedNode | ox.BlankNode) and head.value != RDF + "nil" and len(out) < 100:
-            first = [q.object for q in self.kg.store.quads_for_pattern(head, ox.NamedNode(RDF + "first"), None,
+            first = [q.object for q in self.index.quads_for_pattern(head, ox.NamedNode(RDF + "first"), None,
                                                                        self.onto)]
-            rest = [q.object for q in self.kg.store.quads_for_pattern(head, ox.NamedNode(RDF + "rest"), None,
+            rest = [q.object for q in self.index.quads_for_pattern(head, ox.NamedNode(RDF + "rest"), None,
                                                                       self.onto)]
             if not first:
                 break
@@ -160,9 +162,9 @@ class _Graph:
         return out
 
 
-def documented_terms(kg: KnowledgeGraph) -> dict[str, str]:
+def documented_terms(source: GraphSource | _Graph) -> dict[str, str]:
     """IRI → kind of every class, property, concept scheme and concept declared in the ontology graph."""
-    g = _Graph(kg)
+    g = source if isinstance(source, _Graph) else _Graph(source)
     kinds: dict[str, str] = {}
     for types, kind in ((CLASS_TYPES, "class"), (tuple(PROPERTY_KINDS), None),
                         ((SKOS + "ConceptScheme",), "concept scheme"), ((SKOS + "Concept",), "concept")):
@@ -173,10 +175,10 @@ def documented_terms(kg: KnowledgeGraph) -> dict[str, str]:
     return kinds
 
 
-def ontology_doc(kg: KnowledgeGraph) -> OntologyDoc:
-    """Build the documentation model from ``kg``. Deterministic: every list is sorted."""
-    g = _Graph(kg)
-    kinds = documented_terms(kg)
+def ontology_doc(source: GraphSource) -> OntologyDoc:
+    """Build the documentation model from ``source``'s graphs. Deterministic: every list is sorted."""
+    g = _Graph(source)
+    kinds = documented_terms(g)
 
     def link(term) -> Link:
         iri = term.value
@@ -262,22 +264,22 @@ def _alignments(g: _Graph, iri: str, link) -> list[tuple[str, Link]]:
             for term in g.objects(row.value, str(COWA) + "reads"):
                 out.add(("stated from", link(term)))
     # A cowkg property used in a Wikidata property's chain.
-    for q in g.kg.store.quads_for_pattern(None, ox.NamedNode(OWL + "propertyChainAxiom"), None, g.onto):
+    for q in g.index.quads_for_pattern(None, ox.NamedNode(OWL + "propertyChainAxiom"), None, g.onto):
         if any(t.value == iri for t in g.rdf_list(q.object)):
             out.add(("step of the chain for", link(q.subject)))
     return sorted(out, key=lambda x: (x[0], x[1].curie))
 
 
 def _class_usage(g: _Graph, iri: str, link) -> tuple[int, list[tuple[Link, str]]]:
-    res = g.kg.store.query(f"SELECT ?s WHERE {{ GRAPH <{GRAPH_DATA}> {{ ?s a <{iri}> }} }} ORDER BY ?s")
+    res = g.index.query(f"SELECT ?s WHERE {{ GRAPH <{GRAPH_DATA}> {{ ?s a <{iri}> }} }} ORDER BY ?s")
     instances = [row["s"] for row in res]
     return len(instances), [(link(s), "") for s in instances[:EXAMPLES]]
 
 
 def _property_usage(g: _Graph, iri: str, link) -> tuple[int, list[tuple[Link, str]]]:
-    res = g.kg.store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{GRAPH_DATA}> {{ ?s <{iri}> ?o }} }}")
+    res = g.index.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{GRAPH_DATA}> {{ ?s <{iri}> ?o }} }}")
     n = int(next(iter(res))["n"].value)
-    rows = g.kg.store.query(f"SELECT ?s ?o WHERE {{ GRAPH <{GRAPH_DATA}> {{ ?s <{iri}> ?o }} }} ORDER BY ?s ?o "
+    rows = g.index.query(f"SELECT ?s ?o WHERE {{ GRAPH <{GRAPH_DATA}> {{ ?s <{iri}> ?o }} }} ORDER BY ?s ?o "
                             f"LIMIT {EXAMPLES}")
     examples = []
     for row in rows:

@@ -1,7 +1,9 @@
-"""Query: SPARQL 1.1 over the asserted graphs, or asserted + inferred, with caps and deadlines.
+"""Query: what every backend shares about a SPARQL 1.1 answer — its result, refusals, caps, errors.
 
-Stage: after the store. Input: a query string and the request's dataset choice. Output: a
-``QueryResult`` (boolean, solutions or triples) that the serialiser writes in any format. The
+Stage: between the backends and serialisation. ``QueryResult`` (boolean, solutions or triples) is
+what every backend answers and the serialiser writes in any format; ``refuse`` says what no
+engine may run; row caps, deadlines and syntax errors with line:column are made here. The
+embedded engine itself (``run_query``) lives in ``cowkg.backends.embedded``, beside the store. The
 default graph is the union of the asserted graphs (ontology, data, meta), plus the inferred graph
 when ``infer`` is true; every graph is also available by name (``GRAPH cowg:inferred { }``).
 Project prefixes (``cow:``, ``cowr:``, ``wdt:`` ...) are predeclared, as on the Wikidata Query
@@ -10,7 +12,6 @@ Service.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -20,13 +21,11 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from . import sandbox
-from .errors import InputError, Location, QuerySyntaxError, QueryTimeout, UnsupportedOperation
+from .errors import Location, QuerySyntaxError, QueryTimeout, UnsupportedOperation
 from .media import Format
-from .querytext import ParsedQuery, keyword_use, parse_query
+from .querytext import ParsedQuery, keyword_use
 from .serialize import write_boolean, write_table, write_triples
-from .store import KnowledgeGraph
-from .vocab import COWR, PREFIXES
-from .wdqs import uses_wikidata_vocabulary, visible
+from .vocab import COWR
 
 log = logging.getLogger(__name__)
 
@@ -68,45 +67,6 @@ class QueryResult:
     def records(self) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal | None]]:
         """Rows as dicts keyed by variable name (unbound → None)."""
         return [{v: row[v] for v in self.variables} for row in self.rows]
-
-
-def run_query(kg: KnowledgeGraph, sparql: str | ParsedQuery, *, infer: bool = False,
-              default_graph_uris: Sequence[str] | None = None, named_graph_uris: Sequence[str] | None = None,
-              max_rows: int | None = None, timeout: float | None = None) -> QueryResult:
-    """Evaluate ``sparql`` on ``kg`` over the dataset the SPARQL 1.1 Protocol prescribes.
-
-    ``default_graph_uris`` / ``named_graph_uris`` (the protocol's ``default-graph-uri`` and
-    ``named-graph-uri``) replace the dataset entirely, including any FROM / FROM NAMED in the query
-    (protocol §2.1.4): a graph named by neither is invisible. Without them, a query's own FROM /
-    FROM NAMED decide; otherwise the default graph is the asserted graphs (plus the inferred one
-    when ``infer``, or the Wikibase view for a query in Wikidata's vocabulary, see ``cowkg.wdqs``)
-    and every graph is available by name. Relative IRIs resolve against the
-    entity namespace (``<keir-starmer>`` is ``cowr:keir-starmer``) unless the query has a BASE.
-
-    ``sparql`` may be the text or its parse (``cowkg.querytext``), which decides before the engine
-    runs: raises QueryTooComplex for a nesting the engine's parser cannot take, UnsupportedOperation
-    for SPARQL UPDATE and for SERVICE (federation is refused, see ``refuse``), QuerySyntaxError
-    (with line:column), and QueryTimeout when ``timeout`` seconds pass while results are produced.
-    A deadline checked between rows cannot stop a query that computes long before its first row:
-    the web layer runs queries in killable, memory-bounded worker processes for that
-    (cowkg.web.evaluator).
-    """
-    parsed = sparql if isinstance(sparql, ParsedQuery) else parse_query(sparql)
-    refuse(parsed)
-    start = time.perf_counter()
-    deadline = start + timeout if timeout else None
-    kwargs = dataset_arguments(kg, parsed, infer, default_graph_uris, named_graph_uris)
-    try:
-        result = kg.store.query(parsed.engine_text, prefixes=PREFIXES, base_iri=BASE_IRI, **kwargs)
-        out = _materialise(result, max_rows, deadline, timeout)
-    except SyntaxError as exc:
-        raise _syntax_error(parsed, exc) from None
-    except (RuntimeError, OSError) as exc:  # the engine's evaluation errors (e.g. an unknown function)
-        raise _engine_error(exc) from None
-    if out.kind == "solutions" and parsed.select_star:
-        out.variables = order_of_appearance(parsed, visible(out.variables))
-    out.seconds = time.perf_counter() - start
-    return out
 
 
 SERVICE_REFUSED = "SERVICE (federated query) is refused: cowkg never calls other endpoints"
@@ -183,67 +143,6 @@ class _BudgetWriter:
 
     def flush(self) -> None:
         pass
-
-
-def run_select_serialized(kg: KnowledgeGraph, sparql: str | ParsedQuery, fmt: Format, *, infer: bool = False,
-                          default_graph_uris: Sequence[str] | None = None,
-                          named_graph_uris: Sequence[str] | None = None, max_rows: int | None = None,
-                          byte_budget: int = 4_000_000) -> SerializedResult | None:
-    """A SELECT answered in JSON or XML written by pyoxigraph itself, never materialised in Python:
-    2-5x cheaper than ``run_query`` + ``QueryResult.serialize`` on results of a few hundred rows.
-
-    Same dataset and relative-IRI rules as ``run_query``. Returns None where this path does not
-    apply and the caller must use ``run_query`` (which applies the row cap and reports errors): not
-    a SELECT, another format, ``SELECT *`` (``run_query`` orders its columns by appearance), SERVICE,
-    a syntax error, more than ``max_rows`` rows, or more than ``byte_budget`` bytes (writing stops
-    there, so a huge result costs no more than the budget before the capped path takes over).
-    """
-    native = NATIVE_FORMATS.get(fmt.name)
-    parsed = sparql if isinstance(sparql, ParsedQuery) else parse_query(sparql)
-    if native is None or parsed.form != "SELECT" or parsed.select_star:
-        return None
-    refuse(parsed)
-    start = time.perf_counter()
-    kwargs = dataset_arguments(kg, parsed, infer, default_graph_uris, named_graph_uris)
-    try:
-        result = kg.store.query(parsed.engine_text, prefixes=PREFIXES, base_iri=BASE_IRI, **kwargs)
-    except (SyntaxError, RuntimeError):
-        return None
-    if not isinstance(result, ox.QuerySolutions):
-        return None
-    out = _BudgetWriter(byte_budget)
-    try:
-        result.serialize(out, format=native)
-    except _OverBudget:
-        return None
-    body = bytes(out.buffer)
-    rows = len(json.loads(body)["results"]["bindings"]) if fmt.name == "json" else body.count(b"<result>")
-    if max_rows is not None and rows > max_rows:
-        return None
-    return SerializedResult(body, rows, time.perf_counter() - start)
-
-
-def dataset_arguments(kg: KnowledgeGraph, parsed: ParsedQuery, infer: bool,
-                      default_graph_uris: Sequence[str] | None, named_graph_uris: Sequence[str] | None) -> dict:
-    """pyoxigraph's ``default_graph`` / ``named_graphs`` arguments for a request's dataset.
-
-    pyoxigraph lets these arguments override the query's FROM clauses, so they are left out when
-    the query brings its own dataset and the request does not.
-    """
-    if default_graph_uris or named_graph_uris:
-        return {"default_graph": [_graph_name(u) for u in default_graph_uris or ()],
-                "named_graphs": [_graph_name(u) for u in named_graph_uris or ()]}
-    if parsed.dataset:
-        return {}
-    return {"default_graph": kg.default_graphs(infer, wikibase=uses_wikidata_vocabulary(parsed))}
-
-
-def _graph_name(uri: str) -> ox.NamedNode:
-    try:
-        return ox.NamedNode(uri)
-    except ValueError:
-        raise InputError(f"not an absolute IRI: {uri!r}", hint="default-graph-uri and named-graph-uri take IRIs") \
-            from None
 
 
 def order_of_appearance(parsed: ParsedQuery, variables: list[str]) -> list[str]:

@@ -29,9 +29,8 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from .backends import Backend, GraphSource, as_backend
 from .errors import InputError
-from .query import run_query
-from .store import KnowledgeGraph
 from .vocab import GRAPH_WIKIBASE, WD, WIKIBASE
 from .wikidata.client import WikidataClient
 from .wikidata.model import Entity, WDTime
@@ -187,20 +186,21 @@ def snak(pid: str, kind: str, value, node: dict[str, str]) -> tuple[Snak | None,
     return None, f"{pid} is a {kind}, which the export does not write"
 
 
-def candidates(kg: KnowledgeGraph) -> tuple[list[Candidate], list[str]]:
+def candidates(source: GraphSource) -> tuple[list[Candidate], list[str]]:
     """The view's fact statements about linked items, with the reasons for those left out."""
+    backend = as_backend(source)
     g = f"<{GRAPH_WIKIBASE}>"
-    rows = run_query(kg, f"""SELECT ?item ?st ?pid ?type ?v WHERE {{ GRAPH {g} {{
+    rows = backend.query(f"""SELECT ?item ?st ?pid ?type ?v WHERE {{ GRAPH {g} {{
         ?prop wikibase:claim ?claim ; wikibase:statementProperty ?ps ; wikibase:propertyType ?type .
         ?item ?claim ?st . ?st ?ps ?v .
         FILTER(STRSTARTS(STR(?item), STR(wd:Q)))
         FILTER NOT EXISTS {{ ?st pq:P5102 ?nature }}
         BIND(STRAFTER(STR(?prop), STR(wd:)) AS ?pid) }} }} ORDER BY ?item ?pid ?st""").records()
-    nodes = _value_nodes(kg)
-    quals = _parts(kg, "qualifier", "?st ?p ?v", nodes)
-    refs = _parts(kg, "reference", "?st prov:wasDerivedFrom ?ref . ?ref ?p ?v", nodes)
-    entity_of = {r["q"].value: r["e"].value for r in run_query(
-        kg, "SELECT ?e ?q WHERE { ?e owl:sameAs ?q . FILTER(STRSTARTS(STR(?q), STR(wd:))) }").records()}
+    nodes = _value_nodes(backend)
+    quals = _parts(backend, "qualifier", "?st ?p ?v", nodes)
+    refs = _parts(backend, "reference", "?st prov:wasDerivedFrom ?ref . ?ref ?p ?v", nodes)
+    entity_of = {r["q"].value: r["e"].value for r in backend.query(
+        "SELECT ?e ?q WHERE { ?e owl:sameAs ?q . FILTER(STRSTARTS(STR(?q), STR(wd:))) }").records()}
     found: dict[tuple, Candidate] = {}
     skipped: list[str] = []
     for r in rows:
@@ -257,23 +257,23 @@ def _kind(term) -> str:
     return term.value[len(str(WIKIBASE)):]
 
 
-def _value_nodes(kg: KnowledgeGraph) -> dict[tuple[str, str, str], dict[str, str]]:
+def _value_nodes(backend: Backend) -> dict[tuple[str, str, str], dict[str, str]]:
     """Full values (time precision, quantity unit and bounds, coordinates) by (node, part, property)."""
     out: dict[tuple[str, str, str], dict[str, str]] = defaultdict(dict)
     for part, link in (("statement", "wikibase:statementValue"), ("qualifier", "wikibase:qualifierValue"),
                        ("reference", "wikibase:referenceValue")):
-        for r in run_query(kg, f"""SELECT ?s ?pid ?k ?x WHERE {{ GRAPH <{GRAPH_WIKIBASE}> {{
+        for r in backend.query(f"""SELECT ?s ?pid ?k ?x WHERE {{ GRAPH <{GRAPH_WIKIBASE}> {{
                 ?prop {link} ?pv . ?s ?pv ?node . ?node ?k ?x . FILTER(?k != rdf:type)
                 BIND(STRAFTER(STR(?prop), STR(wd:)) AS ?pid) }} }}""").records():
             out[(r["s"].value, part, r["pid"].value)][r["k"].value[len(str(WIKIBASE)):]] = r["x"].value
     return out
 
 
-def _parts(kg: KnowledgeGraph, part: str, where: str, nodes) -> dict[str, list[tuple]]:
+def _parts(backend: Backend, part: str, where: str, nodes) -> dict[str, list[tuple]]:
     """Qualifiers (or reference snaks) of every statement: (pid, kind, value, full value)."""
     holder = "?ref" if part == "reference" else "?st"
     out: dict[str, list[tuple]] = defaultdict(list)
-    for r in run_query(kg, f"""SELECT ?st {holder if holder != '?st' else ''} ?pid ?type ?v WHERE {{
+    for r in backend.query(f"""SELECT ?st {holder if holder != '?st' else ''} ?pid ?type ?v WHERE {{
             GRAPH <{GRAPH_WIKIBASE}> {{ ?prop wikibase:{part} ?p ; wikibase:propertyType ?type . {where}
             BIND(STRAFTER(STR(?prop), STR(wd:)) AS ?pid) }} }} ORDER BY ?st ?pid ?v""").records():
         owner = r["ref"].value if part == "reference" else r["st"].value
@@ -303,12 +303,13 @@ def _already(entity: Entity, c: Candidate, redirects: dict[str, str]) -> bool:
     return False
 
 
-def export_quickstatements(kg: KnowledgeGraph, client: WikidataClient) -> QuickStatementsExport:
+def export_quickstatements(source: GraphSource, client: WikidataClient) -> QuickStatementsExport:
     """QuickStatements commands for facts Wikidata lacks. Raises InputError when the graph has no
     Wikibase view, BackendUnavailable when Wikidata is unreachable and the cache lacks the answer."""
-    if getattr(kg, "wikibase", None) is None:
+    backend = as_backend(source)
+    if not backend.query(f"ASK {{ GRAPH <{GRAPH_WIKIBASE}> {{ ?s ?p ?o }} }}").boolean:
         raise InputError("the graph was loaded without its Wikibase view", hint="open it with open_project()")
-    found, skipped = candidates(kg)
+    found, skipped = candidates(backend)
     out = QuickStatementsExport(skipped=skipped)
     batch = client.get_entities(sorted({c.qid for c in found}, key=lambda q: int(q[1:])))
     linked = sorted({s.raw for c in found for s in (c.main, *c.qualifiers) if isinstance(s.raw, str)

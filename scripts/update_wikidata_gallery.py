@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cowkg.backends.embedded import run_query
 from cowkg.media import by_name
-from cowkg.query import run_query
 from cowkg.store import open_project
 
 ROOT = Path(__file__).resolve().parent.parent

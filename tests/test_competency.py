@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from cowkg.backends.embedded import run_query
 from cowkg.media import by_name
-from cowkg.query import run_query
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = sorted((ROOT / "queries").glob("*.rq"))

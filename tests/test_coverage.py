@@ -13,9 +13,9 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Variable
 
+from cowkg.backends.embedded import run_query
 from cowkg.coverage import coverage_files, inventory_ids, run_coverage, section_of
 from cowkg.load import load_project, term_from_rdflib
-from cowkg.query import run_query
 from cowkg.store import build_store
 from cowkg.vocab import ASSERTED_GRAPHS, PREFIXES
 

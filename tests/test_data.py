@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from cowkg.query import run_query
+from cowkg.backends.embedded import run_query
 
 
 def rows(kg, sparql):

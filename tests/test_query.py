@@ -6,9 +6,10 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
+from cowkg.backends.embedded import run_query
 from cowkg.errors import NotAcceptable, QueryTimeout
 from cowkg.media import choose, negotiate, parse_accept
-from cowkg.query import order_of_appearance, run_query
+from cowkg.query import order_of_appearance
 from cowkg.querytext import parse_query
 from cowkg.store import KnowledgeGraph
 from cowkg.vocab import GRAPH_DATA, GRAPH_INFERRED, GRAPH_META

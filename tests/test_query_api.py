@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from cowkg.backends.embedded import run_query
 from cowkg.errors import QuerySyntaxError, UnsupportedOperation
 from cowkg.media import by_name
-from cowkg.query import run_query
 from cowkg.querytext import parse_query
 
 
@@ -67,7 +67,7 @@ COMPETENCY = sorted((Path(__file__).parent.parent / "queries").glob("q*.rq"))
 def test_engine_written_select_has_the_same_bindings_as_the_general_path(kg, path, infer):
     import json
 
-    from cowkg.query import run_select_serialized
+    from cowkg.backends.embedded import run_select_serialized
 
     sparql = path.read_text(encoding="utf-8")
     fmt = by_name("json", ("results",))
@@ -94,21 +94,21 @@ def test_engine_written_select_has_the_same_bindings_as_the_general_path(kg, pat
     ("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", {"byte_budget": 10_000}),     # over the byte budget
 ])
 def test_engine_written_select_declines_what_the_general_path_must_answer(kg, sparql, kwargs):
-    from cowkg.query import run_select_serialized
+    from cowkg.backends.embedded import run_select_serialized
 
     assert run_select_serialized(kg, sparql, by_name("json", ("results",)), **kwargs) is None
 
 
 def test_engine_written_select_refuses_service_itself(kg):
     """The fast path checks the parse too: it never hands a SERVICE to the engine."""
-    from cowkg.query import run_select_serialized
+    from cowkg.backends.embedded import run_select_serialized
 
     with pytest.raises(UnsupportedOperation):
         run_select_serialized(kg, "SELECT ?s WHERE { SERVICE <http://e/> { ?s ?p ?o } }", by_name("json", ("results",)))
 
 
 def test_engine_written_select_only_for_json_and_xml(kg):
-    from cowkg.query import run_select_serialized
+    from cowkg.backends.embedded import run_select_serialized
 
     for name in ("csv", "tsv"):
         assert run_select_serialized(kg, "SELECT ?s WHERE { ?s a cow:State }", by_name(name, ("results",))) is None

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from cowkg.backends.embedded import run_query
 from cowkg.load import load_project
-from cowkg.query import run_query
 from cowkg.reason import infer, pick_reasoner
 
 ROOT = Path(__file__).resolve().parent.parent

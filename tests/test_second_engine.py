@@ -24,8 +24,9 @@ import pyoxigraph as ox
 import pytest
 from jena import jena, require_jena
 
+from cowkg.backends.embedded import run_query
 from cowkg.media import by_name
-from cowkg.query import BASE_IRI, run_query
+from cowkg.query import BASE_IRI
 from cowkg.vocab import ASSERTED_GRAPHS, GRAPH_INFERRED, GRAPH_WIKIBASE, sparql_prologue
 
 ROOT = Path(__file__).resolve().parent.parent

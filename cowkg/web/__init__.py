@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Flask
 
+from ..backends import open_backend
 from ..settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def create_app(settings: dict[str, Any] | None = None, backend=None) -> Flask:
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600
     app.json.sort_keys = False
     if backend is None:
-        backend = make_backend(cfg)
+        backend = open_backend(cfg, check=True)
     app.extensions["cowkg_backend"] = backend
     app.extensions["cowkg_pool"] = EvaluatorPool(functools.partial(evaluate, backend), size=cfg["evaluators"],
                                                  memory_bytes=cfg["query_memory"] or None,
@@ -65,27 +66,3 @@ def create_app(settings: dict[str, Any] | None = None, backend=None) -> Flask:
     app.register_blueprint(ontology_page.bp)
     app.register_blueprint(namespaces.bp)  # /vocab/<name>, /graph/<name>, /dataset
     return app
-
-
-def make_backend(cfg: dict[str, Any]):
-    """The backend the settings ask for (embedded store by default)."""
-    if cfg["backend"] == "embedded":
-        from ..backends.embedded import EmbeddedBackend
-        from ..settings import project_paths
-        from ..store import open_project
-        from ..validate import check_project
-
-        kg = open_project(cfg["root"], reasoner=cfg["reasoner"], cache_dir=cfg["cache_dir"])
-        if cfg["allow_invalid"]:
-            log.warning("allow_invalid: serving the data without checking it against the shapes")
-        else:
-            paths = project_paths(cfg["root"])
-            check_project(kg.sources, paths["shapes"], cfg["cache_dir"], cfg["root"], paths["queries"])
-        return EmbeddedBackend(kg)
-    if cfg["backend"] == "virtuoso":
-        from ..backends.virtuoso import RemoteSparqlBackend
-        from ..virtuoso import find_instance
-
-        private = find_instance(cfg["virtuoso_dir"])  # `cowkg virtuoso up` without --endpoint
-        return RemoteSparqlBackend(cfg["endpoint"] or (private.endpoint if private else ""))
-    raise ValueError(f"unknown backend {cfg['backend']!r}")

@@ -8,7 +8,6 @@ box and ``/api/search``; ``examples`` reads the example queries of ``queries/*.r
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
 import unicodedata
@@ -78,7 +77,7 @@ class Catalog:
     def version(self) -> str:
         """A short hash of the dataset: changes whenever any triple does."""
         if self._version is None:
-            self._version = data_version(self.backend)
+            self._version = self.backend.version()
         return self._version
 
     @property
@@ -195,25 +194,9 @@ _RELEASE_QUERY = """SELECT ?v WHERE { GRAPH cowg:meta { ?d ?p ?v
     VALUES (?p ?rank) { (<http://www.w3.org/ns/dcat#version> 0) (owl:versionInfo 1) } } } ORDER BY ?rank ?v LIMIT 1"""
 
 
-def data_version(backend) -> str:
-    """Hash of the data a backend serves: the source files' digest when known, else the quads."""
-    kg = getattr(backend, "kg", None)
-    h = hashlib.sha256()
-    if kg is not None and getattr(kg, "sources", None) is not None and kg.sources.files:
-        h.update(kg.sources.digest.encode())
-        if kg.inference is not None:
-            h.update(f"{kg.inference.reasoner}:{len(kg.inference.triples)}".encode())
-    elif kg is not None:
-        for line in sorted(str(q) for q in kg.named_quads()):
-            h.update(line.encode())
-    else:
-        h.update(repr(backend.graph_sizes()).encode())
-    return h.hexdigest()[:16]
-
-
 def entity_iri(slug: str) -> str:
     """The dataset IRI of an entity slug."""
     return str(COWR) + slug
 
 
-__all__ = ["Catalog", "Example", "data_version", "entity_iri", "fold", "load_examples"]
+__all__ = ["Catalog", "Example", "entity_iri", "fold", "load_examples"]

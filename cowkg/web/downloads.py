@@ -31,32 +31,11 @@ from ..dump import (
     release_identity,
 )
 from ..errors import NotFound, ReleaseUnavailable
-from ..store import KnowledgeGraph
 
 bp = Blueprint("downloads", __name__)
-_lock = threading.RLock()  # reentrant: building the fallback may load the project (current_kg)
+_lock = threading.RLock()
 
 TEXT_TYPES = ("text/", "application/n-triples", "application/n-quads", "application/trig", "application/ld+json")
-
-
-def current_kg() -> KnowledgeGraph:
-    """The store behind the app: the embedded backend's, else the project loaded from disk once.
-
-    A remote backend (Virtuoso) has no local store; exports and the ontology page are then built
-    from the same files on disk that were loaded into it.
-    """
-    kg = getattr(current_app.extensions["cowkg_backend"], "kg", None)
-    if kg is not None:
-        return kg
-    with _lock:
-        kg = current_app.extensions.get("cowkg_export_kg")
-        if kg is None:
-            from ..store import open_project
-
-            cfg = current_app.config["COWKG"]
-            kg = open_project(cfg["root"], reasoner=cfg["reasoner"], cache_dir=cfg["cache_dir"])
-            current_app.extensions["cowkg_export_kg"] = kg
-    return kg
 
 
 def base_url() -> str:
@@ -116,7 +95,7 @@ def _fallback_release() -> dict[str, ReleaseFile]:
     import fcntl
     import hashlib
 
-    kg = current_kg()
+    kg = current_app.extensions["cowkg_backend"]  # a remote store too: its graphs are read over SPARQL
     base = base_url()
     version = dataset_version(kg)
     catalog = current_app.extensions["cowkg_catalog"]

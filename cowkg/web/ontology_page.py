@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 
-import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 
 from ..context import build_context, context_document
@@ -20,7 +19,6 @@ from ..export import collect_quads, export_header, serialize_export
 from ..media import GRAPH_FORMATS, HTML, Format, by_name, content_type, negotiate
 from ..ontodoc import ontology_doc
 from ..vocab import COWR, GRAPH_ONTOLOGY
-from .downloads import current_kg
 
 bp = Blueprint("ontology_page", __name__)
 _lock = threading.RLock()  # _cached builders may call jsonld_context, which takes it too
@@ -53,7 +51,7 @@ def jsonld_context() -> dict:
 
 
 def _graph_bytes(fmt: Format) -> bytes:
-    quads = collect_quads(current_kg(), [str(GRAPH_ONTOLOGY)])
+    quads = collect_quads(current_app.extensions["cowkg_backend"], [str(GRAPH_ONTOLOGY)])
     return serialize_export(quads, fmt, jsonld_context() if fmt.name == "jsonld" else None,
                             export_header([str(GRAPH_ONTOLOGY)], "ontology"))
 
@@ -61,7 +59,7 @@ def _graph_bytes(fmt: Format) -> bytes:
 def _respond(choice: Format | str) -> Response:
     if choice == HTML:
         body = _cached("html", lambda: render_template("ontology/ontology.html",
-                                                       doc=ontology_doc(current_kg())).encode())
+                                                       doc=ontology_doc(current_app.extensions["cowkg_backend"])).encode())
         resp = Response(body, content_type="text/html; charset=utf-8")
     else:
         resp = Response(_cached(choice.name, lambda: _graph_bytes(choice)), content_type=content_type(choice))
@@ -97,9 +95,9 @@ def ontology_file(ext: str):
 @bp.get("/ontology/<version>")
 def ontology_version(version: str):
     """The version IRI (owl:versionIRI): the current ontology when the version matches."""
-    kg = current_kg()
-    current = {q.object.value for q in kg.store.quads_for_pattern(
-        None, ox.NamedNode("http://www.w3.org/2002/07/owl#versionInfo"), None, ox.NamedNode(str(GRAPH_ONTOLOGY)))}
+    res = current_app.extensions["cowkg_backend"].query(
+        f"SELECT ?v WHERE {{ GRAPH <{GRAPH_ONTOLOGY}> {{ ?o owl:versionInfo ?v }} }}")
+    current = {row["v"].value for row in res.rows}
     if version not in current:
         raise NotFound(f"no ontology version {version!r}", hint=f"this server has {', '.join(sorted(current))}")
     return ontology()

@@ -26,10 +26,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .. import __version__
+from ..backends import Backend, GraphSource, as_backend
 from ..errors import InputError, Location
 from ..export import write_atomic, write_turtle
-from ..query import run_query
-from ..store import KnowledgeGraph
 from ..vocab import COW, COWR, WD
 from .client import WikidataClient
 from .kinds import judge_type
@@ -78,7 +77,7 @@ class AcceptResult:
     notices: list[str] = field(default_factory=list)
 
 
-def accept_links(kg: KnowledgeGraph, rows: Iterable[ReviewRow], *, data_dir: str | Path,
+def accept_links(source: GraphSource, rows: Iterable[ReviewRow], *, data_dir: str | Path,
                  client: WikidataClient | None, review_path: str | Path, by: str | None = None,
                  allow_conflicts: bool = False, now: datetime | None = None) -> AcceptResult:
     """Write the accepted rows as links with provenance into ``data_dir/links-accepted.ttl``.
@@ -89,6 +88,7 @@ def accept_links(kg: KnowledgeGraph, rows: Iterable[ReviewRow], *, data_dir: str
     ``allow_conflicts``), and, with a ``client``, a QID that is now missing or redirected.
     Raises BackendUnavailable when Wikidata cannot be reached to verify (nothing written).
     """
+    backend = as_backend(source)
     accepted = [r for r in rows if r.accepted]
     result = AcceptResult(path=Path(data_dir) / LINKS_FILE)
     where = str(review_path)
@@ -113,12 +113,12 @@ def accept_links(kg: KnowledgeGraph, rows: Iterable[ReviewRow], *, data_dir: str
         per_qid.setdefault(r.qid, r)
     slugs = [e.removeprefix("cowr:") for e in per_entity]
     try:
-        locals_ = {f"cowr:{e.slug}": e for e in load_entities(kg, slugs=slugs)} if slugs else {}
+        locals_ = {f"cowr:{e.slug}": e for e in load_entities(backend, slugs=slugs)} if slugs else {}
     except InputError as exc:
         problems.append(exc.message)
-        locals_ = {f"cowr:{e.slug}": e for e in load_entities(kg, slugs=[
-            s for s in slugs if _exists(kg, s)])} if slugs else {}
-    linked_elsewhere = _qid_owners(kg)
+        locals_ = {f"cowr:{e.slug}": e for e in load_entities(backend, slugs=[
+            s for s in slugs if _exists(backend, s)])} if slugs else {}
+    linked_elsewhere = _qid_owners(backend)
     todo: list[ReviewRow] = []
     for entity, r in per_entity.items():
         ent = locals_.get(entity)
@@ -157,12 +157,12 @@ def accept_links(kg: KnowledgeGraph, rows: Iterable[ReviewRow], *, data_dir: str
     return result
 
 
-def _exists(kg: KnowledgeGraph, slug: str) -> bool:
-    return bool(run_query(kg, f"ASK {{ <{COWR[slug]}> a ?c }}").boolean)
+def _exists(backend: Backend, slug: str) -> bool:
+    return bool(backend.query(f"ASK {{ <{COWR[slug]}> a ?c }}").boolean)
 
 
-def _qid_owners(kg: KnowledgeGraph) -> dict[str, str]:
-    rows = run_query(kg, "SELECT ?s ?q WHERE { ?s owl:sameAs ?q FILTER(STRSTARTS(STR(?q), STR(wd:))) }").records()
+def _qid_owners(backend: Backend) -> dict[str, str]:
+    rows = backend.query("SELECT ?s ?q WHERE { ?s owl:sameAs ?q FILTER(STRSTARTS(STR(?q), STR(wd:))) }").records()
     return {r["q"].value[len(str(WD)):]: r["s"].value for r in rows}
 
 
@@ -290,9 +290,10 @@ class CheckReport:
         return [c for c in self.links if not c.ok]
 
 
-def check_links(kg: KnowledgeGraph, client: WikidataClient, verified: dict[str, str]) -> CheckReport:
+def check_links(source: GraphSource, client: WikidataClient, verified: dict[str, str]) -> CheckReport:
     """Re-verify every ``owl:sameAs wd:`` link of the data. Raises BackendUnavailable when unreachable."""
-    rows = run_query(kg, """
+    backend = as_backend(source)
+    rows = backend.query("""
         SELECT ?s ?q (SAMPLE(?act) AS ?activity) WHERE {
           GRAPH cowg:data { ?s owl:sameAs ?q }
           FILTER(STRSTARTS(STR(?q), STR(wd:)))
@@ -300,8 +301,8 @@ def check_links(kg: KnowledgeGraph, client: WikidataClient, verified: dict[str, 
                                          prov:wasGeneratedBy ?act . ?act a prov:Activity } }
         } GROUP BY ?s ?q ORDER BY ?s ?q""").records()
     slugs = sorted({r["s"].value[len(str(COWR)):] for r in rows if r["s"].value.startswith(str(COWR))})
-    locals_ = {e.iri: e for e in load_entities(kg, slugs=slugs)} if slugs else {}
-    lines = kg.sources.subject_lines if kg.sources else {}
+    locals_ = {e.iri: e for e in load_entities(backend, slugs=slugs)} if slugs else {}
+    lines = backend.sources.subject_lines if backend.sources else {}
     checks: list[LinkCheck] = []
     entity_of: list[LocalEntity | None] = []
     owners: dict[str, list[str]] = {}

@@ -1,6 +1,6 @@
 """cowkg's side of a comparison: what the graph says about an entity that Wikidata can confirm.
 
-Stage: after the store (reads the asserted graphs with ``run_query``). Output: ``LocalEntity``
+Stage: after the backend (reads the asserted graphs with ``Backend.query``). Output: ``LocalEntity``
 records (names, classes, existing links, country, dates, coordinates, roles held) that scoring
 and ``check`` compare with Wikidata items. No network, no Flask, no click.
 """
@@ -11,9 +11,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ..backends import Backend, GraphSource, as_backend
 from ..errors import InputError
-from ..query import run_query
-from ..store import KnowledgeGraph
 from ..vocab import COW, COWR, WD
 from .kinds import LINKABLE_CLASSES, Kind, kind_of
 
@@ -70,29 +69,30 @@ def _class_iri(name: str) -> str:
     return str(COW[name])
 
 
-def load_entities(kg: KnowledgeGraph, *, classes: Iterable[str] | None = None,
+def load_entities(source: GraphSource, *, classes: Iterable[str] | None = None,
                   slugs: Iterable[str] | None = None) -> list[LocalEntity]:
     """Entities of ``classes`` (cowkg local names, subclasses included) or the given ``slugs``.
 
     Without either, every entity of ``LINKABLE_CLASSES``. Raises InputError for an unknown class
     or slug, so a typo does not silently reconcile nothing.
     """
+    backend = as_backend(source)
     if slugs:
         wanted = [str(COWR[s.removeprefix("cowr:")]) for s in slugs]
-        rows = run_query(kg, f"SELECT ?e ?cls WHERE {{ VALUES ?e {{ {_values(wanted)} }} ?e a ?cls }}").records()
+        rows = backend.query(f"SELECT ?e ?cls WHERE {{ VALUES ?e {{ {_values(wanted)} }} ?e a ?cls }}").records()
         found = {r["e"].value for r in rows}
         unknown = [w for w in wanted if w not in found]
         if unknown:
             raise InputError(f"no such entity: {', '.join(u[len(str(COWR)):] for u in unknown)}")
     else:
         roots = [_class_iri(c) for c in (classes or LINKABLE_CLASSES)]
-        known = {r["c"].value for r in run_query(
-            kg, f"SELECT ?c WHERE {{ VALUES ?c {{ {_values(roots)} }} ?c a owl:Class }}").records()}
+        known = {r["c"].value for r in backend.query(
+            f"SELECT ?c WHERE {{ VALUES ?c {{ {_values(roots)} }} ?c a owl:Class }}").records()}
         missing = [r for r in roots if r not in known]
         if missing:
             raise InputError(f"unknown class: {', '.join(m.rsplit('#', 1)[-1] for m in missing)}",
                              hint="classes are cowkg ontology classes such as Person, State, City")
-        rows = run_query(kg, f"""
+        rows = backend.query(f"""
             SELECT DISTINCT ?e ?cls WHERE {{
               VALUES ?root {{ {_values(roots)} }}
               ?e a ?cls . ?cls rdfs:subClassOf* ?root .
@@ -107,17 +107,17 @@ def load_entities(kg: KnowledgeGraph, *, classes: Iterable[str] | None = None,
             name = cls[len(str(COW)):]
             if name not in ent.classes:
                 ent.classes.append(name)
-    _add_superclasses(kg, by_iri.values())
-    _add_names(kg, by_iri)
-    _add_facts(kg, by_iri)
+    _add_superclasses(backend, by_iri.values())
+    _add_names(backend, by_iri)
+    _add_facts(backend, by_iri)
     return sorted(by_iri.values(), key=lambda e: e.iri)
 
 
-def _add_superclasses(kg: KnowledgeGraph, entities: Iterable[LocalEntity]) -> None:
+def _add_superclasses(backend: Backend, entities: Iterable[LocalEntity]) -> None:
     classes = {c for e in entities for c in e.classes}
     if not classes:
         return
-    rows = run_query(kg, f"""SELECT ?c ?sup WHERE {{ VALUES ?c {{ {_values(str(COW[c]) for c in classes)} }}
+    rows = backend.query(f"""SELECT ?c ?sup WHERE {{ VALUES ?c {{ {_values(str(COW[c]) for c in classes)} }}
                              ?c rdfs:subClassOf+ ?sup . FILTER(STRSTARTS(STR(?sup), STR(cow:))) }}""").records()
     supers: dict[str, list[str]] = {}
     for r in rows:
@@ -127,10 +127,10 @@ def _add_superclasses(kg: KnowledgeGraph, entities: Iterable[LocalEntity]) -> No
             e.classes.extend(s for s in supers.get(c, []) if s not in e.classes)
 
 
-def _add_names(kg: KnowledgeGraph, by_iri: dict[str, LocalEntity]) -> None:
+def _add_names(backend: Backend, by_iri: dict[str, LocalEntity]) -> None:
     if not by_iri:
         return
-    rows = run_query(kg, f"""
+    rows = backend.query(f"""
         SELECT ?e ?p ?name WHERE {{
           VALUES ?e {{ {_values(by_iri)} }}
           VALUES (?p ?order) {{ (rdfs:label 0) (skos:prefLabel 1) (skos:altLabel 2) (cow:shortName 3)
@@ -156,26 +156,26 @@ def _qid(iri: str) -> str | None:
     return iri[len(str(WD)):] if iri.startswith(str(WD)) else None
 
 
-def _add_facts(kg: KnowledgeGraph, by_iri: dict[str, LocalEntity]) -> None:
+def _add_facts(backend: Backend, by_iri: dict[str, LocalEntity]) -> None:
     if not by_iri:
         return
     ents = _values(by_iri)
-    for r in run_query(kg, f"SELECT ?e ?q WHERE {{ VALUES ?e {{ {ents} }} ?e owl:sameAs ?q }}").records():
+    for r in backend.query(f"SELECT ?e ?q WHERE {{ VALUES ?e {{ {ents} }} ?e owl:sameAs ?q }}").records():
         q = _qid(r["q"].value)
         if q and q not in by_iri[r["e"].value].links:
             by_iri[r["e"].value].links.append(q)
-    for r in run_query(kg, f"""SELECT ?e ?q WHERE {{ VALUES ?e {{ {ents} }}
+    for r in backend.query(f"""SELECT ?e ?q WHERE {{ VALUES ?e {{ {ents} }}
                                ?e cow:country ?c . ?c owl:sameAs ?q }}""").records():
         q = _qid(r["q"].value)
         if q and q not in by_iri[r["e"].value].country_qids:
             by_iri[r["e"].value].country_qids.append(q)
-    for r in run_query(kg, f"""
+    for r in backend.query(f"""
             SELECT ?e ?key ?d WHERE {{ VALUES ?e {{ {ents} }}
               VALUES (?p ?key) {{ (cow:foundingDate "founding") (cow:date "date") (cow:startDate "start")
                                   (cow:endDate "end") }}
               ?e ?p ?d }}""").records():
         by_iri[r["e"].value].dates.setdefault(r["key"].value, []).append(r["d"].value)
-    for r in run_query(kg, f"""
+    for r in backend.query(f"""
             SELECT ?e ?wkt ?lat ?lon WHERE {{ VALUES ?e {{ {ents} }}
               {{ ?e wdt:P625 ?wkt }} UNION {{ ?e schema:latitude ?lat ; schema:longitude ?lon }}
               UNION {{ ?e schema:geo ?g . ?g schema:latitude ?lat ; schema:longitude ?lon }} }}""").records():
@@ -188,12 +188,12 @@ def _add_facts(kg: KnowledgeGraph, by_iri: dict[str, LocalEntity]) -> None:
             point = (float(r["lat"].value), float(r["lon"].value))
         if point:
             by_iri[r["e"].value].coordinates.append(point)
-    _add_roles(kg, by_iri, ents)
+    _add_roles(backend, by_iri, ents)
 
 
-def _add_roles(kg: KnowledgeGraph, by_iri: dict[str, LocalEntity], ents: str) -> None:
+def _add_roles(backend: Backend, by_iri: dict[str, LocalEntity], ents: str) -> None:
     roles: dict[tuple[str, str], RoleFact] = {}
-    for r in run_query(kg, f"""
+    for r in backend.query(f"""
             SELECT ?e ?role ?title ?asOf ?oq WHERE {{ VALUES ?e {{ {ents} }}
               ?role cow:holder ?e ; cow:status cowv:fact .
               OPTIONAL {{ ?role cow:title ?title }}
@@ -213,7 +213,7 @@ def _add_roles(kg: KnowledgeGraph, by_iri: dict[str, LocalEntity], ents: str) ->
         for q in fact.org_qids:
             if ent.kind.name == "person" and q not in ent.country_qids:
                 ent.country_qids.append(q)
-    for r in run_query(kg, f"""
+    for r in backend.query(f"""
             SELECT DISTINCT ?e ?d WHERE {{ VALUES ?e {{ {ents} }}
               {{ ?a cow:attendee ?e ; cow:date ?d }} UNION {{ ?s cow:attributedTo ?e ; cow:date ?d }} }}""").records():
         ent = by_iri[r["e"].value]

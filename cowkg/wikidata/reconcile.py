@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import __version__
+from ..backends import GraphSource, as_backend
 from ..errors import InputError, Location
 from ..export import write_atomic
 from ..progress import Progress, report
-from ..store import KnowledgeGraph
 from .client import WikidataClient
 from .local import LocalEntity, load_entities
 from .model import Entity
@@ -95,13 +95,14 @@ def _referenced(entities: Iterable[Entity]) -> set[str]:
     return refs
 
 
-def reconcile(kg: KnowledgeGraph, client: WikidataClient, *, classes: Iterable[str] | None = None,
+def reconcile(source: GraphSource, client: WikidataClient, *, classes: Iterable[str] | None = None,
               slugs: Iterable[str] | None = None, include_linked: bool = False, per_entity: int = 3,
               progress: Progress | None = None) -> Review:
     """Score Wikidata candidates for the chosen entities. Raises BackendUnavailable, InputError.
 
     ``progress`` hears "search Wikidata" (entities searched)."""
-    entities = load_entities(kg, classes=classes, slugs=slugs)
+    backend = as_backend(source)
+    entities = load_entities(backend, classes=classes, slugs=slugs)
     if not include_linked:
         entities = [e for e in entities if not e.links]
     found: dict[str, list[str]] = {}

@@ -18,8 +18,8 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cowkg.backends.embedded import run_query
 from cowkg.errors import UnsupportedOperation
-from cowkg.query import run_query
 
 #: ``{C}`` is the canary's URL, ``{B}`` its base (for a prefix that makes ``:sparql`` point at it).
 CORPUS = [

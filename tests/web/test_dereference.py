@@ -12,7 +12,7 @@ import pytest
 import rdflib
 from rdflib import URIRef
 
-from cowkg.query import run_query
+from cowkg.backends.embedded import run_query
 from cowkg.vocab import BASE, COWG, COWR, COWV, ONTOLOGY_IRI
 
 EXAMPLES = {

@@ -11,7 +11,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 
-from cowkg.query import run_query
+from cowkg.backends.embedded import run_query
 from cowkg.querytext import parse_query
 from cowkg.settings import load_settings
 

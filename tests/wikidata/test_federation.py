@@ -9,9 +9,9 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
+from cowkg.backends.embedded import run_query
 from cowkg.cli import main
 from cowkg.errors import UnsupportedOperation
-from cowkg.query import run_query
 from cowkg.querytext import parse_query, reaches
 
 from .conftest import ROOT

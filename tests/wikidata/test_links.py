@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pyoxigraph as ox
 import pytest
 
+from cowkg.backends.embedded import run_query
 from cowkg.errors import BackendUnavailable, InputError
 from cowkg.load import load_project
-from cowkg.query import run_query
 from cowkg.store import build_store
 from cowkg.wikidata.links import LINKS_FILE, accept_links, check_links, read_reference
 from cowkg.wikidata.reconcile import read_review, reconcile, write_review

@@ -9,10 +9,10 @@ import re
 import pytest
 from click.testing import CliRunner
 
+from cowkg.backends.embedded import run_query
 from cowkg.cli import main
 from cowkg.errors import BackendUnavailable
 from cowkg.load import load_project
-from cowkg.query import run_query
 from cowkg.quickstatements import export_quickstatements
 from cowkg.store import build_store
 

@@ -21,9 +21,9 @@ import requests
 from click.testing import CliRunner
 from conftest import BACKENDS, served_over
 
+from cowkg.backends.embedded import run_query
 from cowkg.cli import main
 from cowkg.errors import QuerySyntaxError, UnsupportedOperation
-from cowkg.query import run_query
 from cowkg.querytext import parse_query
 from cowkg.wdqs import uses_wikidata_vocabulary
 
@@ -220,7 +220,7 @@ def test_cowkg_query_runs_wdqs_queries_unchanged():
     assert "Coalition meeting 12" in res.output and "2025-10-24T00:00:00Z" in res.output
 
 
-# --- in process (cowkg.query.run_query) ------------------------------------------------------------
+# --- in process (cowkg.backends.embedded.run_query) ------------------------------------------------------------
 
 LABELS_FR_EN = 'SERVICE wikibase:label { bd:serviceParam wikibase:language "fr,en". }'
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from cowkg.backends.embedded import run_query
 from cowkg.load import load_project
-from cowkg.query import run_query
 from cowkg.vocab import ASSERTED_GRAPHS, GRAPH_INFERRED, GRAPH_WIKIBASE, WD
 from cowkg.wikibase import build_view, quantity_value, read_table, time_value
 
