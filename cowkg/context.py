@@ -24,16 +24,15 @@ from collections.abc import Iterable, Sequence
 import pyoxigraph as ox
 
 from .backends import GraphSource, as_backend
-from .vocab import BASE, COW, GRAPH_ONTOLOGY, PREFIXES
+from .vocab import BASE, COW, GRAPH_ONTOLOGY, PREFIXES, RDF_TYPE
+from .vocab import NS_OWL as OWL
+from .vocab import NS_RDFS as RDFS
+from .vocab import NS_SKOS as SKOS
+from .vocab import NS_XSD as XSD
 
 __all__ = ["CONTEXT_URL", "build_context", "context_document", "write_framed", "write_jsonld"]
 
 CONTEXT_URL = BASE + "context.jsonld"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-OWL = "http://www.w3.org/2002/07/owl#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
 _INTEGER = re.compile(r"-?(0|[1-9][0-9]{0,19})")
 _LOCAL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
 

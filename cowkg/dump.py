@@ -62,6 +62,13 @@ from .export import (
 from .media import by_name
 from .progress import Progress, report
 from .vocab import ALL_GRAPHS, ASSERTED_GRAPHS, BASE, COW, COWR, GRAPH_DATA, GRAPH_INFERRED, GRAPH_META, GRAPH_WIKIBASE
+from .vocab import NS_DCAT as DCAT
+from .vocab import NS_DCT as DCT
+from .vocab import NS_OWL as OWL
+from .vocab import NS_RDF as RDF
+from .vocab import NS_SPDX as SPDX
+from .vocab import NS_VOID as VOID
+from .vocab import NS_XSD as XSD
 
 __all__ = ["DATASET", "Release", "ReleaseFile", "build_release", "dataset_date", "dataset_version", "dump_release",
            "find_release", "read_release", "release_file", "release_files", "release_identity", "verify_release",
@@ -74,13 +81,6 @@ IANA = "https://www.iana.org/assignments/media-types/"
 PAUSE_ENV = "COWKG_DUMP_PAUSE_AFTER"
 _RELEASE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-DCT = "http://purl.org/dc/terms/"
-DCAT = "http://www.w3.org/ns/dcat#"
-VOID = "http://rdfs.org/ns/void#"
-SPDX = "http://spdx.org/rdf/terms#"
-OWL = "http://www.w3.org/2002/07/owl#"
 
 #: (file stem, graphs it holds, formats, what it says about inference)
 VARIANTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], str], ...] = (

@@ -34,7 +34,9 @@ from .vocab import (
     COW,
     GRAPH_INFERRED,
     PREFIXES,
+    RDF_TYPE,
 )
+from .vocab import NS_XSD as XSD
 
 __all__ = [
     "EXPORT_FORMATS", "GENID", "GRAPH_NAMES", "NARY_CLASSES", "collect_quads", "describe",
@@ -59,8 +61,6 @@ NARY_CLASSES = tuple(str(COW[c]) for c in (
 #: Properties whose objects are a record's provenance: their descriptions go with the record.
 PROVENANCE_PROPERTIES = (str(COW.citation), str(COW.excerpt), "http://www.w3.org/ns/prov#wasDerivedFrom")
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-XSD = "http://www.w3.org/2001/XMLSchema#"
 _INTEGER = re.compile(r"-?(0|[1-9][0-9]{0,19})")
 _LOCAL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
 

@@ -23,15 +23,15 @@ import pyoxigraph as ox
 
 from .backends import GraphSource, as_backend
 from .vocab import COW, COWA, GRAPH_DATA, GRAPH_ONTOLOGY, ONTOLOGY_IRI, PREFIXES, WD, WDT, shorten
+from .vocab import NS_DCT as DCT
+from .vocab import NS_OWL as OWL
+from .vocab import NS_RDF as RDF
+from .vocab import NS_RDFS as RDFS
+from .vocab import NS_SKOS as SKOS
+from .vocab import NS_VANN as VANN
 
 __all__ = ["Link", "OntologyDoc", "TermDoc", "anchor_for", "ontology_doc", "documented_terms"]
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-OWL = "http://www.w3.org/2002/07/owl#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-DCT = "http://purl.org/dc/terms/"
-VANN = "http://purl.org/vocab/vann/"
 
 CLASS_TYPES = (OWL + "Class", RDFS + "Class")
 PROPERTY_KINDS = {OWL + "ObjectProperty": "object property", OWL + "DatatypeProperty": "datatype property",
@@ -101,10 +101,6 @@ class OntologyDoc:
     concepts: list[TermDoc]
     hierarchy: list[tuple[int, Link]]  # (depth, class) in tree order
     namespaces: list[tuple[str, str]]
-
-    def all_terms(self) -> list[TermDoc]:
-        return [*self.classes, *(t for ts in self.properties.values() for t in ts), *self.alignment,
-                *self.schemes, *self.concepts]
 
 
 def anchor_for(iri: str) -> str:

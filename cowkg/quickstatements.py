@@ -35,7 +35,6 @@ from .vocab import GRAPH_WIKIBASE, WD, WIKIBASE
 from .wikidata.client import WikidataClient
 from .wikidata.model import Entity, WDTime
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
 UNIT_ONE = str(WD) + "Q199"
 #: Properties never written: P31's values are cowkg classes (no verified Wikidata class items).
 NEVER = {"P31", "P279"}

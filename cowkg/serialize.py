@@ -16,11 +16,9 @@ from xml.sax.saxutils import escape, quoteattr
 import pyoxigraph as ox
 
 from .media import Format
-from .vocab import PREFIXES
+from .vocab import NS_XSD as _XSD
+from .vocab import PREFIXES, XSD_STRING
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-_XSD = "http://www.w3.org/2001/XMLSchema#"
 _TSV_BARE = {_XSD + "integer", _XSD + "decimal", _XSD + "double", _XSD + "boolean"}
 
 

@@ -49,9 +49,6 @@ class KnowledgeGraph:
             sizes[str(g)] = int(next(iter(res))["n"].value)
         return sizes
 
-    def has_inference(self) -> bool:
-        return self.inference is not None
-
     @staticmethod
     def default_graphs(infer: bool, wikibase: bool = False) -> list[ox.NamedNode | ox.DefaultGraph]:
         """The default graph of a query that names no dataset: the store's own default graph, which

@@ -49,6 +49,33 @@ COWVAL = Namespace(BASE + "value/")
 #: The alignment table's own terms (ontology/alignments/wikidata.ttl).
 COWA = Namespace(BASE + "alignment#")
 
+#: Namespaces and a few terms as plain strings, for IRIs written as text (SPARQL, pyoxigraph terms): an
+#: rdflib ``URIRef`` (what the ``Namespace`` objects above make) never equals a ``str``.
+NS_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+NS_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+NS_OWL = "http://www.w3.org/2002/07/owl#"
+NS_XSD = "http://www.w3.org/2001/XMLSchema#"
+NS_SKOS = "http://www.w3.org/2004/02/skos/core#"
+NS_DCT = "http://purl.org/dc/terms/"
+NS_DCAT = "http://www.w3.org/ns/dcat#"
+NS_VOID = "http://rdfs.org/ns/void#"
+NS_PROV = "http://www.w3.org/ns/prov#"
+NS_SPDX = "http://spdx.org/rdf/terms#"
+NS_VANN = "http://purl.org/vocab/vann/"
+NS_SD = "http://www.w3.org/ns/sparql-service-description#"
+NS_FORMATS = "http://www.w3.org/ns/formats/"
+NS_ENTAILMENT = "http://www.w3.org/ns/entailment/"
+NS_FOAF = "http://xmlns.com/foaf/0.1/"
+NS_SCHEMA = "https://schema.org/"
+RDF_TYPE = NS_RDF + "type"
+RDF_LANGSTRING = NS_RDF + "langString"
+XSD_STRING = NS_XSD + "string"
+RDFS_LABEL = NS_RDFS + "label"
+OWL_SAMEAS = NS_OWL + "sameAs"
+PROV_DERIVED = NS_PROV + "wasDerivedFrom"
+SCHEMA_NAME = "http://schema.org/name"
+GEO_WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
+
 #: Prefixes declared in exports, preloaded in the query UI and prepended to CLI queries.
 PREFIXES: dict[str, str] = {
     "cow": str(COW),

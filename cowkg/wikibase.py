@@ -47,33 +47,33 @@ from .vocab import (
     COWREF,
     COWS,
     COWVAL,
+    GEO_WKT,
     PQ,
     PQV,
     PR,
+    PROV_DERIVED,
     PRV,
     PS,
     PSV,
     QUERY_PREFIXES,
+    RDF_TYPE,
+    RDFS_LABEL,
+    SCHEMA_NAME,
     WD,
     WDNO,
     WDT,
     WIKIBASE,
     P,
 )
+from .vocab import NS_OWL as OWL
+from .vocab import NS_SKOS as SKOS
+from .vocab import NS_XSD as XSD
 
 log = logging.getLogger(__name__)
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-OWL = "http://www.w3.org/2002/07/owl#"
-PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
 #: The dump format writes names and descriptions with http://schema.org/; cowkg's ``schema:`` prefix
 #: is https://schema.org/, so descriptions are written in both and found by copied WDQS queries.
-SCHEMA_NAME = "http://schema.org/name"
 SCHEMA_DESCRIPTIONS = ("http://schema.org/description", "https://schema.org/description")
-GEO_WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
 #: Constants of the format itself: the unit of unitless quantities, the proleptic Gregorian
 #: calendar, the Earth as the globe of coordinates.
 UNIT_ONE = str(WD) + "Q199"

@@ -60,7 +60,7 @@ from ..errors import (
 from ..media import Format
 from ..query import QueryResult, _syntax_error
 from ..querytext import ParsedQuery, parse_query, reachable_iris, reachable_words, reaches
-from ..vocab import ALL_GRAPHS, ASSERTED_GRAPHS, GRAPH_WIKIBASE, PREFIXES
+from ..vocab import ALL_GRAPHS, ASSERTED_GRAPHS, GEO_WKT, GRAPH_WIKIBASE, PREFIXES
 from ..wdqs import uses_wikidata_vocabulary, visible
 
 log = logging.getLogger(__name__)
@@ -394,7 +394,6 @@ class RemoteSparqlBackend:
 
 #: Virtuoso stores a GeoSPARQL WKT literal as its own geometry type, its keyword upper-cased.
 VIRTUOSO_GEOMETRY = "http://www.openlinksw.com/schemas/virtrdf#Geometry"
-GEO_WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
 
 
 def stored_term(term):

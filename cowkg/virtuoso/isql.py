@@ -62,10 +62,3 @@ def _first_error(out: str) -> str | None:
     return m.group(2).strip() if m else None
 
 
-def ping(address: str) -> bool:
-    """Whether the SQL port answers a trivial statement."""
-    try:
-        run_isql(address, "SELECT 1;", timeout=10)
-    except (BackendUnavailable, BackendError):
-        return False
-    return True

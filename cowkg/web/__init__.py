@@ -29,6 +29,7 @@ def create_app(settings: dict[str, Any] | None = None, backend=None) -> Flask:
     from .catalog import Catalog
     from .evaluator import EvaluatorPool, evaluate
     from .sparql import ResponseCache
+    from .state import AppState
 
     app = Flask(__name__)
     app.config["COWKG"] = cfg = load_settings(settings)
@@ -38,12 +39,9 @@ def create_app(settings: dict[str, Any] | None = None, backend=None) -> Flask:
     app.json.sort_keys = False
     if backend is None:
         backend = open_backend(cfg, check=True)
-    app.extensions["cowkg_backend"] = backend
-    app.extensions["cowkg_pool"] = EvaluatorPool(functools.partial(evaluate, backend), size=cfg["evaluators"],
-                                                 memory_bytes=cfg["query_memory"] or None,
-                                                 queue_wait=cfg["queue_wait"])
-    app.extensions["cowkg_cache"] = ResponseCache()
-    app.extensions["cowkg_catalog"] = Catalog(backend, Path(cfg["root"]))
+    pool = EvaluatorPool(functools.partial(evaluate, backend), size=cfg["evaluators"],
+                         memory_bytes=cfg["query_memory"] or None, queue_wait=cfg["queue_wait"])
+    app.extensions["cowkg"] = AppState(backend, pool, ResponseCache(), Catalog(backend, Path(cfg["root"])))
 
     from . import browse, describe, entities, errors, graphs, health, home, http, present, reconcile, sparql, ui, views
 

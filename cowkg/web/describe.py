@@ -15,19 +15,29 @@ from flask import Blueprint, Response, current_app, render_template, request
 from ..errors import NotAcceptable
 from ..media import GRAPH_FORMATS, HTML, by_name, content_type, negotiate
 from ..serialize import write_triples
-from ..vocab import ALL_GRAPHS, ASSERTED_GRAPHS, BASE, COWR, GRAPH_INFERRED, RDF, SOURCE_ARTICLE, WD
+from ..vocab import (
+    ALL_GRAPHS,
+    ASSERTED_GRAPHS,
+    BASE,
+    COWR,
+    GRAPH_INFERRED,
+    OWL_SAMEAS,
+    RDF,
+    RDFS_LABEL,
+    SOURCE_ARTICLE,
+    WD,
+)
+from ..vocab import NS_DCT as DCT
+from ..vocab import NS_ENTAILMENT as ENT
+from ..vocab import NS_FOAF as FOAF
+from ..vocab import NS_FORMATS as FORMATS
+from ..vocab import NS_SCHEMA as SCHEMA
+from ..vocab import NS_SD as SD
+from ..vocab import NS_VOID as VOID
+from .state import app_state
 
 bp = Blueprint("describe", __name__)
 
-SD = "http://www.w3.org/ns/sparql-service-description#"
-VOID = "http://rdfs.org/ns/void#"
-DCT = "http://purl.org/dc/terms/"
-FORMATS = "http://www.w3.org/ns/formats/"
-ENT = "http://www.w3.org/ns/entailment/"
-FOAF = "http://xmlns.com/foaf/0.1/"
-SCHEMA = "https://schema.org/"
-OWL_SAMEAS = "http://www.w3.org/2002/07/owl#sameAs"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 FORMAT_IRIS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
                "Turtle", "N-Triples", "JSON-LD", "RDF_XML")
@@ -98,7 +108,7 @@ def rdf_response(triples: list[ox.Triple]) -> Response:
 
 
 def _count(sparql: str, **kwargs) -> int:
-    result = current_app.extensions["cowkg_backend"].query(sparql, timeout=60, **kwargs)
+    result = app_state().backend.query(sparql, timeout=60, **kwargs)
     row = result.records()[0]
     return int(row["n"].value) if row["n"] is not None else 0
 
@@ -159,9 +169,9 @@ def service_description() -> Response:
 
 
 def _graph_sizes() -> dict[str, int]:
-    stats = current_app.extensions.setdefault("cowkg_stats", {})
+    stats = app_state().stats
     if "sizes" not in stats:
-        stats["sizes"] = current_app.extensions["cowkg_backend"].graph_sizes()
+        stats["sizes"] = app_state().backend.graph_sizes()
     return stats["sizes"]
 
 
@@ -178,9 +188,9 @@ _WIKIDATA_LINKS = (f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{OWL_SAMEAS}> ?o "
 
 def void_stats() -> dict:
     """Counts for VoID, computed once from the store."""
-    stats = current_app.extensions.setdefault("cowkg_stats", {})
+    stats = app_state().stats
     if "void" not in stats:
-        backend = current_app.extensions["cowkg_backend"]
+        backend = app_state().backend
         out = {name: _count(q) for name, q in _VOID_COUNTS.items()}
         out["wikidata_links"] = _count(_WIKIDATA_LINKS)
         out["classes_list"] = [(r["c"].value, int(r["n"].value)) for r in backend.query(

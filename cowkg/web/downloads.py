@@ -31,6 +31,7 @@ from ..dump import (
     release_identity,
 )
 from ..errors import NotFound, ReleaseUnavailable
+from .state import app_state
 
 bp = Blueprint("downloads", __name__)
 _lock = threading.RLock()
@@ -58,8 +59,9 @@ def downloads() -> dict[str, ReleaseFile]:
     path = find_release(release_dir())
     if path is not None:
         return published(path)
-    if current_app.config["COWKG"]["release_dir"] and not current_app.extensions.get("cowkg_release_warned"):
-        current_app.extensions["cowkg_release_warned"] = True
+    state = app_state()
+    if current_app.config["COWKG"]["release_dir"] and not state.release_warned:
+        state.release_warned = True
         current_app.logger.warning("release_dir %s holds no release; /download/ serves files built from the store",
                                    release_dir())
     return built()
@@ -68,13 +70,13 @@ def downloads() -> dict[str, ReleaseFile]:
 def published(path: Path) -> dict[str, ReleaseFile]:
     """The release at ``path``, read once per directory (a new ``latest`` or ``--replace`` reads again)."""
     key = (path, release_identity(path))
-    cached = current_app.extensions.get("cowkg_release")
+    state = app_state()
+    cached = state.release
     if cached is None or cached[0] != key:
         with _lock:
-            cached = current_app.extensions.get("cowkg_release")
+            cached = state.release
             if cached is None or cached[0] != key:
-                cached = (key, {f.name: f for f in read_release(path)})
-                current_app.extensions["cowkg_release"] = cached
+                cached = state.release = (key, {f.name: f for f in read_release(path)})
     return cached[1]
 
 
@@ -82,12 +84,13 @@ def built() -> dict[str, ReleaseFile]:
     """The release built from the store: once per data version and base URL, whatever the Host,
     and kept under ``cache_dir`` as a release directory (checked against its SHA256SUMS when read
     back), so a restart or another worker process reads it instead of building it again."""
-    files = current_app.extensions.get("cowkg_downloads")
+    state = app_state()
+    files = state.built_release
     if files is None:
         with _lock:
-            files = current_app.extensions.get("cowkg_downloads")
+            files = state.built_release
             if files is None:
-                files = current_app.extensions["cowkg_downloads"] = _fallback_release()
+                files = state.built_release = _fallback_release()
     return files
 
 
@@ -95,10 +98,10 @@ def _fallback_release() -> dict[str, ReleaseFile]:
     import fcntl
     import hashlib
 
-    kg = current_app.extensions["cowkg_backend"]  # a remote store too: its graphs are read over SPARQL
+    kg = app_state().backend  # a remote store too: its graphs are read over SPARQL
     base = base_url()
     version = dataset_version(kg)
-    catalog = current_app.extensions["cowkg_catalog"]
+    catalog = app_state().catalog
     key = hashlib.sha256(f"{catalog.version}|{base}|{version}".encode()).hexdigest()[:16]
     cache = current_app.config["COWKG"]["cache_dir"]
     if not cache:

@@ -27,6 +27,7 @@ from ..media import GRAPH_FORMATS, HTML, by_name, content_type, negotiate
 from ..vocab import COW, COWR, GRAPH_INFERRED, GRAPH_WIKIBASE, OWL, PROV, RDF, RDFS, SKOS, WD, WDT, entity_slug, shorten
 from .ontology_page import jsonld_context
 from .sparql import parse_bool
+from .state import app_state
 
 bp = Blueprint("entities", __name__)
 
@@ -58,7 +59,7 @@ class Node:
 
 
 def _backend():
-    return current_app.extensions["cowkg_backend"]
+    return app_state().backend
 
 
 def _timeout() -> float:
@@ -225,8 +226,8 @@ class RenderedPage:
 
 def _render(iri: str, slug: str | None):
     """The entity page, rendered once per dataset version (several queries go to the backend for it)."""
-    cache = current_app.extensions["cowkg_cache"]
-    key = ("entity-page", current_app.extensions["cowkg_catalog"].version, iri, slug)
+    cache = app_state().cache
+    key = ("entity-page", app_state().catalog.version, iri, slug)
     page = cache.get(key)
     if page is None:
         page = RenderedPage(_render_page(iri, slug).encode("utf-8"))
@@ -239,7 +240,7 @@ def _render_page(iri: str, slug: str | None) -> str:
     from .named import rows
     from .present import human_date
 
-    catalog = current_app.extensions["cowkg_catalog"]
+    catalog = app_state().catalog
     node = load_node(iri)
     labels = [(shorten(p), lab.text, lab.lang) for p in LABELS for lab in catalog.labels_of(iri) if lab.prop == p]
     neighbours = sorted({o.value for objs in node.outgoing.values() for o, _ in objs if isinstance(o, ox.NamedNode)}
@@ -347,7 +348,7 @@ def in_lists(iri: str) -> list[dict]:
 
 def render_term(term, catalog=None) -> Markup:
     """HTML for one RDF term: dataset IRIs link to their page with their label, literals show lang/datatype."""
-    catalog = catalog or current_app.extensions["cowkg_catalog"]
+    catalog = catalog or app_state().catalog
     if isinstance(term, str):
         term = ox.BlankNode(term[2:]) if term.startswith("_:") else ox.NamedNode(term)
     if isinstance(term, ox.NamedNode):

@@ -65,12 +65,6 @@ def render_error(body: dict, headers: dict | None = None) -> Response:
     return resp
 
 
-def error_response(status: int, kind: str, message: str, **extra) -> Response:
-    """An error answer built from its parts (empty extras are left out)."""
-    body = {"status": status, "error": kind, "message": message, **{k: v for k, v in extra.items() if v}}
-    return render_error(body)
-
-
 def init_app(app: Flask) -> None:
     """Route every exception to the one error shape."""
     @app.errorhandler(CowkgError)

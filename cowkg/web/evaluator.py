@@ -48,6 +48,7 @@ from ..errors import AnswerTooLarge, CowkgError, NotAcceptable, Overloaded, Quer
 from ..media import by_name, choose, content_type
 from ..query import NATIVE_FORMATS
 from ..querytext import ParsedQuery, parse_query
+from ..vocab import BASE
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def finish(backend, spec: QuerySpec, prepared: Prepared) -> Answer:
 
 
 #: Where a cut answer points (the head's ``link``): what was cut, and by which setting.
-TRUNCATED = "https://w3id.org/cowkg/truncated?max_rows={}"
+TRUNCATED = BASE + "truncated?max_rows={}"
 
 
 def serialize_answer(result, spec: QuerySpec) -> Answer:

@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, request
 from ..errors import InputError, NotFound
 from .evaluator import QuerySpec
 from .sparql import parse_bool, respond
+from .state import app_state
 
 bp = Blueprint("graphs", __name__)
 
@@ -29,7 +30,7 @@ def graph_store():
     if graph:
         if any(c in graph for c in '<>"{}|^`\\ '):
             raise InputError(f"not an IRI: {graph!r}")
-        exists = current_app.extensions["cowkg_backend"].query(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
+        exists = app_state().backend.query(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
                                                                timeout=cfg["query_timeout"])
         if not exists.boolean:
             raise NotFound(f"no graph named <{graph}> in this dataset",

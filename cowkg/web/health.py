@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
+from .state import app_state
+
 bp = Blueprint("health", __name__)
 
 
@@ -14,10 +16,10 @@ def health():
     """200 ``{"status": "ok", ...}`` when the backend answers a trivial query, else 503."""
     from .describe import _graph_sizes
 
-    backend = current_app.extensions["cowkg_backend"]
+    backend = app_state().backend
     ok = backend.query("ASK { }", timeout=5).boolean is True
-    catalog = current_app.extensions["cowkg_catalog"]
-    pool = current_app.extensions["cowkg_pool"]
+    catalog = app_state().catalog
+    pool = app_state().pool
     body = {"status": "ok" if ok else "degraded", "backend": backend.name,
             "release": catalog.release, "data_version": catalog.version,
             "graphs": _graph_sizes(),

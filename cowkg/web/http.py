@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, request
 
 from ..errors import HostNotAllowed, PayloadTooLarge
+from .state import app_state
 
 #: Pages load scripts, styles, images and data from this origin only, and no other site may frame them.
 #: Inline styles stay allowed: the vendored widgets (YASGUI, vis-timeline, Cytoscape) set them; data:
@@ -43,9 +44,10 @@ def allowed_hosts(cfg: dict) -> frozenset[str] | None:
 def check_host() -> None:
     """400 for a Host header that names no host this service answers for: generated URLs (VoID,
     the service description, the UI's endpoint, redirects) are never built from a stranger's Host."""
-    allowed = current_app.extensions.get("cowkg_allowed_hosts", ...)
+    state = app_state()
+    allowed = state.allowed_hosts
     if allowed is ...:
-        allowed = current_app.extensions["cowkg_allowed_hosts"] = allowed_hosts(current_app.config["COWKG"])
+        allowed = state.allowed_hosts = allowed_hosts(current_app.config["COWKG"])
     if allowed is None:
         return
     host = request.host.lower()

@@ -2,7 +2,7 @@
 
 Stage: web. Every page that shows data without SPARQL (the home page, the browse lists and their
 facets, the analyst views) reads the graph through one of these queries, sent to the backend
-(``current_app.extensions["cowkg_backend"]``) like any other query, so it works on every backend.
+(``app_state().backend``) like any other query, so it works on every backend.
 A query takes parameters by rows it carries: ``VALUES ?iri { ... }`` (the entity of the entity
 graph) and ``VALUES ?asOf { "9999-12-31" }`` (the date of the "as of" control; the default row means
 no date limit). ``bind`` replaces those rows with checked values, so a parameter can never change
@@ -24,6 +24,8 @@ from flask import current_app
 from ..errors import InputError, NotFound
 from ..media import Format, by_name
 from ..vocab import COWR
+from ..vocab import NS_XSD as XSD
+from .state import app_state
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 #: The VALUES row of a query that takes an entity (``VALUES ?iri { <...> }``), replaced per request.
@@ -36,7 +38,6 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEFAULT_ENTITY = str(COWR) + "coalition"
 #: The default ``?asOf``: no date limit.
 NO_LIMIT = "9999-12-31"
-XSD = "http://www.w3.org/2001/XMLSchema#"
 INTEGERS = {XSD + t for t in ("integer", "int", "long", "short", "nonNegativeInteger", "positiveInteger")}
 DECIMALS = {XSD + t for t in ("decimal", "double", "float")}
 
@@ -135,11 +136,11 @@ def bind(query: str, iri: str | None = None, as_of: str | None = None) -> str:
 def answer(query: str, fmt: Format) -> Cached:
     """The backend's answer to ``query`` in ``fmt``, from the response cache when it has it."""
     cfg = current_app.config["COWKG"]
-    cache = current_app.extensions["cowkg_cache"]
-    key = ("views", current_app.extensions["cowkg_catalog"].version, query, fmt.name)
+    cache = app_state().cache
+    key = ("views", app_state().catalog.version, query, fmt.name)
     cached = cache.get(key)
     if cached is None:
-        result = current_app.extensions["cowkg_backend"].query(query, max_rows=cfg["max_rows"],
+        result = app_state().backend.query(query, max_rows=cfg["max_rows"],
                                                                  timeout=cfg["query_timeout"])
         cached = Cached(result.serialize(fmt), len(result), result.truncated)
         cache.put(key, cached)

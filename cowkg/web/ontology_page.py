@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from ..context import build_context, context_document
 from ..errors import InputError, NotAcceptable, NotFound
@@ -19,6 +19,7 @@ from ..export import collect_quads, export_header, serialize_export
 from ..media import GRAPH_FORMATS, HTML, Format, by_name, content_type, negotiate
 from ..ontodoc import ontology_doc
 from ..vocab import COWR, GRAPH_ONTOLOGY
+from .state import app_state
 
 bp = Blueprint("ontology_page", __name__)
 _lock = threading.RLock()  # _cached builders may call jsonld_context, which takes it too
@@ -32,7 +33,7 @@ def entity_path(iri: str) -> str:
 
 
 def _cached(key: str, build) -> bytes:
-    cache = current_app.extensions.setdefault("cowkg_ontology", {})
+    cache = app_state().ontology
     if key not in cache:
         with _lock:
             if key not in cache:
@@ -42,16 +43,16 @@ def _cached(key: str, build) -> bytes:
 
 def jsonld_context() -> dict:
     """The JSON-LD @context of the served ontology, built once from the app's backend."""
-    cache = current_app.extensions.setdefault("cowkg_ontology", {})
+    cache = app_state().ontology
     if "context_object" not in cache:
         with _lock:
             if "context_object" not in cache:
-                cache["context_object"] = build_context(current_app.extensions["cowkg_backend"])
+                cache["context_object"] = build_context(app_state().backend)
     return cache["context_object"]
 
 
 def _graph_bytes(fmt: Format) -> bytes:
-    quads = collect_quads(current_app.extensions["cowkg_backend"], [str(GRAPH_ONTOLOGY)])
+    quads = collect_quads(app_state().backend, [str(GRAPH_ONTOLOGY)])
     return serialize_export(quads, fmt, jsonld_context() if fmt.name == "jsonld" else None,
                             export_header([str(GRAPH_ONTOLOGY)], "ontology"))
 
@@ -59,7 +60,7 @@ def _graph_bytes(fmt: Format) -> bytes:
 def _respond(choice: Format | str) -> Response:
     if choice == HTML:
         body = _cached("html", lambda: render_template("ontology/ontology.html",
-                                                       doc=ontology_doc(current_app.extensions["cowkg_backend"])).encode())
+                                                       doc=ontology_doc(app_state().backend)).encode())
         resp = Response(body, content_type="text/html; charset=utf-8")
     else:
         resp = Response(_cached(choice.name, lambda: _graph_bytes(choice)), content_type=content_type(choice))
@@ -95,7 +96,7 @@ def ontology_file(ext: str):
 @bp.get("/ontology/<version>")
 def ontology_version(version: str):
     """The version IRI (owl:versionIRI): the current ontology when the version matches."""
-    res = current_app.extensions["cowkg_backend"].query(
+    res = app_state().backend.query(
         f"SELECT ?v WHERE {{ GRAPH <{GRAPH_ONTOLOGY}> {{ ?o owl:versionInfo ?v }} }}")
     current = {row["v"].value for row in res.rows}
     if version not in current:

@@ -21,6 +21,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from ..errors import InputError, NotFound
 from ..wikidata.service import DEFAULT_LIMIT, MAX_LIMIT, ReconciliationService
+from .state import app_state
 
 bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
 _CALLBACK_RE = re.compile(r"^[A-Za-z_$][\w$]{0,63}(?:\.[A-Za-z_$][\w$]{0,63}){0,4}$")
@@ -29,12 +30,12 @@ _lock = threading.Lock()
 
 def service() -> ReconciliationService:
     """The app's reconciliation index, built from its backend on first use."""
-    ext = current_app.extensions
-    if "cowkg_reconcile" not in ext:
+    state = app_state()
+    if state.reconcile is None:
         with _lock:
-            if "cowkg_reconcile" not in ext:
-                ext["cowkg_reconcile"] = ReconciliationService.from_backend(ext["cowkg_backend"])
-    return ext["cowkg_reconcile"]
+            if state.reconcile is None:
+                state.reconcile = ReconciliationService.from_backend(state.backend)
+    return state.reconcile
 
 
 def reply(payload: Any, status: int = 200) -> Response:

@@ -24,6 +24,7 @@ import sys
 from flask import Flask
 
 from ..errors import InputError
+from .state import app_state
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def warm(app: Flask) -> None:
     from . import downloads
     from .describe import _graph_sizes, void_stats
 
-    app.extensions["cowkg_catalog"].warm()
+    app_state(app).catalog.warm()
     with app.app_context():
         _graph_sizes()
         void_stats()
@@ -61,7 +62,7 @@ def _loader(app: Flask):
     from .front import Front
 
     def load(_target: str = ""):
-        pool = app.extensions.get("cowkg_pool")
+        pool = app_state(app).pool
         if pool is not None:
             pool.prestart()
             if pool.confined is False:

@@ -22,6 +22,7 @@ from ..errors import InputError, UnsupportedOperation
 from ..query import refuse
 from ..querytext import parse_query
 from .evaluator import Answer, QuerySpec, finish
+from .state import app_state
 
 bp = Blueprint("sparql", __name__)
 
@@ -85,7 +86,7 @@ def read_spec() -> QuerySpec:
     parsed = parse_query(queries[0])
     # Before taking an evaluator (refusals cost nothing); a SERVICE only another reading of the
     # text holds is left to the evaluators when they cannot reach the network.
-    refuse(parsed, confined=bool(current_app.extensions["cowkg_pool"].confined))
+    refuse(parsed, confined=bool(app_state().pool.confined))
     return QuerySpec(
         query=queries[0],
         parsed=parsed,
@@ -139,20 +140,20 @@ class ResponseCache:
 
 def answer(spec: QuerySpec) -> Answer:
     """The answer to ``spec``: from the cache, else from an evaluator process (then cached)."""
-    cache: ResponseCache = current_app.extensions["cowkg_cache"]
+    cache: ResponseCache = app_state().cache
     key = spec.cache_key()
     found = cache.get(key)
     if found is None:
-        found = current_app.extensions["cowkg_pool"].run(spec, spec.timeout)
+        found = app_state().pool.run(spec, spec.timeout)
         if isinstance(found, Prepared):  # a remote store: the evaluator checked it, this process sends it
-            found = finish(current_app.extensions["cowkg_backend"], spec, found)
+            found = finish(app_state().backend, spec, found)
         cache.put(key, found)
     return found
 
 
 def etag_for(spec: QuerySpec) -> str:
     """A validator for the answer to ``spec`` known before evaluating it: data version + request."""
-    version = current_app.extensions["cowkg_catalog"].version
+    version = app_state().catalog.version
     return hashlib.sha256(repr((version, spec.cache_key())).encode()).hexdigest()[:24]
 
 
@@ -160,7 +161,7 @@ def respond(spec: QuerySpec) -> Response:
     """The protocol response for ``spec``, or 304 when the client's ETag is current."""
     etag = etag_for(spec)
     headers = {"Vary": "Accept", "Cache-Control": "no-cache",
-               "X-Cowkg-Version": current_app.extensions["cowkg_catalog"].version}
+               "X-Cowkg-Version": app_state().catalog.version}
     if request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(etag):
         resp = Response(status=304, headers=headers)
         resp.set_etag(etag, weak=True)

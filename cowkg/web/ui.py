@@ -22,6 +22,7 @@ from ..errors import InputError
 from ..vocab import PREFIXES, entity_slug
 from .catalog import Example, load_examples
 from .describe import public_base
+from .state import app_state
 
 bp = Blueprint("ui", __name__)
 
@@ -60,7 +61,7 @@ def starter_example(names: list[str]) -> str | None:
 
 def all_examples() -> list[dict]:
     """The example queries in the order the page lists them, each with its group."""
-    catalog = current_app.extensions["cowkg_catalog"]
+    catalog = app_state().catalog
     found = list(catalog.examples())
     gallery = Path(current_app.config["COWKG"]["root"]) / "queries" / "wikidata"
     if gallery.is_dir():
@@ -91,7 +92,7 @@ def api_labels():
     if not isinstance(body, dict) or not isinstance(body.get("iris"), list):
         raise InputError('send JSON {"iris": ["https://...", ...]}')
     iris = [i for i in body["iris"] if isinstance(i, str)][:MAX_LABELS]
-    catalog = current_app.extensions["cowkg_catalog"]
+    catalog = app_state().catalog
     out = {}
     for iri in iris:
         if catalog.labels_of(iri):
@@ -120,7 +121,7 @@ def api_search():
     q, limit = _search_args()
     if not q:
         raise InputError("missing search text: /api/search?q=...")
-    results = current_app.extensions["cowkg_catalog"].search(q, limit)
+    results = app_state().catalog.search(q, limit)
     return jsonify({"query": q, "results": results})
 
 
@@ -128,5 +129,5 @@ def api_search():
 def search_page():
     """The search results as a page (the search box works without JavaScript)."""
     q, limit = _search_args()
-    results = current_app.extensions["cowkg_catalog"].search(q, MAX_LIMIT) if q else []
+    results = app_state().catalog.search(q, MAX_LIMIT) if q else []
     return render_template("search.html", q=q, results=results)

@@ -41,6 +41,7 @@ import urllib3
 
 from .. import __version__
 from ..errors import BackendUnavailable, InputError
+from ..vocab import BASE
 from .cache import CacheEntry, DiskCache
 from .model import Entity, is_entity_id
 
@@ -128,7 +129,7 @@ class WikidataClient:
 
     def __init__(self, *, api_url: str, entitydata_url: str, sparql_url: str, cache: DiskCache | None = None,
                  timeout: float = 20.0, retries: int = 4, maxlag: int = 5, max_wait: float = 60.0,
-                 contact: str = "https://w3id.org/cowkg/", backoff: float = 1.0, offline: bool = False,
+                 contact: str = BASE, backoff: float = 1.0, offline: bool = False,
                  session: requests.Session | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
         self.api_url = api_url
         self.entitydata_url = entitydata_url if entitydata_url.endswith("/") else entitydata_url + "/"

@@ -26,7 +26,8 @@ from typing import Any
 
 from .. import __version__
 from ..errors import InputError, RequestTimeout
-from ..vocab import COW, COWR, WD
+from ..vocab import COW, COWR, OWL_SAMEAS, WD
+from ..vocab import NS_XSD as XSD
 from .names import NameIndex
 from .names import match as name_match
 from .scoring import normalise, similarity
@@ -37,8 +38,6 @@ EXCLUDED_CLASSES = {"Citation", "Excerpt"}
 BOOKKEEPING = {"citation", "sourceLine", "sourceSection", "inventoryId", "status", "note", "description", "printedAs",
                "excerpt"}
 SAME_AS = "sameAs"
-OWL_SAMEAS = "http://www.w3.org/2002/07/owl#sameAs"
-XSD = "http://www.w3.org/2001/XMLSchema#"
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
 MAX_QUERIES = 200

@@ -28,7 +28,7 @@ def app_with(tiny, kg):
 
     yield make
     for app in apps:
-        app.extensions["cowkg_pool"].close()
+        app.extensions["cowkg"].pool.close()
 
 
 @pytest.mark.parametrize("path", ["/", "/sparql", "/sparql?query=ASK%7B%7D", "/.well-known/void", "/download/",

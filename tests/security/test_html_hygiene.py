@@ -22,7 +22,7 @@ def hostile_client():
                              ox.NamedNode(iri), ox.NamedNode(str(GRAPH_DATA))) for iri in HOSTILE])
     app = make_app(kg)
     yield app.test_client()
-    app.extensions["cowkg_pool"].close()
+    app.extensions["cowkg"].pool.close()
 
 
 def test_only_http_iris_become_links_on_entity_pages(hostile_client):

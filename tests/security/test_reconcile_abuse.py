@@ -23,7 +23,7 @@ def client_with(kg):
 
     yield make
     for app in apps:
-        app.extensions["cowkg_pool"].close()
+        app.extensions["cowkg"].pool.close()
 
 
 @pytest.mark.parametrize("limit", ["NaN", "Infinity", "-Infinity", "1e308", "-1", "0", "true", '"ten"', "null"])

@@ -35,8 +35,8 @@ def answers(kg, virtuoso_project, tmp_path_factory):
                 out[name] = {p: client.get(p) for p in PATHS}
                 out[name]["/ontology"] = client.get("/ontology", headers={"Accept": "text/html"})
         finally:
-            remote.extensions["cowkg_pool"].close()
-            embedded.extensions["cowkg_pool"].close()
+            remote.extensions["cowkg"].pool.close()
+            embedded.extensions["cowkg"].pool.close()
     return out
 
 

@@ -30,7 +30,7 @@ def small_virtuoso(virtuoso_server):
 def small_app(small_virtuoso):
     app = make_virtuoso_app(small_virtuoso.endpoint, **SMALL_LIMITS)
     yield app
-    app.extensions["cowkg_pool"].close()
+    app.extensions["cowkg"].pool.close()
 
 
 @pytest.fixture()
@@ -70,7 +70,7 @@ def test_unreachable_virtuoso_is_502_with_the_error_shape(small_virtuoso):
     try:
         r = app.test_client().get("/sparql", query_string={"query": "SELECT * { ?s ?p ?o } LIMIT 1"})
     finally:
-        app.extensions["cowkg_pool"].close()
+        app.extensions["cowkg"].pool.close()
     assert r.status_code == 502
     assert r.get_json()["error"] == "backend-unavailable"
 

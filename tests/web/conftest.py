@@ -40,7 +40,7 @@ def small_app(small):
     """The app on the small graph (embedded store), with ``SMALL_LIMITS``."""
     app = make_app(small, **SMALL_LIMITS)
     yield app
-    app.extensions["cowkg_pool"].close()
+    app.extensions["cowkg"].pool.close()
 
 
 def make_virtuoso_app(endpoint: str, **settings):
@@ -61,7 +61,7 @@ def small_virtuoso_app(virtuoso_server, small_graphs):
     """The app over the session's Virtuoso holding the small graph, with ``SMALL_LIMITS``."""
     app = make_virtuoso_app(virtuoso_server.ensure("small", small_graphs).endpoint, **SMALL_LIMITS)
     yield app
-    app.extensions["cowkg_pool"].close()
+    app.extensions["cowkg"].pool.close()
 
 
 @pytest.fixture(params=BACKENDS)

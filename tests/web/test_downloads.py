@@ -43,7 +43,7 @@ def disk_app(kg, dist):
     """The app with release_dir pointing at ``dist``: it serves DIST/latest."""
     app = make_app(kg, release_dir=str(dist))
     yield app
-    app.extensions["cowkg_pool"].close()
+    app.extensions["cowkg"].pool.close()
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def built_app(kg, tmp_path_factory):
     """The app with no release on disk: the files are built from the store."""
     app = make_app(kg, release_dir=str(tmp_path_factory.mktemp("no-release")))
     yield app
-    app.extensions["cowkg_pool"].close()
+    app.extensions["cowkg"].pool.close()
 
 
 @pytest.fixture(scope="module", params=["on-disk", "built"])
@@ -179,7 +179,7 @@ def test_release_dir_may_name_the_release_itself(kg, dist):
     try:
         assert app.test_client().get("/download/CHANGES.md").data == (dist / "r1" / "CHANGES.md").read_bytes()
     finally:
-        app.extensions["cowkg_pool"].close()
+        app.extensions["cowkg"].pool.close()
 
 
 def test_a_new_release_is_served_as_soon_as_latest_points_at_it(small, tmp_path):
@@ -195,7 +195,7 @@ def test_a_new_release_is_served_as_soon_as_latest_points_at_it(small, tmp_path)
         void = client.get("/download/void.ttl")
         assert void.data == (tmp_path / "s2" / "void.ttl").read_bytes() and b"2026-01-01" in void.data
     finally:
-        app.extensions["cowkg_pool"].close()
+        app.extensions["cowkg"].pool.close()
 
 
 def test_a_release_that_fails_its_checksums_is_refused(small, tmp_path):
@@ -207,7 +207,7 @@ def test_a_release_that_fails_its_checksums_is_refused(small, tmp_path):
         assert resp.status_code == 503 and resp.json["error"] == "release-unavailable"
         assert "cowkg-asserted.nt" in resp.json["message"] and "sha256sum -c" in resp.json["hint"]
     finally:
-        app.extensions["cowkg_pool"].close()
+        app.extensions["cowkg"].pool.close()
 
 
 # --------------------------------------------------------------------------------------------
@@ -224,7 +224,7 @@ def test_the_built_release_is_byte_stable_across_app_instances(kg, built_app, tm
             a, b = first.get(f"/download/{name}"), second.get(f"/download/{name}")
             assert a.data == b.data and a.headers["ETag"] == b.headers["ETag"], name
     finally:
-        other.extensions["cowkg_pool"].close()
+        other.extensions["cowkg"].pool.close()
 
 
 def test_the_built_release_is_dated_by_the_dataset_not_the_clock(kg, built_app):

@@ -65,7 +65,7 @@ def test_a_cut_answer_says_so_in_its_body(small):
     ttl = client.get("/sparql", query_string={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
                      headers={"Accept": "text/turtle"})
     assert ttl.data.startswith(b"# cut at max_rows = 5") and len(rdflib.Graph().parse(data=ttl.data)) == 5
-    app.extensions["cowkg_pool"].close()
+    app.extensions["cowkg"].pool.close()
 
 
 def test_a_construct_asked_in_a_results_format_gets_rdf(sc):

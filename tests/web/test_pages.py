@@ -101,7 +101,7 @@ def test_pages_escape_their_content(small):
     html = app.test_client().get("/page/keir-starmer").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    app.extensions["cowkg_pool"].close()
+    app.extensions["cowkg"].pool.close()
 
 
 def test_page_for_non_entity_iris(sc):

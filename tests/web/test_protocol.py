@@ -230,7 +230,7 @@ def test_pathological_query_is_stopped_at_the_limit_with_503(small_app):
     import time
 
     sc = small_app.test_client()
-    pool = small_app.extensions["cowkg_pool"]
+    pool = small_app.extensions["cowkg"].pool
     before = pool.killed
     start = time.monotonic()
     r = sc.get("/sparql", query_string={"query": PATHOLOGICAL})
@@ -313,7 +313,7 @@ def test_bugs_are_500_logged_with_traceback(small, caplog):
     assert r.get_json() == {"status": 500, "error": "internal-error",
                             "message": "internal error (logged with its traceback); please report it"}
     assert any(rec.exc_info and "kaboom" in str(rec.exc_info[1]) for rec in caplog.records)
-    app.extensions["cowkg_pool"].close()
+    app.extensions["cowkg"].pool.close()
 
 
 def test_json_results_of_a_select_are_w3c_shaped(sc):
@@ -328,7 +328,7 @@ def test_an_evaluator_killed_from_outside_is_replaced_without_an_error(small_app
     import time
 
     sc = small_app.test_client()
-    pool = small_app.extensions["cowkg_pool"]
+    pool = small_app.extensions["cowkg"].pool
     assert sc.get("/sparql", query_string={"query": "ASK { ?s ?p 1 }"}).status_code == 200
     for pid in pool.pids():
         os.kill(pid, signal.SIGKILL)

@@ -33,7 +33,7 @@ def vclient(tmp_path_factory):
     kg = open_project(ROOT, with_inference=False)
     app = create_app({"root": str(ROOT)}, backend=EmbeddedBackend(kg))
     yield app.test_client()
-    app.extensions["cowkg_pool"].close()
+    app.extensions["cowkg"].pool.close()
 
 
 def sparql_json(client, query: str) -> dict:
@@ -261,7 +261,7 @@ def aclient(request, vclient):
         "project", request.getfixturevalue("project_graphs")).endpoint
     app = create_app({"root": str(ROOT)}, backend=RemoteSparqlBackend(endpoint))
     yield app.test_client()
-    app.extensions["cowkg_pool"].close()
+    app.extensions["cowkg"].pool.close()
 
 #
 # The expected answers are written by hand from the article (../shared/seed/000_cd87492ed5ae2ee9.txt,
