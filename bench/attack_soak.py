@@ -39,8 +39,7 @@ from security.conftest import Canary  # noqa: E402
 from security.proctree import pss_bytes  # noqa: E402
 from security.test_nesting import HOSTILE  # noqa: E402
 from security.test_ssrf import CORPUS, fill  # noqa: E402
-
-from cowkg.web.launch import COWKG_SERVE, serving  # noqa: E402
+from servers import COWKG_SERVE, serving  # noqa: E402
 
 HEAVY = ["SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
          "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?a ?f"]

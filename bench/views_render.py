@@ -27,6 +27,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # servers.serving, the tests' server launcher
 COWR = "https://w3id.org/cowkg/id/"
 #: Every kind of page: home (and as of a date), the lists (and a filtered one), entity pages, search,
 #: the query editor, the four views, downloads, ontology, the VoID and endpoint pages.
@@ -52,7 +53,7 @@ READY = ("() => document.body.dataset.viewReady === 'true' || document.body.data
 def serve(workers: int, backend: str) -> Iterator[str]:
     """``cowkg serve`` on the shipped data in a subprocess (over a private Virtuoso for
     ``backend="virtuoso"``); yields its base URL, stops everything after."""
-    from cowkg.web.launch import COWKG_SERVE, serving
+    from servers import COWKG_SERVE, serving
 
     argv = [*COWKG_SERVE, "--workers", str(workers), "--no-access-log"]
     if backend == "embedded":

@@ -25,27 +25,27 @@ Examples:
 
 
 class Context:
-    """Settings and a lazily built knowledge graph shared by the subcommands."""
+    """Settings and a lazily opened backend shared by the subcommands."""
 
     def __init__(self, root: str | None) -> None:
         self.settings = load_settings({"root": root} if root else None)
-        self._kg = None
+        self._backend = None
 
     @property
     def root(self) -> Path:
         return Path(self.settings["root"])
 
-    def kg(self, with_inference: bool = True):
-        """The project's graph, loaded once; a progress bar per stage on a terminal."""
+    def backend(self, with_inference: bool = True):
+        """The project's graph in the embedded store (whatever the backend setting: the commands work
+        on the files under --root), opened once; a progress bar per stage on a terminal."""
+        from .backends import open_backend
         from .cli_progress import TerminalProgress
-        from .store import open_project
 
-        if self._kg is None:
+        if self._backend is None:
             with TerminalProgress() as progress:
-                self._kg = open_project(self.root, reasoner=self.settings["reasoner"],
-                                        cache_dir=self.settings["cache_dir"], with_inference=with_inference,
-                                        progress=progress)
-        return self._kg
+                self._backend = open_backend({**self.settings, "backend": "embedded"},
+                                             with_inference=with_inference, progress=progress)
+        return self._backend
 
 
 def fail(exc: CowkgError) -> None:
@@ -103,7 +103,6 @@ def query(obj: Context, sparql: str | None, file_: str | None, infer: bool, fmt:
     """Run a SPARQL 1.1 query over the asserted graph (or asserted + inferred with --infer)."""
     from .errors import InputError, NotFound
     from .media import by_name
-    from .query import run_query
     from .render import render_table
 
     try:
@@ -114,8 +113,7 @@ def query(obj: Context, sparql: str | None, file_: str | None, infer: bool, fmt:
             sparql = path.read_text(encoding="utf-8")
         if not sparql:
             raise InputError("give a query as an argument or with --file", hint="cowkg query --help")
-        result = run_query(obj.kg(), sparql, infer=infer, max_rows=max_rows,
-                           timeout=obj.settings["query_timeout"])
+        result = obj.backend().query(sparql, infer=infer, max_rows=max_rows, timeout=obj.settings["query_timeout"])
     except CowkgError as exc:
         fail(exc)
     if fmt == "table":
@@ -148,7 +146,7 @@ def coverage(obj: Context, inventory: str | None, fmt: str) -> None:
 
     try:
         ids = inventory_ids(inventory or default_inventory(obj.root))
-        report = run_coverage(obj.kg(with_inference=False), ids, project_paths(obj.root)["queries"])
+        report = run_coverage(obj.backend(with_inference=False), ids, project_paths(obj.root)["queries"])
     except CowkgError as exc:
         fail(exc)
     if fmt == "json":
@@ -288,7 +286,7 @@ def export(obj: Context, fmt: str, infer: bool, graphs: tuple[str, ...], subject
         raise click.UsageError("--offline only applies to --format quickstatements(-csv), the one export that asks "
                                "Wikidata")
     try:
-        content = export_bytes(obj.kg(with_inference=infer or "inferred" in graphs), fmt, infer=infer,
+        content = export_bytes(obj.backend(with_inference=infer or "inferred" in graphs), fmt, infer=infer,
                                graphs=graphs, subjects=subjects, classes=classes, framed=framed)
     except CowkgError as exc:
         fail(exc)
@@ -319,9 +317,9 @@ def dump(obj: Context, out_dir: str, release: str | None, replace: bool) -> None
     from .dump import dump_release, release_summary
 
     try:
-        kg = obj.kg()
+        backend = obj.backend()
         with TerminalProgress() as progress:
-            done = dump_release(kg, out_dir, release=release, replace=replace, progress=progress,
+            done = dump_release(backend, out_dir, release=release, replace=replace, progress=progress,
                                 base_url=(obj.settings["public_base"].rstrip("/") + "/")
                                 if obj.settings["public_base"] else "https://w3id.org/cowkg/")
     except CowkgError as exc:
@@ -341,25 +339,24 @@ def stats(obj: Context, fmt: str) -> None:
       cowkg stats --format json
     """
     from .qc import load_qc
-    from .query import run_query
     from .render import term_text
     from .validate import load_shapes
     from .validate import validate as run_validation
 
     try:
-        kg = obj.kg()
-        sizes = kg.graph_sizes()
-        classes = run_query(kg, "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH cowg:data { ?s a ?class } "
+        backend = obj.backend()
+        sizes = backend.graph_sizes()
+        classes = backend.query("SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH cowg:data { ?s a ?class } "
                                 "FILTER(STRSTARTS(STR(?class), STR(cow:))) } GROUP BY ?class ORDER BY DESC(?n) ?class")
         paths = project_paths(obj.root)
-        report = run_validation(kg.sources, load_shapes(paths["shapes"]), load_qc(paths["queries"]))
+        report = run_validation(backend.sources, load_shapes(paths["shapes"]), load_qc(paths["queries"]))
     except CowkgError as exc:
         fail(exc)
     per_class = {term_text(r["class"]): int(r["n"].value) for r in classes.rows}
     if fmt == "json":
         click.echo(json.dumps({"graphs": sizes, "classes": per_class, "shacl": {
             "conforms": report.conforms, "counts": report.counts},
-            "reasoner": kg.inference.reasoner if kg.inference else None}, indent=2))
+            "reasoner": backend.reasoner}, indent=2))
         return
     click.echo("triples per graph")
     for g, n in sizes.items():

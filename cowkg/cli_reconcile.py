@@ -66,7 +66,7 @@ def reconcile(ctx: click.Context, classes: tuple[str, ...], slugs: tuple[str, ..
     client = _client(obj, offline)
     try:
         with TerminalProgress() as progress:
-            review = run(obj.kg(with_inference=False), client, classes=classes or None, slugs=slugs or None,
+            review = run(obj.backend(with_inference=False), client, classes=classes or None, slugs=slugs or None,
                          include_linked=include_linked, per_entity=candidates, progress=progress)
         write_review(review, output, source=client.api_url)
     except CowkgError as exc:
@@ -104,7 +104,7 @@ def accept(obj: Context, review_file: str, by: str | None, no_verify: bool, allo
 
     try:
         rows = read_review(review_file)
-        result = accept_links(obj.kg(with_inference=False), rows, data_dir=project_paths(obj.root)["data"],
+        result = accept_links(obj.backend(with_inference=False), rows, data_dir=project_paths(obj.root)["data"],
                               client=None if no_verify else _client(obj, offline), review_path=review_file,
                               by=by, allow_conflicts=allow_conflicts)
     except CowkgError as exc:
@@ -138,7 +138,7 @@ def check(obj: Context, reference: str | None, fmt: str, offline: bool) -> None:
 
     try:
         verified = read_reference(reference or obj.settings["wikidata_reference"])
-        report = check_links(obj.kg(with_inference=False), _client(obj, offline), verified)
+        report = check_links(obj.backend(with_inference=False), _client(obj, offline), verified)
     except CowkgError as exc:
         fail(exc)
     _notices(report.notices)
@@ -179,7 +179,7 @@ def export_quickstatements(obj: Context, output: str | None, offline: bool = Fal
 
     client = _client(obj, offline)
     try:
-        result = run(obj.kg(with_inference=False), client)
+        result = run(obj.backend(with_inference=False), client)
     except CowkgError as exc:
         _notices(client.notices)
         fail(exc)

@@ -134,7 +134,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """``cowkg serve`` in a subprocess on a free loopback port; yields its base URL."""
-    from cowkg.web.launch import COWKG_SERVE, serving
+    from servers import COWKG_SERVE, serving
 
     log = tmp_path_factory.mktemp("server") / "server.log"
     env = {**os.environ, "COWKG_CACHE_DIR": str(tmp_path_factory.mktemp("server-cache"))}
@@ -203,7 +203,7 @@ def project_graphs(kg) -> dict[str, list[ox.Triple]]:
 @contextmanager
 def serve_virtuoso(endpoint: str, log: Path) -> Iterator[str]:
     """``cowkg serve --backend virtuoso --endpoint URL`` (the real CLI) on a free port; yields its base URL."""
-    from cowkg.web.launch import COWKG_SERVE, serving
+    from servers import COWKG_SERVE, serving
 
     argv = [*COWKG_SERVE, "--workers", "2", "--backend", "virtuoso", "--endpoint", endpoint]
     with serving(argv, log=log, cwd=ROOT, wait=120) as server:

@@ -1,5 +1,6 @@
-"""The data flow is the layout: library stages import neither Flask nor click, nothing imports web/,
-and every setting is documented in the README."""
+"""The data flow is the layout (docs/ARCHITECTURE.md): library stages import neither Flask nor click,
+only the backends hold the store, nothing imports web/, web/ does not manage Virtuoso, test helpers
+live under tests/, and every setting is documented in the README."""
 
 from __future__ import annotations
 
@@ -33,6 +34,83 @@ def test_library_stage_imports_no_web_framework(module):
     names = imports(PACKAGE / f"{module}.py")
     assert not {n for n in names if n.split(".")[0] in {"flask", "click", "werkzeug", "gunicorn"}}
     assert not {n for n in names if n.lstrip(".").startswith("web")}
+
+
+def module_name(path: Path) -> str:
+    """``cowkg.web.sparql`` for cowkg/web/sparql.py (``cowkg.web`` for its __init__.py)."""
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def absolute_imports(path: Path) -> set[str]:
+    """The modules ``path`` imports, relative imports resolved (``from ..store import x`` → cowkg.store)."""
+    package = module_name(path) if path.name == "__init__.py" else module_name(path).rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                module = f"{base}.{node.module}" if node.module else base
+            else:
+                module = node.module or ""
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)  # from . import store
+    return found
+
+
+def package_modules():
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def importers_of(target: str) -> list[str]:
+    return [str(p.relative_to(PACKAGE)) for p in package_modules()
+            if any(n == target or n.startswith(target + ".") for n in absolute_imports(p))]
+
+
+def test_only_the_backends_import_the_store():
+    """Every reader of the graph goes through a Backend (cowkg.backends): the module that holds the
+    project's pyoxigraph store is imported by the backends alone."""
+    offenders = [m for m in importers_of("cowkg.store") if not m.startswith("backends/")]
+    assert not offenders, f"import cowkg.store outside cowkg/backends/: {offenders}"
+
+
+def test_only_the_backends_and_the_loading_stages_reach_into_a_store():
+    """No ``<x>.store.query(...)`` or ``<x>.store.quads_for_pattern(...)`` outside the backends, the
+    store module and the Wikibase view (built from the store while the store is being built)."""
+    allowed = {"store.py", "wikibase.py"}
+    offenders = []
+    for path in package_modules():
+        rel = path.relative_to(PACKAGE)
+        if rel.parts[0] == "backends" or str(rel) in allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) and node.value.attr == "store":
+                offenders.append(f"{rel}:{node.lineno}")
+    assert not offenders
+
+
+def test_web_does_not_manage_virtuoso():
+    """Starting, loading and stopping Virtuoso is cowkg.virtuoso's (and the CLI's); web/ only queries
+    a backend."""
+    offenders = [m for m in importers_of("cowkg.virtuoso") if m.startswith("web/")]
+    assert not offenders
+
+
+def test_test_helpers_live_under_tests():
+    """Nothing in the package starts servers for tests or imports from tests/."""
+    assert not (PACKAGE / "web" / "launch.py").exists()
+    offenders = [str(p.relative_to(PACKAGE)) for p in package_modules()
+                 if any(n.split(".")[0] in {"tests", "conftest", "servers", "pytest"} for n in absolute_imports(p))]
+    assert not offenders
+
+
+def test_resolving_relative_imports():
+    """The resolver the tests above rely on."""
+    assert "cowkg.store" in absolute_imports(PACKAGE / "backends" / "__init__.py")
+    assert "cowkg.backends" in absolute_imports(PACKAGE / "export.py")
+    assert "cowkg.query" in absolute_imports(PACKAGE / "backends" / "embedded.py")
 
 
 def test_nothing_outside_web_and_cli_imports_web():

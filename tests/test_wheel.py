@@ -17,10 +17,10 @@ from urllib.request import urlopen
 
 import pytest
 from conftest import ROOT
+from servers import serving
 
 from cowkg import __version__
 from cowkg.settings import GRAPH_DIRS
-from cowkg.web.launch import serving
 
 pytestmark = pytest.mark.slow
 

@@ -14,8 +14,7 @@ import time
 
 import pytest
 from conftest import ROOT
-
-from cowkg.web.launch import COWKG_SERVE, serving
+from servers import COWKG_SERVE, serving
 
 
 class Canary:

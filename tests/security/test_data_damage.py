@@ -11,8 +11,7 @@ import subprocess
 import pytest
 import requests
 from conftest import ROOT
-
-from cowkg.web.launch import COWKG_SERVE, serving
+from servers import COWKG_SERVE, serving
 
 
 def project_copy(tmp_path):

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import BACKENDS, ROOT, kg_graphs
-
-from cowkg.web.launch import COWKG_SERVE, serving, with_pythonpath
+from servers import COWKG_SERVE, serving, with_pythonpath
 
 from .fixture_data import small_kg
 

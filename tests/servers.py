@@ -1,7 +1,7 @@
 """Start a server as a child process on a free loopback port and wait until it answers /health.
 
-Stage: web, outside the request path. Tests, benchmarks and scripts that need a real server (not
-a test client) start ``cowkg serve`` or a fixture server through ``serving``; it stops the
+A test helper (not part of the package): tests and benchmarks that need a real server (not a
+test client) start ``cowkg serve`` or a fixture server through ``serving``; it stops the
 server gracefully (SIGTERM, then SIGKILL) however the block ends.
 """
 
@@ -18,7 +18,7 @@ from typing import NamedTuple
 from urllib.error import URLError
 from urllib.request import urlopen
 
-from ..virtuoso.manage import free_port
+from cowkg.virtuoso.manage import free_port
 
 #: ``python -m cowkg serve``: the CLI users run, from this interpreter.
 COWKG_SERVE = (sys.executable, "-m", "cowkg", "serve")
