@@ -26,13 +26,13 @@ import pyoxigraph as ox
 
 from .backends import GraphSource, as_backend
 from .errors import BackendError, InputError, NotFound
-from .media import Format, by_name
+from .media import EXPORT_FORMATS, Format, by_name
 from .vocab import (
-    ALL_GRAPHS,
     ASSERTED_GRAPHS,
     BASE,
     COW,
     GRAPH_INFERRED,
+    GRAPH_NAMES,
     PREFIXES,
     RDF_TYPE,
 )
@@ -46,10 +46,7 @@ __all__ = [
 ]
 
 GENID = BASE + ".well-known/genid/"
-EXPORT_FORMATS = ("ttl", "nt", "jsonld", "trig", "nq")
 
-#: Short names of the named graphs, as ``cowkg export --graph`` takes them.
-GRAPH_NAMES = {str(g).rsplit("/", 1)[-1]: str(g) for g in ALL_GRAPHS}
 
 #: Record classes that exist to qualify a relation of an entity (the W3C n-ary relation pattern):
 #: an entity's description (``describe``) includes the records of these classes that point to it.

@@ -46,6 +46,8 @@ DATASET_FORMATS = (
 )
 
 ALL_FORMATS = RESULT_FORMATS + GRAPH_FORMATS + DATASET_FORMATS
+#: What ``cowkg export`` writes (and a release holds): graph and dataset formats, RDF/XML aside.
+EXPORT_FORMATS = ("ttl", "nt", "jsonld", "trig", "nq")
 BY_NAME = {f.name: f for f in ALL_FORMATS} | {"turtle": GRAPH_FORMATS[0], "ntriples": GRAPH_FORMATS[1],
                                              "json-ld": GRAPH_FORMATS[2], "rdf": GRAPH_FORMATS[3],
                                              "n3": GRAPH_FORMATS[0], "rdf+xml": GRAPH_FORMATS[3]}

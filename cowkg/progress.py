@@ -2,7 +2,7 @@
 
 Stage: shared by all. Library functions take an optional ``progress`` callback and call it as
 ``progress(stage, done, total)`` (``total`` None when unknown); they never print. The CLI draws the
-calls as bars on a terminal (``cowkg.cli_progress``); the web layer and tests pass none or record them.
+calls as bars on a terminal (``cowkg.cli.progress``); the web layer and tests pass none or record them.
 """
 
 from __future__ import annotations

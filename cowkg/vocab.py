@@ -29,6 +29,8 @@ GRAPH_INFERRED = COWG["inferred"]
 GRAPH_WIKIBASE = COWG["wikibase"]
 ASSERTED_GRAPHS = (GRAPH_ONTOLOGY, GRAPH_DATA, GRAPH_META)
 ALL_GRAPHS = (*ASSERTED_GRAPHS, GRAPH_INFERRED, GRAPH_WIKIBASE)
+#: Short names of the named graphs (``data`` for cowg:data), as ``cowkg export --graph`` takes them.
+GRAPH_NAMES = {str(g).rsplit("/", 1)[-1]: str(g) for g in ALL_GRAPHS}
 
 #: Wikidata's RDF namespaces (the Wikibase RDF dump format), besides ``WD`` and ``WDT``.
 WIKIBASE = Namespace("http://wikiba.se/ontology#")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cowkg.cli_progress import TerminalProgress
+from cowkg.cli.progress import TerminalProgress
 from cowkg.load import load_files
 from cowkg.progress import report
 

@@ -24,9 +24,12 @@ from ..querytext import ParsedQuery
 from ..store import KnowledgeGraph
 from ..vocab import ALL_GRAPHS
 
-__all__ = ["Backend", "GraphSource", "as_backend", "local_copy", "open_backend"]
+__all__ = ["BACKENDS", "Backend", "GraphSource", "as_backend", "local_copy", "open_backend"]
 
 log = logging.getLogger(__name__)
+
+#: The backends ``open_backend`` builds (the ``backend`` setting, ``cowkg serve --backend``).
+BACKENDS = ("embedded", "virtuoso")
 
 
 class Backend(Protocol):

@@ -11,25 +11,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from .errors import CowkgError, InputError
-
-if TYPE_CHECKING:
-    from .cli import Context
+from ..errors import CowkgError, InputError
+from .base import Context
 
 DIR_HELP = "Directory of the private instance (default: the virtuoso_dir setting)."
 ENDPOINT_HELP = "SPARQL endpoint of an already running Virtuoso, e.g. http://127.0.0.1:8890/sparql."
-
-
-def fail(exc: CowkgError) -> NoReturn:
-    """The CLI's error exit (imported late: ``cowkg.cli`` imports this module at its end)."""
-    from .cli import fail as cli_fail
-
-    cli_fail(exc)
-    raise SystemExit(exc.exit_code)
 
 
 def _dir(obj: Context, directory: str | None) -> Path:
@@ -37,7 +26,7 @@ def _dir(obj: Context, directory: str | None) -> Path:
 
 
 def _running(obj: Context, directory: str | None):
-    from .virtuoso import find_instance
+    from ..virtuoso import find_instance
 
     instance = find_instance(_dir(obj, directory))
     if instance is None or not instance.alive():
@@ -75,13 +64,10 @@ def up(obj: Context, directory: str | None, buffers: int | None, wait: float) ->
       cowkg virtuoso up --dir /tmp/cowkg-virtuoso     # a second instance beside the default one
       cowkg virtuoso up --buffers 680000 --wait 300   # ≈ 5.2 GiB, as bench/scale_pipeline.py for 10M triples
     """
-    from .virtuoso import manage
+    from ..virtuoso import manage
 
-    try:
-        kwargs = {"buffers": buffers} if buffers else {}
-        instance = manage.up(_dir(obj, directory), wait=wait, **kwargs)
-    except CowkgError as exc:
-        fail(exc)
+    kwargs = {"buffers": buffers} if buffers else {}
+    instance = manage.up(_dir(obj, directory), wait=wait, **kwargs)
     click.echo(f"virtuoso {instance.pid} ready: {instance.endpoint} (SQL {instance.sql_address}, "
                f"dir {instance.directory})")
 
@@ -99,28 +85,25 @@ def load(obj: Context, directory: str | None, endpoint: str | None, no_infer: bo
       cowkg virtuoso load
       COWKG_VIRTUOSO_PASSWORD=... cowkg virtuoso load --endpoint http://127.0.0.1:8890/sparql
     """
-    from .virtuoso import manage
+    from ..virtuoso import manage
 
-    try:
-        graphs = manage.project_graphs(obj.root, reasoner=obj.settings["reasoner"],
-                                       cache_dir=obj.settings["cache_dir"], with_inference=not no_infer)
-        if endpoint:
-            from .virtuoso.graphstore import credentials, put_graphs
+    graphs = manage.project_graphs(obj.root, reasoner=obj.settings["reasoner"],
+                                   cache_dir=obj.settings["cache_dir"], with_inference=not no_infer)
+    if endpoint:
+        from ..virtuoso.graphstore import credentials, put_graphs
 
-            report = put_graphs(endpoint, graphs, credentials())
-        else:
-            from .cli_progress import TerminalProgress
+        report = put_graphs(endpoint, graphs, credentials())
+    else:
+        from .progress import TerminalProgress
 
-            with TerminalProgress() as progress:
-                report = manage.load(_running(obj, directory), graphs, progress)
-    except CowkgError as exc:
-        fail(exc)
+        with TerminalProgress() as progress:
+            report = manage.load(_running(obj, directory), graphs, progress)
     for graph, n in report.loaded.items():
         mark = "" if n == report.expected[graph] else f"  (expected {report.expected[graph]})"
         click.echo(f"  {graph:<45} {n:>9}{mark}")
     click.echo(f"loaded {sum(report.loaded.values())} triples with the {report.method} in {report.seconds:.2f} s")
     if not report.complete:
-        fail(CowkgError("Virtuoso holds other counts than were loaded", hint="see docs/VIRTUOSO.md (P6b)"))
+        raise CowkgError("Virtuoso holds other counts than were loaded", hint="see docs/VIRTUOSO.md (P6b)")
 
 
 @virtuoso_group.command()
@@ -137,13 +120,10 @@ def status(obj: Context, directory: str | None, endpoint: str | None, fmt: str) 
       cowkg virtuoso status --format json | jq -r .endpoint
       cowkg virtuoso status --endpoint http://127.0.0.1:8890/sparql   # a server not started by `up`
     """
-    from .virtuoso import find_instance, manage
+    from ..virtuoso import find_instance, manage
 
     instance = None if endpoint else find_instance(_dir(obj, directory))
-    try:
-        info = manage.status(instance, endpoint)
-    except CowkgError as exc:
-        fail(exc)
+    info = manage.status(instance, endpoint)
     if fmt == "json":
         click.echo(json.dumps(info, indent=2))
     else:
@@ -171,14 +151,11 @@ def down(obj: Context, directory: str | None, purge: bool) -> None:
       cowkg virtuoso down
       cowkg virtuoso down --dir /tmp/cowkg-virtuoso --purge   # stop it and delete its database
     """
-    from .virtuoso import find_instance, manage
+    from ..virtuoso import find_instance, manage
 
     instance = find_instance(_dir(obj, directory))
     if instance is None:
         click.echo(f"no private Virtuoso recorded in {_dir(obj, directory)}")
         return
-    try:
-        seconds = manage.down(instance, purge=purge)
-    except CowkgError as exc:
-        fail(exc)
+    seconds = manage.down(instance, purge=purge)
     click.echo(f"virtuoso {instance.pid} stopped in {seconds:.2f} s" + (" and purged" if purge else ""))

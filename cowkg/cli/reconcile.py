@@ -13,9 +13,9 @@ import sys
 
 import click
 
-from .cli import Context, fail
-from .cli_progress import TerminalProgress
-from .errors import CowkgError
+from ..errors import CowkgError
+from .base import Context
+from .progress import TerminalProgress
 
 EPILOG = """\b
 Examples:
@@ -28,7 +28,7 @@ Examples:
 
 
 def _client(obj: Context, offline: bool):
-    from .wikidata.client import WikidataClient
+    from ..wikidata.client import WikidataClient
 
     return WikidataClient.from_settings(obj.settings, offline=offline)
 
@@ -59,8 +59,8 @@ def reconcile(ctx: click.Context, classes: tuple[str, ...], slugs: tuple[str, ..
     """
     if ctx.invoked_subcommand:
         return
-    from .wikidata.reconcile import reconcile as run
-    from .wikidata.reconcile import write_review
+    from ..wikidata.reconcile import reconcile as run
+    from ..wikidata.reconcile import write_review
 
     obj: Context = ctx.obj
     client = _client(obj, offline)
@@ -69,9 +69,9 @@ def reconcile(ctx: click.Context, classes: tuple[str, ...], slugs: tuple[str, ..
             review = run(obj.backend(with_inference=False), client, classes=classes or None, slugs=slugs or None,
                          include_linked=include_linked, per_entity=candidates, progress=progress)
         write_review(review, output, source=client.api_url)
-    except CowkgError as exc:
+    except CowkgError:
         _notices(client.notices)
-        fail(exc)
+        raise
     _notices(review.notices)
     verdicts = [r.verdict for r in review.rows if r.rank <= 1]
     click.echo(f"wrote {output}: {review.entities} entities, {len(review.rows)} candidate rows "
@@ -98,17 +98,14 @@ def accept(obj: Context, review_file: str, by: str | None, no_verify: bool, allo
       cowkg reconcile accept people.tsv --offline        # verify the QIDs from cached answers only
       cowkg reconcile accept people.tsv --allow-conflicts --by "A. Reviewer"   # after reading the conflicts
     """
-    from .settings import project_paths
-    from .wikidata.links import accept_links
-    from .wikidata.reconcile import read_review
+    from ..settings import project_paths
+    from ..wikidata.links import accept_links
+    from ..wikidata.reconcile import read_review
 
-    try:
-        rows = read_review(review_file)
-        result = accept_links(obj.backend(with_inference=False), rows, data_dir=project_paths(obj.root)["data"],
-                              client=None if no_verify else _client(obj, offline), review_path=review_file,
-                              by=by, allow_conflicts=allow_conflicts)
-    except CowkgError as exc:
-        fail(exc)
+    rows = read_review(review_file)
+    result = accept_links(obj.backend(with_inference=False), rows, data_dir=project_paths(obj.root)["data"],
+                          client=None if no_verify else _client(obj, offline), review_path=review_file,
+                          by=by, allow_conflicts=allow_conflicts)
     _notices(result.notices)
     for s in result.skipped:
         click.echo(f"skipped: {s}", err=True)
@@ -134,13 +131,10 @@ def check(obj: Context, reference: str | None, fmt: str, offline: bool) -> None:
       cowkg reconcile check --format json | jq '.links[] | select(.ok | not)'
       cowkg reconcile check --reference ../shared/reference/wikidata-qids.tsv
     """
-    from .wikidata.links import check_links, read_reference
+    from ..wikidata.links import check_links, read_reference
 
-    try:
-        verified = read_reference(reference or obj.settings["wikidata_reference"])
-        report = check_links(obj.backend(with_inference=False), _client(obj, offline), verified)
-    except CowkgError as exc:
-        fail(exc)
+    verified = read_reference(reference or obj.settings["wikidata_reference"])
+    report = check_links(obj.backend(with_inference=False), _client(obj, offline), verified)
     _notices(report.notices)
     if fmt == "json":
         click.echo(json.dumps({"links": [c.as_dict() for c in report.links], "failures": len(report.failures),
@@ -174,15 +168,15 @@ def export_quickstatements(obj: Context, output: str | None, offline: bool = Fal
 
     Exit 4 (nothing written) when Wikidata cannot be reached and the cache lacks an answer.
     """
-    from .export import write_atomic
-    from .quickstatements import export_quickstatements as run
+    from ..export import write_atomic
+    from ..quickstatements import export_quickstatements as run
 
     client = _client(obj, offline)
     try:
         result = run(obj.backend(with_inference=False), client)
-    except CowkgError as exc:
+    except CowkgError:
         _notices(client.notices)
-        fail(exc)
+        raise
     _notices(result.notices)
     content = result.as_bytes("csv" if csv else "v1")
     if output:

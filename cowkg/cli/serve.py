@@ -1,0 +1,47 @@
+"""``cowkg serve``: the SPARQL endpoint and web UI (cowkg.web) in production server processes.
+
+Stage: CLI. The one command that imports ``cowkg.web``: it builds the app and runs it. Errors rise
+to ``CowkgGroup`` (cowkg.cli.base).
+"""
+
+from __future__ import annotations
+
+import click
+
+from ..backends import BACKENDS
+from .base import Context
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=int, show_default=True)
+@click.option("--workers", type=int, default=None, help="Worker processes (default: the workers setting).")
+@click.option("--access-log/--no-access-log", default=True, help="Log each request to stderr.")
+@click.option("--backend", type=click.Choice(BACKENDS), default=None,
+              help="Where queries run (default: the backend setting).")
+@click.option("--endpoint", default=None, help="SPARQL endpoint URL of --backend virtuoso.")
+@click.option("--allow-invalid", is_flag=True, default=None,
+              help="Serve data that does not conform to the shapes (refused by default, with the report; exit 1).")
+@click.pass_obj
+def serve(obj: Context, host: str, port: int, workers: int | None, access_log: bool, backend: str | None,
+          endpoint: str | None, allow_invalid: bool | None) -> None:
+    """Serve the SPARQL endpoint and web UI with granian (a production HTTP server).
+
+    \b
+    The store is built once, then shared by the forked workers.
+    Examples:
+      cowkg serve
+      cowkg serve --host 0.0.0.0 --port 8080 --workers 4
+      cowkg serve --backend virtuoso --endpoint http://127.0.0.1:8890/sparql
+      cowkg serve --allow-invalid        # serve data that fails SHACL (curators only)
+      curl 'http://127.0.0.1:8000/sparql?query=ASK%7B%7D'
+      curl 'http://127.0.0.1:8000/health'    # triples per graph, release, confinement
+    """
+    from ..load import default_layout, require_graph
+    from ..web import create_app
+    from ..web.server import check_port, run_server
+
+    require_graph(obj.root, default_layout(obj.root))  # over Virtuoso too: the UI reads queries/ there
+    check_port(host, port)
+    app = create_app({"root": str(obj.root), "backend": backend, "endpoint": endpoint, "allow_invalid": allow_invalid})
+    run_server(app, host, port, workers or obj.settings["workers"], access_log)
