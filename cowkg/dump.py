@@ -47,7 +47,6 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .backends import GraphSource, as_backend, local_copy
-from .context import build_context, context_document, write_framed
 from .errors import InputError, NotFound, ReleaseUnavailable
 from .export import (
     canonical_quads,
@@ -59,6 +58,7 @@ from .export import (
     serialize_export,
     write_turtle,
 )
+from .jsonld import build_context, context_document, write_framed
 from .media import by_name
 from .progress import Progress, report
 from .vocab import ALL_GRAPHS, ASSERTED_GRAPHS, BASE, COW, COWR, GRAPH_DATA, GRAPH_INFERRED, GRAPH_META, GRAPH_WIKIBASE

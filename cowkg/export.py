@@ -2,7 +2,7 @@
 
 Stage: after the backend. Inputs: a backend (``cowkg.backends``) and a choice of named graphs (asserted ones,
 the inferred one, or both) or of subjects (``describe``). Outputs: bytes in Turtle, N-Triples,
-JSON-LD (see ``cowkg.context``), TriG or N-Quads. The same input always gives the same bytes:
+JSON-LD (see ``cowkg.jsonld``), TriG or N-Quads. The same input always gives the same bytes:
 triples are sorted, prefixes are declared in a fixed order, and blank nodes get canonical labels
 (RDFC-1.0 via pyoxigraph) and are skolemised to IRIs under ``https://w3id.org/cowkg/.well-known/genid/``,
 so two exports diff cleanly. The Turtle and TriG writers live here (pyoxigraph's own writers
@@ -238,7 +238,7 @@ def description_bytes(source: GraphSource, roots: Sequence[str], fmt: Format,
     """The ``describe`` subgraph of ``roots`` in ``fmt``, with the export header: the bytes of
     ``cowkg export --subject`` and of the entity pages' downloads alike.
 
-    ``context`` (``cowkg.context.build_context``) is needed for JSON-LD.
+    ``context`` (``cowkg.jsonld.build_context``) is needed for JSON-LD.
     """
     graphs = [str(g) for g in (graphs or ASSERTED_GRAPHS)]
     quads = describe(source, roots, graphs, timeout=timeout)
@@ -268,7 +268,7 @@ def serialize_export(quads: list[ox.Quad], fmt: Format, context: dict | None = N
     RDF/XML (no header, no prefixes chosen here) is for the web layer's downloads; the CLI offers
     EXPORT_FORMATS only.
 
-    ``context`` is the JSON-LD context (``cowkg.context.build_context``); JSON-LD needs it.
+    ``context`` is the JSON-LD context (``cowkg.jsonld.build_context``); JSON-LD needs it.
     ``header`` (comment lines, see ``export_header``) opens Turtle and TriG output.
     """
     if fmt.name == "trig":
@@ -283,7 +283,7 @@ def serialize_export(quads: list[ox.Quad], fmt: Format, context: dict | None = N
     if fmt.name == "rdfxml":
         return ox.serialize(triples, format=ox.RdfFormat.RDF_XML)
     if fmt.name == "jsonld":
-        from .context import write_jsonld
+        from .jsonld import write_jsonld
 
         if context is None:
             raise ValueError("JSON-LD export needs the context built from the ontology")
@@ -309,7 +309,7 @@ def export_bytes(source: GraphSource, fmt_name: str, infer: bool = False, *, gra
     ``framed`` (JSON-LD with ``classes`` only) writes one tree per instance instead of a flat graph.
     Raises InputError for a bad format, graph, IRI or combination, NotFound for an unknown subject.
     """
-    from .context import build_context, write_framed
+    from .jsonld import build_context, write_framed
 
     backend = as_backend(source)
     fmt = export_format(fmt_name)

@@ -20,7 +20,6 @@ from pyld import jsonld
 from rdflib.compare import isomorphic
 
 from cowkg.cli import main
-from cowkg.context import build_context
 from cowkg.errors import InputError, NotFound
 from cowkg.export import (
     GENID,
@@ -33,6 +32,7 @@ from cowkg.export import (
     export_graphs,
     instances_of,
 )
+from cowkg.jsonld import build_context
 from cowkg.load import to_rdflib
 from cowkg.store import KnowledgeGraph
 from cowkg.vocab import ASSERTED_GRAPHS, COW, GRAPH_DATA, GRAPH_INFERRED, GRAPH_ONTOLOGY

@@ -13,9 +13,9 @@ import threading
 
 from flask import Blueprint, Response, render_template, request
 
-from ..context import build_context, context_document
 from ..errors import InputError, NotAcceptable, NotFound
 from ..export import collect_quads, export_header, serialize_export
+from ..jsonld import build_context, context_document
 from ..media import GRAPH_FORMATS, HTML, Format, by_name, content_type, negotiate
 from ..ontodoc import ontology_doc
 from ..vocab import COWR, GRAPH_ONTOLOGY

@@ -6,7 +6,7 @@ URL. Suggest (``/reconcile/suggest/entity|type|property?prefix=``) with its flyo
 (``/reconcile/flyout/entity|type|property?id=``), ``/reconcile/preview?id=`` and
 ``/reconcile/propose_properties?type=`` complete the service. Every JSON answer may be
 wrapped for JSONP with ``callback=``; CORS lets any origin read (never with credentials). The
-logic lives in ``cowkg.wikidata.service``; the index is built on first use, once per worker.
+logic lives in ``cowkg.reconciliation``; the index is built on first use, once per worker.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from ..errors import InputError, NotFound
-from ..wikidata.service import DEFAULT_LIMIT, MAX_LIMIT, ReconciliationService
+from ..reconciliation import DEFAULT_LIMIT, MAX_LIMIT, ReconciliationService
 from .state import app_state
 
 bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")

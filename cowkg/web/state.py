@@ -18,7 +18,7 @@ from flask import Flask, current_app
 from ..backends import Backend
 
 if TYPE_CHECKING:
-    from ..wikidata.service import ReconciliationService
+    from ..reconciliation import ReconciliationService
     from .catalog import Catalog
     from .evaluator import EvaluatorPool
     from .sparql import ResponseCache

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cowkg.wikidata.service import ReconciliationService
+from cowkg.reconciliation import ReconciliationService
 
 
 def summary(service: ReconciliationService) -> dict:

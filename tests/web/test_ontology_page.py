@@ -15,7 +15,7 @@ import rdflib
 from conftest import ARTIFACTS, ROOT, require
 from pyld import jsonld
 
-from cowkg.context import build_context
+from cowkg.jsonld import build_context
 from cowkg.vocab import COW, GRAPH_ONTOLOGY
 
 CHROMIUM = "/usr/bin/chromium"

@@ -1,9 +1,10 @@
 """The W3C Reconciliation Service API (0.2, read by OpenRefine 3.x) over cowkg's own entities.
 
-Stage: library code under the web layer (no Flask here): ``web/reconcile.py`` parses requests
-and calls these methods. Input: a query backend (embedded store or Virtuoso). The index is
-built once from SPARQL over the asserted graphs: every ``cowr:`` entity typed with a cowkg class
-(citations and excerpts left out), its names (label, preferred and alternative labels, short
+Stage: library code under the web layer (no Flask here): ``web/reconcile.py`` parses requests and
+calls these methods. It serves cowkg's entities to reconciliation clients and never calls
+Wikidata: the Wikidata client and cowkg's own reconciliation against Wikidata are ``cowkg.wikidata``.
+Input: a query backend (embedded store or Virtuoso). The index is built once from SPARQL over the
+asserted graphs: every ``cowr:`` entity typed with a cowkg class (citations and excerpts left out), its names (label, preferred and alternative labels, short
 names), its description, its types with their superclasses, and its ``cow:`` property values
 and ``owl:sameAs`` Wikidata links.
 
@@ -24,13 +25,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import __version__
-from ..errors import InputError, RequestTimeout
-from ..vocab import COW, COWR, OWL_SAMEAS, WD
-from ..vocab import NS_XSD as XSD
-from .names import NameIndex
-from .names import match as name_match
-from .scoring import normalise, similarity
+from . import __version__
+from .errors import InputError, RequestTimeout
+from .vocab import COW, COWR, OWL_SAMEAS, WD
+from .vocab import NS_XSD as XSD
+from .wikidata.names import NameIndex
+from .wikidata.names import match as name_match
+from .wikidata.scoring import normalise, similarity
 
 SPEC = "https://www.w3.org/community/reports/reconciliation/CG-FINAL-specs-0.2-20230410/"
 EXCLUDED_CLASSES = {"Citation", "Excerpt"}
