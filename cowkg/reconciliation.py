@@ -1,12 +1,12 @@
 """The W3C Reconciliation Service API (0.2, read by OpenRefine 3.x) over cowkg's own entities.
 
 Stage: library code under the web layer (no Flask here): ``web/reconcile.py`` parses requests and
-calls these methods. It serves cowkg's entities to reconciliation clients and never calls
-Wikidata: the Wikidata client and cowkg's own reconciliation against Wikidata are ``cowkg.wikidata``.
-Input: a query backend (embedded store or Virtuoso). The index is built once from SPARQL over the
-asserted graphs: every ``cowr:`` entity typed with a cowkg class (citations and excerpts left out), its names (label, preferred and alternative labels, short
-names), its description, its types with their superclasses, and its ``cow:`` property values
-and ``owl:sameAs`` Wikidata links.
+calls these methods. It serves cowkg's entities to reconciliation clients and never calls Wikidata:
+the Wikidata client and cowkg's own reconciliation against Wikidata are ``cowkg.wikidata``. Input: a
+query backend (embedded store or Virtuoso). The index is built once from SPARQL over the asserted
+graphs: every ``cowr:`` entity typed with a cowkg class (citations and excerpts left out), its names
+(label, preferred and alternative labels, short names), its description, its types with their
+superclasses, and its ``cow:`` property values and ``owl:sameAs`` Wikidata links.
 
 Identifiers: entities by slug (``keir-starmer`` = ``https://w3id.org/cowkg/id/keir-starmer``,
 the manifest's ``identifierSpace``), types by class local name (``Person``), properties by local
