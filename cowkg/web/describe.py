@@ -34,6 +34,7 @@ from ..vocab import NS_FORMATS as FORMATS
 from ..vocab import NS_SCHEMA as SCHEMA
 from ..vocab import NS_SD as SD
 from ..vocab import NS_VOID as VOID
+from ..void import void_counts, void_partitions
 from .state import app_state
 
 bp = Blueprint("describe", __name__)
@@ -175,29 +176,19 @@ def _graph_sizes() -> dict[str, int]:
     return stats["sizes"]
 
 
-_VOID_COUNTS = {
-    "entities": f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), \"{COWR}\")) }}",
-    "distinctSubjects": "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }",
-    "distinctObjects": "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }",
-    "properties": "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?s ?p ?o }",
-    "classes": "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?s a ?c }",
-}
 _WIKIDATA_LINKS = (f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{OWL_SAMEAS}> ?o "
                    f"FILTER(isIRI(?o) && STRSTARTS(STR(?o), \"{WD}\")) }}")
 
 
 def void_stats() -> dict:
-    """Counts for VoID, computed once from the store."""
+    """Counts for VoID (``cowkg.void``, as a release's void.ttl states them), computed once from the store."""
     stats = app_state().stats
     if "void" not in stats:
         backend = app_state().backend
-        out = {name: _count(q) for name, q in _VOID_COUNTS.items()}
+        asserted = [str(g) for g in ASSERTED_GRAPHS]  # what a query that names no graph reads
+        out: dict = void_counts(backend, asserted, timeout=60)
         out["wikidata_links"] = _count(_WIKIDATA_LINKS)
-        out["classes_list"] = [(r["c"].value, int(r["n"].value)) for r in backend.query(
-            "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER(isIRI(?c)) } GROUP BY ?c ORDER BY ?c",
-            timeout=60).records()]
-        out["properties_list"] = [(r["p"].value, int(r["n"].value)) for r in backend.query(
-            "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p", timeout=60).records()]
+        out["classes_list"], out["properties_list"] = void_partitions(backend, asserted, timeout=60)
         out["examples"] = [r["s"].value for r in backend.query(
             f"SELECT DISTINCT ?s WHERE {{ ?s <{RDFS_LABEL}> ?l FILTER(STRSTARTS(STR(?s), \"{COWR}\")) }} "
             "ORDER BY ?s LIMIT 3", timeout=60).records()]
