@@ -109,12 +109,12 @@ def evaluate(backend, spec: QuerySpec) -> Answer | Prepared:
     if hasattr(backend, "execute"):
         return Prepared(*backend.prepare(parsed, spec.infer, list(spec.default_graphs) or None,
                                          list(spec.named_graphs) or None))
-    native = getattr(backend, "query_serialized", None)
-    if native is not None and parsed.form == "SELECT":
+    if parsed.form == "SELECT":
         fmt = choose("results", spec.accept, spec.formats)
         if fmt.name in NATIVE_FORMATS:
-            done = native(parsed, fmt, infer=spec.infer, default_graph_uris=list(spec.default_graphs) or None,
-                          named_graph_uris=list(spec.named_graphs) or None, max_rows=spec.max_rows)
+            done = backend.query_serialized(parsed, fmt, infer=spec.infer,
+                                            default_graph_uris=list(spec.default_graphs) or None,
+                                            named_graph_uris=list(spec.named_graphs) or None, max_rows=spec.max_rows)
             if done is not None:
                 return Answer(check_answer_size(done.body, spec.max_answer_bytes), content_type(fmt), "solutions",
                               done.rows, False, done.seconds)
