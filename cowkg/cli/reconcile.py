@@ -73,10 +73,14 @@ def reconcile(ctx: click.Context, classes: tuple[str, ...], slugs: tuple[str, ..
         _notices(client.notices)
         raise
     _notices(review.notices)
+    click.echo(review_summary(review, output), err=True)
+
+
+def review_summary(review, output: str) -> str:
     verdicts = [r.verdict for r in review.rows if r.rank <= 1]
-    click.echo(f"wrote {output}: {review.entities} entities, {len(review.rows)} candidate rows "
-               f"({verdicts.count('strong')} strong, {verdicts.count('conflict')} top candidates in conflict, "
-               f"{verdicts.count('no-candidate')} without candidates)", err=True)
+    return (f"wrote {output}: {review.entities} entities, {len(review.rows)} candidate rows "
+            f"({verdicts.count('strong')} strong, {verdicts.count('conflict')} top candidates in conflict, "
+            f"{verdicts.count('no-candidate')} without candidates)")
 
 
 @reconcile.command("accept")
@@ -140,15 +144,20 @@ def check(obj: Context, reference: str | None, fmt: str, offline: bool) -> None:
         click.echo(json.dumps({"links": [c.as_dict() for c in report.links], "failures": len(report.failures),
                                "notices": report.notices}, indent=2, ensure_ascii=False))
     else:
-        for c in report.links:
-            status = "ok  " if c.ok else "FAIL"
-            click.echo(f"{status} {c.entity} = {c.qid} {c.wikidata_label!r} [{c.provenance or 'no provenance'}] "
-                       f"{c.where}")
-            for p in c.problems:
-                click.echo(f"       problem: {p}")
-        click.echo(f"{len(report.links)} links checked: {len(report.links) - len(report.failures)} ok, "
-                   f"{len(report.failures)} failing")
+        click.echo(check_table(report))
     sys.exit(1 if report.failures else 0)
+
+
+def check_table(report) -> str:
+    lines = []
+    for c in report.links:
+        status = "ok  " if c.ok else "FAIL"
+        lines.append(f"{status} {c.entity} = {c.qid} {c.wikidata_label!r} [{c.provenance or 'no provenance'}] "
+                     f"{c.where}")
+        lines += [f"       problem: {p}" for p in c.problems]
+    lines.append(f"{len(report.links)} links checked: {len(report.links) - len(report.failures)} ok, "
+                 f"{len(report.failures)} failing")
+    return "\n".join(lines)
 
 
 
