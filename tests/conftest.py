@@ -23,6 +23,30 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 ARTIFACTS = ROOT / "test-artifacts"
 
+#: Debian's chromium, as every browser test drives it (through Playwright).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@contextmanager
+def launch_chromium() -> Iterator:
+    """Debian's chromium under Playwright, headless; the test fails under CI (skips elsewhere) when
+    either is missing. Screenshots go to ``ARTIFACTS``."""
+    require(Path(CHROMIUM).exists() or shutil.which("chromium") is not None, "Debian's chromium is not installed")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "the playwright package is not installed")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 #: Parameters of a fixture that gives a test each backend in turn; the Virtuoso run carries the
 #: ``virtuoso`` marker (``-m "not virtuoso"`` leaves it out; under CI=true it never skips).
 BACKENDS = ("embedded", pytest.param("virtuoso", marks=pytest.mark.virtuoso))

@@ -10,16 +10,11 @@ static/vendor/axe-core/, so the page loads it from its own origin like any other
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 from urllib.parse import quote, urlparse
 
 import pytest
-from conftest import ARTIFACTS, ROOT, name_shots, require, shot
+from conftest import ROOT, launch_chromium, name_shots, require, shot
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 WIDTHS = (1366, 390)
 AXE = "/static/vendor/axe-core/axe.min.js"
 COWR = "https://w3id.org/cowkg/id/"
@@ -47,18 +42,10 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def chromium():
-    require(Path(CHROMIUM).exists() or shutil.which("chromium") is not None, "Debian's chromium is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require(False, "the playwright package is not installed")
     require((ROOT / "cowkg" / "web" / "static" / "vendor" / "axe-core" / "axe.min.js").exists(),
             "axe-core not built (scripts/setup.sh runs npm install and npm run build)")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with launch_chromium() as browser:
         yield browser
-        browser.close()
 
 
 class Visit:

@@ -8,18 +8,14 @@ and none may leave 127.0.0.1.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
-from conftest import ARTIFACTS, BACKENDS, ROOT, name_shots, require, served_over, shot
+from conftest import BACKENDS, ROOT, launch_chromium, name_shots, served_over, shot
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 STARMER = "https://w3id.org/cowkg/id/keir-starmer"
 READY = "document.body.dataset.viewReady === 'true' || !!document.body.dataset.viewError"
 
@@ -41,16 +37,9 @@ def live_server(backend, live_server, request):
 @pytest.fixture(scope="module")
 def browser(live_server):
     """One chromium for the module; yields (context factory state): context, base URL, requests seen."""
-    require(Path(CHROMIUM).exists() or shutil.which("chromium") is not None, "Debian's chromium is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require(False, "the playwright package is not installed")
-    ARTIFACTS.mkdir(exist_ok=True)
     seen: list[str] = []
     outside: list[str] = []
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with launch_chromium() as chromium:
         context = chromium.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
 
         def guard(route):
@@ -65,7 +54,6 @@ def browser(live_server):
         context.route("**/*", guard)
         yield context, live_server, seen, outside
         context.close()
-        chromium.close()
     assert not outside, f"requests left 127.0.0.1: {outside}"
 
 

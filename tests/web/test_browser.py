@@ -4,16 +4,10 @@ go to test-artifacts/. Every request the browser makes is checked: none may leav
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import ARTIFACTS, BACKENDS, ROOT, name_shots, require, served_over, shot
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+from conftest import BACKENDS, ROOT, launch_chromium, name_shots, served_over, shot
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -29,17 +23,10 @@ def project_server(backend, project_server, request):
 
 @pytest.fixture(scope="module")
 def browser_page(project_server, request):
-    require(Path(CHROMIUM).exists() or shutil.which("chromium") is not None, "Debian's chromium is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require(False, "the playwright package is not installed")
-    ARTIFACTS.mkdir(exist_ok=True)
     requests_seen: list[str] = []
     outside: list[str] = []
     errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with launch_chromium() as browser:
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         page = context.new_page()
         name_shots(page, request)
@@ -57,7 +44,6 @@ def browser_page(project_server, request):
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         yield page, project_server, requests_seen, outside, errors
         context.close()
-        browser.close()
 
 
 @pytest.mark.browser
