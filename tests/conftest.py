@@ -47,6 +47,24 @@ def launch_chromium() -> Iterator:
             browser.close()
 
 
+def loopback_only(outside: list[str], seen: list[str] | None = None):
+    """A Playwright route handler that lets a page load only from 127.0.0.1 (and data:, blob:,
+    about:): any other request is aborted and its URL appended to ``outside``."""
+    from urllib.parse import urlparse
+
+    def guard(route) -> None:
+        url = route.request.url
+        if seen is not None:
+            seen.append(url)
+        if url.startswith(("data:", "blob:", "about:")) or urlparse(url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    return guard
+
+
 #: Parameters of a fixture that gives a test each backend in turn; the Virtuoso run carries the
 #: ``virtuoso`` marker (``-m "not virtuoso"`` leaves it out; under CI=true it never skips).
 BACKENDS = ("embedded", pytest.param("virtuoso", marks=pytest.mark.virtuoso))

@@ -15,10 +15,9 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
-from conftest import BACKENDS, launch_chromium, name_shots, served_over, shot
+from conftest import BACKENDS, launch_chromium, loopback_only, name_shots, served_over, shot
 
 WIDE, PHONE = 1366, 390
 BUDGET = 5
@@ -52,21 +51,13 @@ class Journey:
         self.outside: list[str] = []
         self.problems: list[str] = []
         self.visited: list[str] = []
-        self.context.route("**/*", self._guard)
+        self.context.route("**/*", loopback_only(self.outside))
         self.page = self.context.new_page()
         name_shots(self.page, request)
         self.page.on("pageerror", lambda exc: self.problems.append(f"script error: {exc}"))
         self.page.on("console", self._console)
         self.page.on("framenavigated", lambda frame: self.visited.append(frame.url) if frame == self.page.main_frame
                      else None)
-
-    def _guard(self, route) -> None:
-        url = route.request.url
-        if url.startswith(("data:", "blob:", "about:")) or urlparse(url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            self.outside.append(url)
-            route.abort()
 
     def _console(self, message) -> None:
         if "Refused to" in message.text or "Content Security Policy" in message.text:

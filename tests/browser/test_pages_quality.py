@@ -10,10 +10,10 @@ static/vendor/axe-core/, so the page loads it from its own origin like any other
 from __future__ import annotations
 
 import json
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
 
 import pytest
-from conftest import ROOT, launch_chromium, name_shots, require, shot
+from conftest import ROOT, launch_chromium, loopback_only, name_shots, require, shot
 
 WIDTHS = (1366, 390)
 AXE = "/static/vendor/axe-core/axe.min.js"
@@ -55,20 +55,12 @@ class Visit:
         self.context = browser.new_context(viewport={"width": width, "height": 900})
         self.outside: list[str] = []
         self.problems: list[str] = []
-        self.context.route("**/*", self._guard)
+        self.context.route("**/*", loopback_only(self.outside))
         self.page = self.context.new_page()
         name_shots(self.page, request)
         self.page.on("pageerror", lambda exc: self.problems.append(f"script error: {exc}"))
         self.page.on("console", lambda m: self.problems.append(f"CSP: {m.text}")
                      if "Refused to" in m.text or "Content Security Policy" in m.text else None)
-
-    def _guard(self, route) -> None:
-        url = route.request.url
-        if url.startswith(("data:", "blob:", "about:")) or urlparse(url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            self.outside.append(url)
-            route.abort()
 
     def open(self, url: str) -> None:
         self.page.goto(url)
