@@ -23,7 +23,7 @@ import rdflib
 from .errors import Location, NotFound, ParseError
 from .progress import Progress, report
 from .settings import project_paths
-from .vocab import BASE, GRAPH_DATA, GRAPH_META, GRAPH_ONTOLOGY
+from .vocab import DATASET, GRAPH_DATA, GRAPH_META, GRAPH_ONTOLOGY
 
 RDF_SUFFIXES = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".trig": ox.RdfFormat.TRIG,
                 ".nq": ox.RdfFormat.N_QUADS, ".jsonld": ox.RdfFormat.JSON_LD, ".rdf": ox.RdfFormat.RDF_XML}
@@ -116,7 +116,7 @@ def dataset_version(root: str | Path) -> str | None:
     layout = default_layout(root)
     require_graph(root, layout)
     version = ox.NamedNode("http://www.w3.org/ns/dcat#version")
-    dataset = ox.NamedNode(BASE + "dataset")
+    dataset = ox.NamedNode(DATASET)
     for path, graph in layout:
         if graph == str(GRAPH_META):
             for t in parse_bytes(path.read_bytes(), path):

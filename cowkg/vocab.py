@@ -19,6 +19,9 @@ WD = Namespace("http://www.wikidata.org/entity/")
 WDT = Namespace("http://www.wikidata.org/prop/direct/")
 
 ONTOLOGY_IRI = BASE + "ontology"
+#: The dataset itself: described in data/meta/dataset.ttl, by both VoID documents (a release's
+#: void.ttl, /.well-known/void) and dereferenced at /dataset.
+DATASET = BASE + "dataset"
 SOURCE_ARTICLE = COWR["source-wikipedia-article"]
 
 #: Named graphs: the asserted ones are loaded from disk; the inferred and Wikibase ones are computed.

@@ -1,10 +1,11 @@
 """Self-description: the SPARQL Service Description (GET /sparql) and VoID (/.well-known/void).
 
 Stage: web. Every count is computed from the store when first asked (then kept: the data is
-read-only while the server runs). Both documents are content-negotiated RDF (Turtle by default);
-a browser (Accept preferring text/html, no ``format=``) gets the same facts as an HTML page
-(templates ``describe/*.html``) with links to the RDF.
-Nodes get fragment IRIs, never blank nodes, so the bytes (and their ETag) are stable.
+read-only while the server runs). The VoID is ``cowkg.void``'s, the one a release's void.ttl
+states (same dataset IRI, same statistics), plus what only a live endpoint has. Both documents
+are content-negotiated RDF (Turtle by default); a browser (Accept preferring text/html, no
+``format=``) gets the same facts as an HTML page (templates ``describe/*.html``) with links to
+the RDF. Nodes get fragment IRIs, never blank nodes, so the bytes (and their ETag) are stable.
 """
 
 from __future__ import annotations
@@ -18,23 +19,19 @@ from ..serialize import write_triples
 from ..vocab import (
     ALL_GRAPHS,
     ASSERTED_GRAPHS,
-    BASE,
     COWR,
+    DATASET,
     GRAPH_INFERRED,
-    OWL_SAMEAS,
     RDF,
     RDFS_LABEL,
-    SOURCE_ARTICLE,
-    WD,
 )
 from ..vocab import NS_DCT as DCT
 from ..vocab import NS_ENTAILMENT as ENT
-from ..vocab import NS_FOAF as FOAF
 from ..vocab import NS_FORMATS as FORMATS
 from ..vocab import NS_SCHEMA as SCHEMA
 from ..vocab import NS_SD as SD
 from ..vocab import NS_VOID as VOID
-from ..void import void_counts, void_partitions
+from ..void import ASSERTED_SUBSET, DatasetSummary, summarize, void_triples
 from .state import app_state
 
 bp = Blueprint("describe", __name__)
@@ -108,12 +105,6 @@ def rdf_response(triples: list[ox.Triple]) -> Response:
     return resp
 
 
-def _count(sparql: str, **kwargs) -> int:
-    result = app_state().backend.query(sparql, timeout=60, **kwargs)
-    row = result.records()[0]
-    return int(row["n"].value) if row["n"] is not None else 0
-
-
 def service_description() -> Response:
     """SPARQL 1.1 Service Description of this endpoint; browsers get it as a page (``describe/service.html``)."""
     cfg = current_app.config["COWKG"]
@@ -176,42 +167,37 @@ def _graph_sizes() -> dict[str, int]:
     return stats["sizes"]
 
 
-_WIKIDATA_LINKS = (f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{OWL_SAMEAS}> ?o "
-                   f"FILTER(isIRI(?o) && STRSTARTS(STR(?o), \"{WD}\")) }}")
+#: What /.well-known/void negotiates (void:feature), as W3C format names.
+ENDPOINT_FEATURES = ("Turtle", "N-Triples", "JSON-LD", "RDF_XML")
 
 
-def void_stats() -> dict:
-    """Counts for VoID (``cowkg.void``, as a release's void.ttl states them), computed once from the store."""
+def void_stats() -> DatasetSummary:
+    """What VoID states (``cowkg.void.summarize``, as a release's void.ttl states it), computed once from the store."""
     stats = app_state().stats
     if "void" not in stats:
-        backend = app_state().backend
-        asserted = [str(g) for g in ASSERTED_GRAPHS]  # what a query that names no graph reads
-        out: dict = void_counts(backend, asserted, timeout=60)
-        out["wikidata_links"] = _count(_WIKIDATA_LINKS)
-        out["classes_list"], out["properties_list"] = void_partitions(backend, asserted, timeout=60)
-        out["examples"] = [r["s"].value for r in backend.query(
+        stats["void"] = summarize(app_state().backend, timeout=60)
+    return stats["void"]
+
+
+def _examples() -> list[str]:
+    """Three entities to start from on the page (the first labelled ones, by IRI), computed once."""
+    stats = app_state().stats
+    if "examples" not in stats:
+        stats["examples"] = [r["s"].value for r in app_state().backend.query(
             f"SELECT DISTINCT ?s WHERE {{ ?s <{RDFS_LABEL}> ?l FILTER(STRSTARTS(STR(?s), \"{COWR}\")) }} "
             "ORDER BY ?s LIMIT 3", timeout=60).records()]
-        stats["void"] = out
-    return stats["void"]
+    return stats["examples"]
 
 
 @bp.get("/.well-known/void")
 def void():
-    """VoID description of the dataset, its named graphs and its Wikidata linkset."""
+    """VoID of the dataset (``cowkg.void.void_triples``, as in a release's void.ttl) with what only
+    this endpoint has: its SPARQL endpoint, URI lookup and label search."""
     base = public_base()
     doc = base + "/.well-known/void"
-    stats, sizes = void_stats(), _graph_sizes()
-    g = _Graph()
-    d = ox.NamedNode(doc + "#cowkg")
-    g.add(d, RDF.type, VOID + "Dataset")
-    g.lit(d, DCT + "title", "Coalition of the Willing knowledge graph (cowkg)")
-    g.lit(d, DCT + "description", "The 2025 Coalition of the Willing for Ukraine and the planned Multinational "
-          "Force Ukraine as linked data, every fact with its source and citation marker. Counts are of the "
-          "asserted graphs; the inferred graph is described as its own subset.")
-    g.add(d, DCT + "license", "https://creativecommons.org/licenses/by-sa/4.0/")
-    g.add(d, DCT + "source", str(SOURCE_ARTICLE))
-    g.add(d, VOID + "sparqlEndpoint", base + "/sparql")
+    summary = void_stats()
+    g = _Graph(void_triples(summary, features=ENDPOINT_FEATURES, replace={VOID + "sparqlEndpoint": [base + "/sparql"]}))
+    d = ox.NamedNode(DATASET)
     # A URI lookup takes an IRI and answers its description; the label search takes text (below).
     g.add(d, VOID + "uriLookupEndpoint", base + "/data?iri=")
     search, target = ox.NamedNode(doc + "#label-search"), ox.NamedNode(doc + "#label-search-target")
@@ -224,56 +210,11 @@ def void():
     g.append(ox.Triple(target, ox.NamedNode(SCHEMA + "urlTemplate"), ox.Literal(base + "/api/search?q={query}")))
     g.append(ox.Triple(target, ox.NamedNode(SCHEMA + "contentType"), ox.Literal("application/json")))
     g.append(ox.Triple(search, ox.NamedNode(SCHEMA + "query-input"), ox.Literal("required name=query")))
-    g.add(d, VOID + "rootResource", str(COWR) + "coalition")
-    g.append(ox.Triple(d, ox.NamedNode(VOID + "uriSpace"), ox.Literal(str(COWR))))
-    for name in ("Turtle", "N-Triples", "JSON-LD", "RDF_XML"):
-        g.add(d, VOID + "feature", FORMATS + name)
-    for vocab in (BASE + "ontology#", "http://www.w3.org/ns/prov#", "http://www.w3.org/2004/02/skos/core#",
-                  "http://www.w3.org/ns/org#", "https://schema.org/"):
-        g.add(d, VOID + "vocabulary", vocab)
-    for iri in stats["examples"]:
-        g.add(d, VOID + "exampleResource", iri)
-    g.lit(d, VOID + "triples", sum(sizes.get(str(x), 0) for x in ASSERTED_GRAPHS))
-    for name in ("entities", "distinctSubjects", "distinctObjects", "properties", "classes"):
-        g.lit(d, VOID + name, stats[name])
-    for n, (cls, count) in enumerate(stats["classes_list"]):
-        part = ox.NamedNode(f"{doc}#class-{n}")
-        g.add(d, VOID + "classPartition", part)
-        g.add(part, VOID + "class", cls)
-        g.lit(part, VOID + "entities", count)
-    for n, (prop, count) in enumerate(stats["properties_list"]):
-        part = ox.NamedNode(f"{doc}#property-{n}")
-        g.add(d, VOID + "propertyPartition", part)
-        g.add(part, VOID + "property", prop)
-        g.lit(part, VOID + "triples", count)
-    for graph in ALL_GRAPHS:
-        local = str(graph).rsplit("/", 1)[-1]
-        sub = ox.NamedNode(f"{doc}#graph-{local}")
-        g.add(d, VOID + "subset", sub)
-        g.add(sub, RDF.type, VOID + "Dataset")
-        g.add(sub, SD + "name", str(graph))
-        g.lit(sub, VOID + "triples", sizes.get(str(graph), 0))
-        g.lit(sub, DCT + "description", GRAPH_NOTES.get(local, "Named graph."))
-    wikidata = ox.NamedNode(doc + "#wikidata")
-    g.add(wikidata, RDF.type, VOID + "Dataset")
-    g.lit(wikidata, DCT + "title", "Wikidata")
-    g.add(wikidata, FOAF + "homepage", "https://www.wikidata.org/")
-    g.add(wikidata, VOID + "sparqlEndpoint", "https://query.wikidata.org/sparql")
-    g.append(ox.Triple(wikidata, ox.NamedNode(VOID + "uriSpace"), ox.Literal(str(WD))))
-    links = ox.NamedNode(doc + "#wikidata-links")
-    g.add(d, VOID + "subset", links)
-    g.add(links, RDF.type, VOID + "Linkset")
-    g.add(links, VOID + "linkPredicate", OWL_SAMEAS)
-    g.add(links, VOID + "subjectsTarget", d)
-    g.add(links, VOID + "objectsTarget", wikidata)
-    g.add(links, VOID + "target", d)
-    g.add(links, VOID + "target", wikidata)
-    g.lit(links, VOID + "triples", stats["wikidata_links"])
-    g.lit(links, DCT + "description", "owl:sameAs links from dataset entities to Wikidata items, "
-          "only for identifiers verified against Wikidata.")
     if browser_asks():
-        return html_response("describe/void.html", base=base, stats=stats, sizes=sizes,
-                             asserted=sum(sizes.get(str(x), 0) for x in ASSERTED_GRAPHS),
+        stats = {**summary.counts[ASSERTED_SUBSET], "wikidata_links": summary.wikidata_links,
+                 "classes_list": summary.classes, "examples": _examples()}
+        return html_response("describe/void.html", base=base, stats=stats, sizes=_graph_sizes(),
+                             asserted=summary.counts[ASSERTED_SUBSET]["triples"],
                              graphs=[(str(x), str(x).rsplit("/", 1)[-1], GRAPH_NOTES.get(str(x).rsplit("/", 1)[-1], ""))
                                      for x in ALL_GRAPHS], formats=[f.name for f in GRAPH_FORMATS])
     return rdf_response(g)

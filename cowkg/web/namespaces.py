@@ -26,12 +26,11 @@ from flask import Blueprint, redirect, request, url_for
 
 from ..errors import NotAcceptable, NotFound
 from ..media import GRAPH_FORMATS, HTML, by_name, negotiate
-from ..vocab import BASE, COWG, COWREF, COWS, COWV, COWVAL
+from ..vocab import BASE, COWG, COWREF, COWS, COWV, COWVAL, DATASET
 from .entities import SLUG_RE, exists
 
 bp = Blueprint("namespaces", __name__)
 
-DATASET_IRI = BASE + "dataset"
 #: What the client may ask for: the page, or each RDF format under its media type and aliases
 #: (rdflib asks for N-Triples as text/plain), as /id/<slug> offers them.
 OFFERED = (HTML, *(m for f in GRAPH_FORMATS for m in (f.media_type, *f.aliases)))
@@ -76,7 +75,7 @@ def graph(name: str):
 @bp.get("/dataset")
 def dataset():
     """The dataset (https://w3id.org/cowkg/dataset): its DCAT/VoID description in the metadata graph."""
-    return see_other(DATASET_IRI)
+    return see_other(DATASET)
 
 
 @bp.get("/alignment")

@@ -1,0 +1,93 @@
+"""VoID: one builder for both VoID documents — a release's void.ttl (``cowkg dump``) and the
+endpoint's ``/.well-known/void`` describe the same dataset IRI (https://w3id.org/cowkg/dataset, the
+one the metadata graph describes and ``/dataset`` dereferences) with the same statistics; each adds
+only what it alone has (the release its files, the endpoint its live URLs)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyoxigraph as ox
+import pytest
+
+from cowkg.vocab import ALL_GRAPHS, BASE
+from cowkg.void import ASSERTED_SUBSET, DATASET, void_turtle
+
+VOID = "http://rdfs.org/ns/void#"
+STATISTICS = ("triples", "distinctSubjects", "properties", "distinctObjects", "entities", "classes")
+
+
+def _triples(data: bytes, fmt: ox.RdfFormat) -> set[ox.Triple]:
+    return {q.triple for q in ox.parse(data, format=fmt)}
+
+
+@pytest.fixture(scope="module")
+def release_void(kg) -> set[ox.Triple]:
+    return _triples(void_turtle(kg, [], release="r1", issued=dt.date(2025, 12, 31)), ox.RdfFormat.TURTLE)
+
+
+@pytest.fixture(scope="module")
+def endpoint_void(app) -> set[ox.Triple]:
+    r = app.test_client().get("/.well-known/void", headers={"Accept": "application/n-triples"})
+    assert r.status_code == 200
+    return _triples(r.get_data(), ox.RdfFormat.N_TRIPLES)
+
+
+def _objects(triples: set[ox.Triple], subject: str, prop: str) -> set[str]:
+    return {t.object.value for t in triples if t.subject.value == subject and t.predicate.value == prop}
+
+
+def _statistics(triples: set[ox.Triple]) -> dict[tuple[str, str], set[str]]:
+    subjects = (DATASET, ASSERTED_SUBSET, *(str(g) for g in ALL_GRAPHS))
+    return {(s, key): _objects(triples, s, VOID + key) for s in subjects for key in STATISTICS}
+
+
+def _partitions(triples: set[ox.Triple], link: str, inner: str, count: str) -> dict[str, set[tuple[str, str]]]:
+    out: dict[str, set[tuple[str, str]]] = {}
+    for t in triples:
+        if t.predicate.value == VOID + link:
+            part = t.object.value
+            for what in _objects(triples, part, VOID + inner):
+                out.setdefault(t.subject.value, set()).update((what, n) for n in _objects(triples, part, VOID + count))
+    return out
+
+
+def test_both_documents_describe_the_dataset_iri_that_dereferences(release_void, endpoint_void, client):
+    assert DATASET == BASE + "dataset"
+    dataset = ox.Triple(ox.NamedNode(DATASET), ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                        ox.NamedNode(VOID + "Dataset"))
+    assert dataset in release_void and dataset in endpoint_void
+    assert client.get("/dataset", headers={"Accept": "text/turtle"}).status_code == 303
+    # No second name for the dataset: every void:Dataset of either document is the dataset, a subset
+    # of it (a named graph, the asserted part, the Wikidata linkset) or the linkset's target.
+    for doc in (release_void, endpoint_void):
+        datasets = {t.subject.value for t in doc if t.predicate == dataset.predicate and t.object == dataset.object}
+        subsets = {t.object.value for t in doc if t.predicate.value == VOID + "subset"}
+        targets = {t.object.value for t in doc if t.predicate.value == VOID + "objectsTarget"}
+        assert datasets <= {DATASET} | subsets | targets, datasets - {DATASET} - subsets - targets
+
+
+def test_both_documents_state_the_same_statistics(release_void, endpoint_void):
+    release, endpoint = _statistics(release_void), _statistics(endpoint_void)
+    assert all(len(v) == 1 for v in release.values()), {k: v for k, v in release.items() if len(v) != 1}
+    assert endpoint == release
+    for args in (("classPartition", "class", "entities"), ("propertyPartition", "property", "triples")):
+        assert _partitions(endpoint_void, *args) == _partitions(release_void, *args)
+        assert _partitions(release_void, *args)[ASSERTED_SUBSET]
+
+
+def test_both_documents_describe_the_same_wikidata_linkset(release_void, endpoint_void):
+    links = DATASET + "#wikidata-links"
+    for doc in (release_void, endpoint_void):
+        assert _objects(doc, links, VOID + "subjectsTarget") == {DATASET}
+        assert _objects(doc, links, VOID + "linkPredicate") == {"http://www.w3.org/2002/07/owl#sameAs"}
+    assert _objects(release_void, links, VOID + "triples") == _objects(endpoint_void, links, VOID + "triples")
+    assert int(next(iter(_objects(release_void, links, VOID + "triples")))) > 10
+
+
+def test_each_document_adds_only_what_it_alone_has(release_void, endpoint_void):
+    """The endpoint states its own SPARQL endpoint and lookup; the release keeps the published one."""
+    assert _objects(endpoint_void, DATASET, VOID + "sparqlEndpoint") == {"http://localhost/sparql"}
+    assert _objects(endpoint_void, DATASET, VOID + "uriLookupEndpoint") == {"http://localhost/data?iri="}
+    assert _objects(release_void, DATASET, VOID + "sparqlEndpoint") == {BASE + "sparql"}
+    assert not _objects(release_void, DATASET, VOID + "uriLookupEndpoint")
