@@ -260,9 +260,18 @@ def term_from_rdflib(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox
 def to_rdflib(triples: Iterable[ox.Triple], graph: rdflib.Graph | None = None) -> rdflib.Graph:
     """A plain in-memory rdflib Graph (what pySHACL and owlrl need to give correct results)."""
     g = graph if graph is not None else rdflib.Graph(bind_namespaces="none")
-    add = g.add
-    for t in triples:
-        add((term_to_rdflib(t.subject), term_to_rdflib(t.predicate), term_to_rdflib(t.object)))
+    # Each distinct term is converted once (a graph repeats its predicates, classes and subjects:
+    # ~28,000 distinct terms in 100,000 triples), and addN skips add's per-triple checks: together
+    # about twice as fast, and the graph shares one object per term.
+    seen: dict = {}
+
+    def convert(term):
+        out = seen.get(term)
+        if out is None:
+            out = seen[term] = term_to_rdflib(term)
+        return out
+
+    g.addN((convert(t.subject), convert(t.predicate), convert(t.object), g) for t in triples)
     return g
 
 

@@ -1,15 +1,24 @@
-"""Validator: SHACL shapes (shapes/*.ttl) run by pySHACL over ontology + data, then the QC queries.
+"""Validator: SHACL shapes (shapes/*.ttl) run over ontology + data, then the QC queries.
 
 Stage: after loading (it does not need the store). Input: ``Sources``, the shapes files and the
 quality-control queries (``queries/qc/*-violation.rq``, see ``cowkg.qc``). Output: a
 ``ValidationReport`` whose violations name the focus node, the path, the message, the broken
 constraint (a SHACL constraint component or ``qc:<query>``) and, where the loader indexed it, the
 file and line that describe the focus node.
+
+Two SHACL engines take the same rdflib graphs and return the same report graph (``SHACL_ENGINES``):
+``turbo`` (pyshacl-turbo, pySHACL's API in Rust, the default: about ten times faster, fast enough
+for ``serve`` to validate at every start) and ``pyshacl`` (the reference). ``turbo`` is the default
+because it gives exactly pySHACL's result set on this project: the shipped graph, every fixture
+(tests/test_validate_engines.py) and the synthetic 100k and 1M graphs (bench/scale_pipeline.py,
+``result_set`` compares them). Should turbo fail to import or to run, pySHACL validates instead,
+with a warning: a verdict always comes from an engine that ran to the end.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 import os
@@ -17,6 +26,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pyoxigraph as ox
 import rdflib
@@ -26,6 +36,11 @@ from .errors import InputError, ValidationFailed
 from .load import Sources, load_files, to_rdflib
 from .qc import QcQuery, load_qc, run_qc
 from .vocab import ASSERTED_GRAPHS, shorten
+
+#: The SHACL engines ``validate`` can run: pyshacl-turbo (the default) and pySHACL (the reference).
+SHACL_ENGINES = ("turbo", "pyshacl")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -63,6 +78,7 @@ class ValidationReport:
     conforms: bool
     violations: list[Violation] = field(default_factory=list)
     shapes_files: list[str] = field(default_factory=list)
+    engine: str | None = None  # the SHACL engine that ran (None: the verdict came from the cache)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -82,17 +98,121 @@ def load_shapes(shapes_dir: str | Path) -> rdflib.Graph:
     return to_rdflib(sources.triples())
 
 
-def validate(sources: Sources, shapes: rdflib.Graph, qc: Sequence[QcQuery] = ()) -> ValidationReport:
-    """Run SHACL, then the QC queries ``qc``, over the asserted graphs; every violation carries its
-    file:line when known. Raises InputError when the shapes or a QC query cannot be used."""
+class ShaclRun(NamedTuple):
+    """What one SHACL engine returned: pySHACL's (conforms, results graph, text), and which ran."""
+
+    conforms: bool
+    results: rdflib.Graph
+    text: str
+    engine: str
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in SHACL_ENGINES:
+        raise InputError(f"unknown SHACL engine {engine!r}; choose one of {', '.join(SHACL_ENGINES)}",
+                         hint="set shacl_engine (COWKG_SHACL_ENGINE) or --shacl-engine")
+
+
+def engine_version(engine: str) -> str | None:
+    """The installed version of a SHACL engine's package, None when it cannot be imported; raises
+    InputError for an unknown engine."""
+    _check_engine(engine)
+    try:
+        module = importlib.import_module("pyshacl_turbo" if engine == "turbo" else "pyshacl")
+    except ImportError:
+        return None
+    return getattr(module, "__version__", "unknown")
+
+
+def run_shacl(data: rdflib.Graph, shapes: rdflib.Graph, engine: str = "turbo") -> ShaclRun:
+    """Validate ``data`` against ``shapes`` with ``engine`` (SHACL-AF targets on, no inference,
+    warnings allowed): pySHACL's (conforms, results graph, text) and the engine that ran.
+
+    ``turbo`` falls back to pySHACL, with a warning, when pyshacl-turbo cannot be imported, raises
+    (a Rust panic included), or returns a report that contradicts its own verdict. Raises
+    InputError when pySHACL cannot use the shapes or the engine is unknown.
+    """
+    _check_engine(engine)
+    options = {"shacl_graph": shapes, "inference": "none", "advanced": True, "allow_warnings": True}
+    if engine == "turbo":
+        try:
+            import pyshacl_turbo
+        except ImportError as exc:
+            log.warning("SHACL: pyshacl-turbo cannot be imported (%s); validating with pySHACL", exc)
+        else:
+            try:
+                conforms, results, text = pyshacl_turbo.validate(data, **options)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # noqa: B036 - a Rust panic arrives as a BaseException
+                first_line = (str(exc).strip().splitlines() or [""])[0]
+                log.warning("SHACL: pyshacl-turbo failed (%s: %s); validating with pySHACL",
+                            type(exc).__name__, first_line)
+            else:
+                if isinstance(results, rdflib.Graph) and bool(conforms) == _no_violation(results):
+                    return ShaclRun(bool(conforms), results, text, "turbo")
+                log.warning("SHACL: pyshacl-turbo returned a report that contradicts its verdict; "
+                            "validating with pySHACL")
     import pyshacl
 
-    data = to_rdflib(sources.triples(str(g) for g in ASSERTED_GRAPHS))
-    conforms, results, text = pyshacl.validate(data, shacl_graph=shapes, inference="none",
-                                               advanced=True, allow_warnings=True)
+    conforms, results, text = pyshacl.validate(data, **options)
     if not isinstance(results, rdflib.Graph):
         raise InputError(f"the SHACL shapes cannot be used: {text.strip()}", hint="fix shapes/*.ttl")
-    report = ValidationReport(conforms=bool(conforms))
+    return ShaclRun(bool(conforms), results, text, "pyshacl")
+
+
+def _no_violation(results: rdflib.Graph) -> bool:
+    """Whether a report graph holds no result of severity sh:Violation (what conforms means with
+    warnings allowed)."""
+    return not any((r, SH.resultSeverity, SH.Violation) in results
+                   for r in results.subjects(rdflib.RDF.type, SH.ValidationResult))
+
+
+def result_set(results: rdflib.Graph) -> list[tuple]:
+    """A SHACL report graph's results in a canonical, comparable form, sorted: per result its focus
+    node, path, source shape, constraint component, severity, value and messages.
+
+    Blank nodes (anonymous shapes, complex paths, list cells) are replaced by a description of what
+    the report graph says about them, recursively, so two reports compare equal whatever labels
+    their engines gave; a plain literal and an xsd:string one are the same (RDF 1.1). Used to prove
+    that two engines give the same results (tests, bench/scale_pipeline.py).
+    """
+    fields = (SH.focusNode, SH.resultPath, SH.sourceShape, SH.sourceConstraintComponent, SH.resultSeverity,
+              SH.value, SH.resultMessage)
+    return sorted(tuple(tuple(sorted(_canonical(results, o) for o in results.objects(r, f))) for f in fields)
+                  for r in results.subjects(rdflib.RDF.type, SH.ValidationResult))
+
+
+def _canonical(graph: rdflib.Graph, term, seen: frozenset = frozenset()) -> tuple:
+    if isinstance(term, rdflib.URIRef):
+        return ("iri", str(term))
+    if isinstance(term, rdflib.Literal):
+        language = term.language.lower() if term.language else None
+        datatype = str(term.datatype) if term.datatype else (None if language else str(rdflib.XSD.string))
+        return ("literal", str(term), datatype, language)
+    if isinstance(term, rdflib.BNode):
+        if term in seen:
+            return ("cycle",)
+        return ("bnode", tuple(sorted((str(p), _canonical(graph, o, seen | {term}))
+                                      for p, o in graph.predicate_objects(term))))
+    return ("other", repr(term))
+
+
+def validate(sources: Sources, shapes: rdflib.Graph, qc: Sequence[QcQuery] = (),
+             engine: str = "turbo") -> ValidationReport:
+    """Run SHACL with ``engine`` (``SHACL_ENGINES``), then the QC queries ``qc``, over the asserted
+    graphs; every violation carries its file:line when known. Raises InputError when the shapes or
+    a QC query cannot be used."""
+    data = to_rdflib(sources.triples(str(g) for g in ASSERTED_GRAPHS))
+    return build_report(run_shacl(data, shapes, engine), sources, shapes, data, qc)
+
+
+def build_report(run: ShaclRun, sources: Sources, shapes: rdflib.Graph, data: rdflib.Graph,
+                 qc: Sequence[QcQuery] = ()) -> ValidationReport:
+    """The report of one SHACL run over ``data`` (the asserted graphs of ``sources``), with the
+    rows of the QC queries ``qc``; raises InputError when a QC query cannot be used."""
+    results = run.results
+    report = ValidationReport(conforms=run.conforms, engine=run.engine)
     merged: dict[tuple, Violation] = {}
     for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
         v = _violation(results, result, sources, shapes, data)
@@ -115,30 +235,26 @@ def validate(sources: Sources, shapes: rdflib.Graph, qc: Sequence[QcQuery] = ())
     return report
 
 
-log = logging.getLogger(__name__)
-
-
 def check_project(sources: Sources, shapes_dir: str | Path, cache_dir: str | Path | None = None,
-                  root: str | Path | None = None, queries_dir: str | Path | None = None) -> ValidationReport:
+                  root: str | Path | None = None, queries_dir: str | Path | None = None,
+                  engine: str = "turbo") -> ValidationReport:
     """Validate what a server is about to serve; raise ValidationFailed (exit 1) with the report
     when it does not conform.
 
     A conforming verdict is remembered in ``cache_dir`` under the digest of the data and shapes
-    (and pySHACL's version), with a checksum of its own, so a restart on unchanged files skips
-    SHACL; any other verdict, or a cache entry that does not check out, means validating again.
-    The QC queries under ``queries_dir`` (``queries/qc``) count as shapes: as ``cowkg validate``.
+    (and the SHACL engine and its version), with a checksum of its own, so a restart on unchanged
+    files skips SHACL; any other verdict, or a cache entry that does not check out, means validating
+    again. The QC queries under ``queries_dir`` (``queries/qc``) count as shapes: as ``cowkg validate``.
     """
-    import pyshacl
-
     files = shapes_files(shapes_dir)
     qc = load_qc(queries_dir) if queries_dir is not None else []
-    key = hashlib.sha256("\n".join([sources.digest, pyshacl.__version__]
+    key = hashlib.sha256("\n".join([sources.digest, engine, str(engine_version(engine))]
                                    + [hashlib.sha256(p.read_bytes()).hexdigest() for p in files]
                                    + [hashlib.sha256(q.sparql.encode()).hexdigest() for q in qc]).encode()).hexdigest()
     marker = Path(cache_dir) / f"conforms-{key[:32]}.json" if cache_dir else None
     if marker is not None and _conforms_marker_holds(marker, key):
         return ValidationReport(conforms=True, shapes_files=[str(p) for p in files])
-    report = validate(sources, load_shapes(shapes_dir), qc)
+    report = validate(sources, load_shapes(shapes_dir), qc, engine)
     if not report.conforms:
         raise ValidationFailed("the data does not conform to the shapes: not serving it\n"
                                + format_report(report, root),

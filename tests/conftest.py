@@ -77,10 +77,11 @@ def pytest_report_header(config):
     import owlrl
     import pyoxigraph
     import pyshacl
+    import pyshacl_turbo
     import rdflib
 
     return (f"rdflib {rdflib.__version__}, pyoxigraph {pyoxigraph.__version__}, pyshacl {pyshacl.__version__}, "
-            f"owlrl {owlrl.__version__}; CI={os.environ.get('CI', '')}")
+            f"pyshacl-turbo {pyshacl_turbo.__version__}, owlrl {owlrl.__version__}; CI={os.environ.get('CI', '')}")
 
 
 def name_shots(page, request) -> None:

@@ -120,7 +120,8 @@ def open_backend(cfg: dict[str, Any], *, check: bool = False, with_inference: bo
             log.warning("allow_invalid: serving the data without checking it against the shapes")
         elif check:
             paths = project_paths(cfg["root"])
-            check_project(kg.sources, paths["shapes"], cfg["cache_dir"], cfg["root"], paths["queries"])
+            check_project(kg.sources, paths["shapes"], cfg["cache_dir"], cfg["root"], paths["queries"],
+                          cfg["shacl_engine"])
         return EmbeddedBackend(kg)
     if cfg["backend"] == "virtuoso":
         from ..virtuoso import find_instance

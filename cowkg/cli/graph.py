@@ -16,6 +16,7 @@ from ..errors import InputError, NotFound
 from ..media import GRAPH_FORMATS, RESULT_FORMATS
 from ..reason import REASONERS
 from ..settings import project_paths
+from ..validate import SHACL_ENGINES
 from .base import Context
 
 #: ``cowkg query --format``: a table for people, then the media registry's result and graph formats.
@@ -122,8 +123,10 @@ def coverage_table(report) -> str:
 @click.option("--data", "data", multiple=True, type=click.Path(dir_okay=False),
               help="Validate these data files instead of data/*.ttl (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--shacl-engine", type=click.Choice(SHACL_ENGINES), default=None,
+              help="SHACL engine (default: the shacl_engine setting, turbo; pyshacl is the reference).")
 @click.pass_obj
-def validate(obj: Context, data: tuple[str, ...], fmt: str) -> None:
+def validate(obj: Context, data: tuple[str, ...], fmt: str, shacl_engine: str | None) -> None:
     """Parse ontology + data, check them against the SHACL shapes in shapes/ and run the
     quality-control queries queries/qc/*-violation.rq (every row a defect).
 
@@ -133,6 +136,7 @@ def validate(obj: Context, data: tuple[str, ...], fmt: str) -> None:
       cowkg validate
       cowkg validate --data tests/fixtures/broken/table-meeting-without-date.ttl
       cowkg validate --format json | jq '.violations[0]'
+      cowkg validate --shacl-engine pyshacl     # the reference engine (slower)
     """
     from ..load import load_project
     from ..qc import load_qc
@@ -144,9 +148,10 @@ def validate(obj: Context, data: tuple[str, ...], fmt: str) -> None:
         sources = load_project(obj.root, data=[Path(d) for d in data] if data else None, progress=progress)
         progress("SHACL", 0, 1)
         paths = project_paths(obj.root)
-        report = run_validation(sources, load_shapes(paths["shapes"]), load_qc(paths["queries"]))
+        report = run_validation(sources, load_shapes(paths["shapes"]), load_qc(paths["queries"]),
+                                shacl_engine or obj.settings["shacl_engine"])
     if fmt == "json":
-        click.echo(json.dumps({"conforms": report.conforms, "counts": report.counts,
+        click.echo(json.dumps({"conforms": report.conforms, "counts": report.counts, "engine": report.engine,
                                "violations": [v.as_dict() for v in report.violations]}, indent=2))
     else:
         click.echo(format_report(report, obj.root))
@@ -200,10 +205,12 @@ def stats(obj: Context, fmt: str) -> None:
     sizes = backend.graph_sizes()
     per_class = {term_text(r["class"]): int(r["n"].value) for r in backend.query(_CLASS_COUNTS).rows}
     paths = project_paths(obj.root)
-    report = run_validation(backend.sources, load_shapes(paths["shapes"]), load_qc(paths["queries"]))
+    report = run_validation(backend.sources, load_shapes(paths["shapes"]), load_qc(paths["queries"]),
+                            obj.settings["shacl_engine"])
     if fmt == "json":
         click.echo(json.dumps({"graphs": sizes, "classes": per_class, "shacl": {
-            "conforms": report.conforms, "counts": report.counts}, "reasoner": backend.reasoner}, indent=2))
+            "conforms": report.conforms, "counts": report.counts, "engine": report.engine},
+            "reasoner": backend.reasoner}, indent=2))
     else:
         click.echo(stats_table(sizes, per_class, report))
 

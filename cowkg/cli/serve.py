@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from ..backends import BACKENDS
+from ..validate import SHACL_ENGINES
 from .base import Context
 
 
@@ -22,9 +23,11 @@ from .base import Context
 @click.option("--endpoint", default=None, help="SPARQL endpoint URL of --backend virtuoso.")
 @click.option("--allow-invalid", is_flag=True, default=None,
               help="Serve data that does not conform to the shapes (refused by default, with the report; exit 1).")
+@click.option("--shacl-engine", type=click.Choice(SHACL_ENGINES), default=None,
+              help="SHACL engine of the check at start (default: the shacl_engine setting, turbo).")
 @click.pass_obj
 def serve(obj: Context, host: str, port: int, workers: int | None, access_log: bool, backend: str | None,
-          endpoint: str | None, allow_invalid: bool | None) -> None:
+          endpoint: str | None, allow_invalid: bool | None, shacl_engine: str | None) -> None:
     """Serve the SPARQL endpoint and web UI with granian (a production HTTP server).
 
     \b
@@ -43,5 +46,6 @@ def serve(obj: Context, host: str, port: int, workers: int | None, access_log: b
 
     require_graph(obj.root, default_layout(obj.root))  # over Virtuoso too: the UI reads queries/ there
     check_port(host, port)
-    app = create_app({"root": str(obj.root), "backend": backend, "endpoint": endpoint, "allow_invalid": allow_invalid})
+    app = create_app({"root": str(obj.root), "backend": backend, "endpoint": endpoint, "allow_invalid": allow_invalid,
+                      "shacl_engine": shacl_engine})
     run_server(app, host, port, workers or obj.settings["workers"], access_log)
