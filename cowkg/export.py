@@ -6,7 +6,8 @@ JSON-LD (see ``cowkg.jsonld``), TriG or N-Quads. The same input always gives the
 triples are sorted, prefixes are declared in a fixed order, and blank nodes get canonical labels
 (RDFC-1.0 via pyoxigraph) and are skolemised to IRIs under ``https://w3id.org/cowkg/.well-known/genid/``,
 so two exports diff cleanly. The Turtle and TriG writers live here (pyoxigraph's own writers
-order prefixes differently from one process to the next). ``write_atomic`` never leaves a half file.
+order prefixes differently from one process to the next). Files are written by
+``cowkg.files.write_atomically`` (never a half file).
 
 Inferred triples never mix silently with asserted ones: graph formats hold either the asserted
 graphs or the inferred graph unless the caller asks for both, and dataset formats keep the
@@ -15,12 +16,9 @@ inferred triples in their own named graph.
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 from collections.abc import Iterable, Sequence
 from itertools import groupby
-from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -35,13 +33,14 @@ from .vocab import (
     GRAPH_NAMES,
     PREFIXES,
     RDF_TYPE,
+    check_iri,
 )
 from .vocab import NS_XSD as XSD
 
 __all__ = [
     "EXPORT_FORMATS", "GENID", "GRAPH_NAMES", "NARY_CLASSES", "collect_quads", "describe",
     "description_bytes", "description_query", "expand_iri", "export_header", "nary_classes",
-    "export_bytes", "export_graphs", "instances_of", "serialize_export", "write_atomic", "write_nquads",
+    "export_bytes", "export_graphs", "instances_of", "serialize_export", "write_nquads",
     "write_ntriples", "write_trig", "write_turtle",
 ]
 
@@ -112,18 +111,18 @@ def _sort_key(q: ox.Quad) -> tuple[str, str, str, str]:
 def expand_iri(text: str) -> str:
     """An IRI from ``<iri>``, a CURIE with a project prefix (``cowr:meeting-04``) or an absolute IRI.
 
-    Raises InputError when the text is none of these.
+    Raises InputError when the text is none of these, or names no valid IRI (``vocab.check_iri``).
     """
     text = text.strip()
+    hint = f"write <https://...> or use a prefix: {', '.join(PREFIXES)}"
     if text.startswith("<") and text.endswith(">"):
-        return text[1:-1]
+        return check_iri(text[1:-1], hint=hint)
     prefix, sep, local = text.partition(":")
     if sep and prefix in PREFIXES and not local.startswith("//"):
-        return PREFIXES[prefix] + local
+        return check_iri(PREFIXES[prefix] + local, hint=hint)
     if sep and re.match(r"[A-Za-z][A-Za-z0-9+.-]*$", prefix) and local.startswith("//"):
-        return text
-    raise InputError(f"not an IRI or known CURIE: {text!r}",
-                     hint=f"write <https://...> or use a prefix: {', '.join(PREFIXES)}")
+        return check_iri(text, hint=hint)
+    raise InputError(f"not an IRI or known CURIE: {text!r}", hint=hint)
 
 
 def instances_of(source: GraphSource, class_iri: str, graphs: Sequence[str] = ASSERTED_GRAPHS,
@@ -465,68 +464,5 @@ def write_ntriples(triples: Iterable[ox.Triple]) -> bytes:
 def write_nquads(quads: Iterable[ox.Quad]) -> bytes:
     """N-Quads, one quad a line, lines sorted bytewise."""
     return _sorted_lines(ox.serialize(list(quads), format=ox.RdfFormat.N_QUADS))
-
-
-def write_atomic(path: str | Path, content: bytes) -> None:
-    """Write ``content`` so that ``path`` is the old file or the new one, never a part of it —
-    even if the process is killed (kill -9) while writing.
-
-    The content goes to an unnamed file in the target directory (``O_TMPFILE``), which gets a
-    name only once it is complete and synced, then replaces ``path`` atomically; where the file
-    system has no unnamed files, to a named temporary file (``.<name>.<pid>.<random>.tmp``) that
-    the next write removes if its writer is dead. The file gets mode 0666 minus the umask, like
-    ``open()``, ``cowkg dump`` and a shell redirect.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_orphans(path)
-    tmp = None
-    try:
-        fd = os.open(path.parent, os.O_TMPFILE | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), 0o666)
-        unnamed = True
-    except (AttributeError, OSError):
-        unnamed = False
-        while True:
-            tmp = str(path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-            try:
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
-                break
-            except FileExistsError:
-                continue
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-            if unnamed:
-                umask = os.umask(0)
-                os.umask(umask)
-                os.fchmod(fh.fileno(), 0o666 & ~umask)  # O_TMPFILE files are created 0600 by some kernels
-                name = f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-                directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-                try:  # linkat(AT_SYMLINK_FOLLOW): the file is complete and synced before it has a name
-                    os.link(f"/proc/self/fd/{fh.fileno()}", name, dst_dir_fd=directory, follow_symlinks=True)
-                finally:
-                    os.close(directory)
-                tmp = str(path.parent / name)
-        os.replace(tmp, path)
-    except BaseException:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _remove_orphans(path: Path) -> None:
-    """Remove temporary siblings of ``path`` left by a writer that was killed (its pid is gone)."""
-    for orphan in path.parent.glob(f".{path.name}.*.tmp"):
-        parts = orphan.name[len(path.name) + 2:].split(".")
-        if not parts or not parts[0].isdigit():
-            continue
-        try:
-            os.kill(int(parts[0]), 0)
-        except ProcessLookupError:
-            orphan.unlink(missing_ok=True)
-        except PermissionError:
-            continue
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import tempfile
 import time
@@ -27,6 +26,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
+from .files import write_atomically
 from .load import Sources, from_rdflib, term_from_rdflib, to_rdflib
 from .vocab import ASSERTED_GRAPHS, GRAPH_ONTOLOGY
 
@@ -290,27 +290,17 @@ def read_cache(path: Path, inputs: str) -> list[ox.Triple] | None:
 
 
 def write_cache(path: Path, triples: list[ox.Triple], inputs: str) -> bool:
-    """Write the cache file atomically (temp file + ``os.replace``), with its verifying header.
+    """Write the cache file atomically (``cowkg.files.write_atomically``), with its verifying header.
 
     A directory that cannot take it (read-only, full, a file where the directory should be) is
     logged and the result kept in memory only: returns False."""
     body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
     header = f"# cowkg inferred graph sha256={hashlib.sha256(body).hexdigest()} triples={len(triples)} " \
              f"inputs={inputs}\n"
-    tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".nt")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(header.encode())
-            fh.write(body)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        write_atomically(path, header.encode() + body)
         return True
     except OSError as exc:
         log.warning("inferred-graph cache not written to %s (%s): keeping it in memory only", path.parent,
                     exc.strerror or exc)
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
         return False

@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
+
+from .files import rename_directory, temporary_directory
 
 #: The directories of a knowledge graph root, as the repository holds them and the wheel ships them.
 GRAPH_DIRS = ("ontology", "data", "shapes", "queries")
@@ -75,13 +76,11 @@ def _extracted(graph: Traversable, under: Path) -> Path:
     target = under / digest
     if not target.is_dir():
         under.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=under))
+        tmp = temporary_directory(under, f".partial-{os.getpid()}-")
         for name, data in files:
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             (tmp / name).write_bytes(data)
-        try:
-            os.replace(tmp, target)
-        except OSError:  # another process extracted the same content first
+        if not rename_directory(tmp, target):  # another process extracted the same content first
             shutil.rmtree(tmp, ignore_errors=True)
     return target
 

@@ -21,8 +21,6 @@ import hashlib
 import importlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +31,7 @@ import rdflib
 from rdflib.namespace import SH
 
 from .errors import InputError, ValidationFailed
+from .files import write_atomically
 from .load import Sources, load_files, to_rdflib
 from .qc import QcQuery, load_qc, run_qc
 from .vocab import ASSERTED_GRAPHS, shorten
@@ -279,11 +278,7 @@ def _write_marker(path: Path, key: str) -> None:
     body = json.dumps({"key": key, "conforms": True}, sort_keys=True)
     entry = {"key": key, "conforms": True, "sha256": hashlib.sha256(body.encode()).hexdigest()}
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(entry, fh)
-        os.replace(tmp, path)
+        write_atomically(path, json.dumps(entry))
     except OSError as exc:
         log.warning("validation verdict not cached in %s (%s)", path.parent, exc.strerror or exc)
 

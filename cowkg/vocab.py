@@ -1,12 +1,17 @@
-"""Namespaces, prefixes and named-graph IRIs: the one registry every stage reads.
+"""Namespaces, prefixes and named-graph IRIs: the one registry every stage reads, and the one IRI check.
 
 Stage: shared by all. Nothing here does I/O.
 """
 
 from __future__ import annotations
 
+import re
+
+import pyoxigraph as ox
 from rdflib import Namespace
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SDO, SH, SKOS, TIME, VOID, XSD
+
+from .errors import InputError
 
 BASE = "https://w3id.org/cowkg/"
 
@@ -22,6 +27,8 @@ ONTOLOGY_IRI = BASE + "ontology"
 #: The dataset itself: described in data/meta/dataset.ttl, by both VoID documents (a release's
 #: void.ttl, /.well-known/void) and dereferenced at /dataset.
 DATASET = BASE + "dataset"
+#: Its asserted part (ontology, data and metadata graphs: the default graph of /sparql), a VoID subset.
+ASSERTED_SUBSET = DATASET + "#asserted"
 SOURCE_ARTICLE = COWR["source-wikipedia-article"]
 
 #: Named graphs: the asserted ones are loaded from disk; the inferred and Wikibase ones are computed.
@@ -160,6 +167,35 @@ def shorten(iri: str) -> str:
                 best = ns
                 curie = f"{prefix}:{local}"
     return curie if best else iri
+
+
+#: Characters an IRI reference may not contain (SPARQL IRIREF, N-Triples), so an IRI given by a
+#: user cannot break out of the ``<...>`` it is written into.
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
+def check_iri(iri: str | None, *, what: str = "an IRI", hint: str | None = None,
+              max_length: int | None = None) -> str:
+    """``iri`` if it is an absolute IRI that can stand between ``<`` and ``>`` in a query, an
+    N-Triples line or a Virtuoso statement: the one check for IRIs that come from users (request
+    parameters, command-line options).
+
+    Raises InputError (HTTP 400, exit 2) saying it is not ``what`` (empty, too long for
+    ``max_length``, or a character an IRI may not hold) or not absolute, with ``hint``.
+
+    >>> check_iri("https://w3id.org/cowkg/id/coalition")
+    'https://w3id.org/cowkg/id/coalition'
+    >>> check_iri("https://e.org/a> } DROP ALL { <x")
+    Traceback (most recent call last):
+    cowkg.errors.InputError: not an IRI: 'https://e.org/a> } DROP ALL { <x'
+    """
+    if not iri or (max_length is not None and len(iri) > max_length) or _NOT_IN_IRI.search(iri):
+        raise InputError(f"not {what}: {(iri or '')[:200]!r}", hint=hint)
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        raise InputError(f"not an absolute IRI: {iri[:200]!r}", hint=hint) from None
+    return iri
 
 
 def entity_slug(iri: str) -> str | None:

@@ -31,7 +31,19 @@ import pyoxigraph as ox
 
 from .backends import GraphSource, as_backend
 from .export import canonical_quads, write_turtle
-from .vocab import ALL_GRAPHS, ASSERTED_GRAPHS, BASE, COWR, DATASET, GRAPH_META, ONTOLOGY_IRI, OWL_SAMEAS, WD, shorten
+from .vocab import (
+    ALL_GRAPHS,
+    ASSERTED_GRAPHS,
+    ASSERTED_SUBSET,
+    BASE,
+    COWR,
+    DATASET,
+    GRAPH_META,
+    ONTOLOGY_IRI,
+    OWL_SAMEAS,
+    WD,
+    shorten,
+)
 from .vocab import NS_DCAT as DCAT
 from .vocab import NS_DCT as DCT
 from .vocab import NS_FOAF as FOAF
@@ -43,12 +55,11 @@ from .vocab import NS_VOID as VOID
 from .vocab import NS_XSD as XSD
 
 if TYPE_CHECKING:
-    from .dump import ReleaseFile
+    from .release import ReleaseFile
 
 __all__ = ["ASSERTED_SUBSET", "DATASET", "WIKIDATA_LINKS", "DatasetSummary", "summarize", "void_counts",
            "void_partitions", "void_triples", "void_turtle"]
 
-ASSERTED_SUBSET = DATASET + "#asserted"
 WIKIDATA_LINKS = DATASET + "#wikidata-links"
 WIKIDATA = DATASET + "#wikidata"
 LICENSE = "https://creativecommons.org/licenses/by-sa/4.0/"

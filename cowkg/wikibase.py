@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -39,6 +37,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .files import write_atomically
 from .load import Sources
 from .vocab import (
     ASSERTED_GRAPHS,
@@ -685,18 +684,9 @@ def _write_cache(path: Path, view: WikibaseView) -> None:
     header = (f"# cowkg wikibase view: {view.statements} statements, {len(view.triples)} triples, "
               f"sha256 {hashlib.sha256(body).hexdigest()}\n").encode()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".nt")
+        write_atomically(path, header + body)
     except OSError as exc:
         log.warning("cannot write the Wikibase view cache in %s (%s): kept in memory only", path.parent, exc)
-        return
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(header + body)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 __all__ = ["WikibaseView", "build_view", "read_table", "Table"]

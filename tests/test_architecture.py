@@ -163,3 +163,44 @@ def test_the_readme_settings_table_is_the_registry():
     table = subprocess.run([sys.executable, str(ROOT / "scripts" / "settings_table.py")], capture_output=True,
                            text=True, check=True).stdout
     assert table in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _calls(path: Path, module: str, names: set[str]) -> list[str]:
+    """Where ``path`` calls ``<module>.<name>(...)`` for a name in ``names`` (as file:line)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in names \
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == module:
+            found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    return found
+
+
+def test_files_are_put_in_place_by_cowkg_files_alone():
+    """One way to replace a file, a directory or a link (cowkg/files.py: written beside the target,
+    moved into place by one rename, orphans of killed writers removed): no other module renames
+    into place or makes temporary files itself."""
+    offenders = []
+    for path in package_modules():
+        if path == PACKAGE / "files.py":
+            continue
+        offenders += _calls(path, "os", {"replace", "rename", "renames"})
+        # (a TemporaryDirectory is scratch space, removed whole: nothing is moved out of it)
+        offenders += _calls(path, "tempfile", {"mkstemp", "mkdtemp", "NamedTemporaryFile"})
+    assert not offenders, f"use cowkg.files (write_atomically, rename_directory, ...): {offenders}"
+
+
+def test_one_iri_check():
+    """IRIs from users are checked by ``cowkg.vocab.check_iri`` alone: no other module spells the
+    characters an IRI may not hold (the SPARQL lexer of cowkg/querytext.py reads IRIs and the
+    Turtle writer of cowkg/export.py escapes them: neither checks them)."""
+    allowed = {PACKAGE / "vocab.py", PACKAGE / "querytext.py", PACKAGE / "export.py"}
+    offenders = []
+    for path in package_modules():
+        if path in allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and '<>"{}|^`' in node.value:
+                offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert not offenders, f"use cowkg.vocab.check_iri: {offenders}"
+    assert _calls(PACKAGE / "release.py", "os", {"replace"}) == []  # the helper above sees calls
+    assert _calls(PACKAGE / "files.py", "os", {"replace"})

@@ -184,7 +184,7 @@ def test_export_to_a_file_follows_the_umask_like_dump_and_redirects(tmp_path):
     import stat
     import subprocess
 
-    from cowkg.export import write_atomic
+    from cowkg.files import write_atomically
 
     out = tmp_path / "coalition.ttl"
     cmd = f"umask 027 && {shlex.quote(str(ROOT / '.venv/bin/cowkg'))} export --format ttl " \
@@ -193,8 +193,8 @@ def test_export_to_a_file_follows_the_umask_like_dump_and_redirects(tmp_path):
     assert stat.S_IMODE(out.stat().st_mode) == 0o640
     previous = os.umask(0o022)
     try:
-        write_atomic(tmp_path / "x.nt", b"")
-        write_atomic(out, b"")  # replacing a file gives the new file the umask's mode too
+        write_atomically(tmp_path / "x.nt", b"")
+        write_atomically(out, b"")  # replacing a file gives the new file the umask's mode too
     finally:
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / "x.nt").stat().st_mode) == 0o644

@@ -19,18 +19,20 @@ import rdflib
 from conftest import require
 from rdflib import DCTERMS, OWL, RDF, VOID, Namespace
 
-from cowkg.dump import (
+from cowkg.dump import dataset_date, dataset_version, dump_release
+from cowkg.errors import InputError, NotFound
+from cowkg.release import PAUSE_ENV, verify_release
+from cowkg.store import KnowledgeGraph, open_project
+from cowkg.vocab import (
+    ALL_GRAPHS,
+    ASSERTED_GRAPHS,
     ASSERTED_SUBSET,
     DATASET,
-    PAUSE_ENV,
-    dataset_date,
-    dataset_version,
-    dump_release,
-    verify_release,
+    GRAPH_DATA,
+    GRAPH_INFERRED,
+    GRAPH_META,
+    SOURCE_ARTICLE,
 )
-from cowkg.errors import InputError, NotFound
-from cowkg.store import KnowledgeGraph, open_project
-from cowkg.vocab import ALL_GRAPHS, ASSERTED_GRAPHS, GRAPH_DATA, GRAPH_INFERRED, GRAPH_META, SOURCE_ARTICLE
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-c", "from cowkg.cli import main; main()"]

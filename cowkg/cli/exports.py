@@ -72,10 +72,10 @@ def export(obj: Context, fmt: str, infer: bool, graphs: tuple[str, ...], subject
 
 def write_output(content: bytes, output: str | None, summary: str) -> None:
     """``content`` to ``output`` (atomically; the summary on stderr) or to stdout."""
-    from ..export import write_atomic
+    from ..files import write_atomically
 
     if output:
-        write_atomic(output, content)
+        write_atomically(output, content)
         click.echo(f"wrote {output} ({summary})", err=True)
     else:
         sys.stdout.buffer.write(content)
@@ -97,7 +97,8 @@ def dump(obj: Context, out_dir: str, release: str | None, replace: bool) -> None
       cowkg dump -o dist
       cowkg dump -o dist --release 0.1.1
     """
-    from ..dump import dump_release, release_summary
+    from ..dump import dump_release
+    from ..release import release_summary
     from ..vocab import BASE
     from .progress import TerminalProgress
 

@@ -177,7 +177,7 @@ def export_quickstatements(obj: Context, output: str | None, offline: bool = Fal
 
     Exit 4 (nothing written) when Wikidata cannot be reached and the cache lacks an answer.
     """
-    from ..export import write_atomic
+    from ..files import write_atomically
     from ..quickstatements import export_quickstatements as run
 
     client = _client(obj, offline)
@@ -189,7 +189,7 @@ def export_quickstatements(obj: Context, output: str | None, offline: bool = Fal
     _notices(result.notices)
     content = result.as_bytes("csv" if csv else "v1")
     if output:
-        write_atomic(output, content)
+        write_atomically(output, content)
         click.echo(f"wrote {output} ({len(result.lines)} statements, {len(result.skipped)} left out)", err=True)
     else:
         sys.stdout.buffer.write(content)

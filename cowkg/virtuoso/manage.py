@@ -34,8 +34,9 @@ import pyoxigraph as ox
 import requests
 
 from ..errors import BackendError, BackendUnavailable, InputError
+from ..files import write_atomically
 from ..progress import Progress, report
-from ..vocab import ALL_GRAPHS
+from ..vocab import ALL_GRAPHS, check_iri
 from .isql import run_isql, sql_string
 
 log = logging.getLogger(__name__)
@@ -88,9 +89,7 @@ class Instance:
     def save(self) -> None:
         assert self.directory is not None
         data = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
-        tmp = self.directory / (STATE_FILE + ".tmp")
-        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, self.directory / STATE_FILE)
+        write_atomically(self.directory / STATE_FILE, json.dumps(data, indent=2) + "\n")
 
 
 def find_instance(directory: str | Path) -> Instance | None:
@@ -328,16 +327,13 @@ class LoadReport:
 
 
 def stage_graphs(instance: Instance, graphs: Mapping[str, Iterable[ox.Triple]]) -> dict[str, Path]:
-    """Write each graph as ``<stage>/<short name>.nt`` (temp file + rename); return the paths."""
+    """Write each graph as ``<stage>/<short name>.nt`` (``cowkg.files.write_atomically``); return the paths."""
     stage = instance.stage
     stage.mkdir(parents=True, exist_ok=True)
     out = {}
     for graph, triples in graphs.items():
         path = stage / f"{graph.rstrip('/#').rsplit('/', 1)[-1] or 'graph'}.nt"
-        tmp = path.with_suffix(".nt.tmp")
-        with open(tmp, "wb") as fh:
-            ox.serialize(triples, fh, format=ox.RdfFormat.N_TRIPLES)
-        os.replace(tmp, path)
+        write_atomically(path, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
         out[graph] = path
     return out
 
@@ -351,7 +347,7 @@ def bulk_load(instance: Instance, files: Mapping[str, Path | Iterable[Path]], *,
     statements = ["log_enable(3, 1);"]
     for graph, paths in files.items():
         paths = [paths] if isinstance(paths, Path) else list(paths)
-        statements.append(f"SPARQL CLEAR GRAPH <{_iri(graph)}>;")
+        statements.append(f"SPARQL CLEAR GRAPH <{check_iri(graph, what='a valid graph IRI')}>;")
         statements.append(f"DELETE FROM DB.DBA.LOAD_LIST WHERE ll_graph = {sql_string(graph)};")
         for path in paths:
             path = Path(path).resolve()
@@ -369,12 +365,6 @@ def bulk_load(instance: Instance, files: Mapping[str, Path | Iterable[Path]], *,
                            hint="see virtuoso-notes.md P6b for the column-store insert bug",
                            details={"failed_files": len(failed)})
     return seconds
-
-
-def _iri(iri: str) -> str:
-    if any(c in iri for c in '<>"{}|^`\\ '):
-        raise InputError(f"not a valid graph IRI: {iri!r}")
-    return iri
 
 
 def graph_counts(endpoint: str, graphs: Iterable[str] = (str(g) for g in ALL_GRAPHS), *,

@@ -20,17 +20,10 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from ..dump import (
-    ReleaseFile,
-    build_release,
-    dataset_date,
-    dataset_version,
-    dump_release,
-    find_release,
-    read_release,
-    release_identity,
-)
+from ..dump import build_release, dataset_date, dataset_version, dump_release
 from ..errors import NotFound, ReleaseUnavailable
+from ..release import ReleaseFile, find_release, read_release, release_identity
+from ..vocab import BASE
 from .state import app_state
 
 bp = Blueprint("downloads", __name__)
@@ -43,8 +36,6 @@ def base_url() -> str:
     """Where ``download/<file>`` lives publicly: the public_base setting, else the dataset's own
     namespace (as ``cowkg dump`` writes it) — never the request's Host, so one release is built
     per release, not one per host name a client sends."""
-    from ..dump import BASE
-
     return (current_app.config["COWKG"]["public_base"] or BASE).rstrip("/") + "/"
 
 

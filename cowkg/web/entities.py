@@ -21,10 +21,25 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from ..errors import InputError, NotAcceptable, NotFound
+from ..errors import NotAcceptable, NotFound
 from ..export import description_bytes, export_graphs
 from ..media import GRAPH_FORMATS, HTML, by_name, content_type, negotiate
-from ..vocab import COW, COWR, GRAPH_INFERRED, GRAPH_WIKIBASE, OWL, PROV, RDF, RDFS, SKOS, WD, WDT, entity_slug, shorten
+from ..vocab import (
+    COW,
+    COWR,
+    GRAPH_INFERRED,
+    GRAPH_WIKIBASE,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SKOS,
+    WD,
+    WDT,
+    check_iri,
+    entity_slug,
+    shorten,
+)
 from .ontology_page import jsonld_context
 from .sparql import parse_bool
 from .state import app_state
@@ -174,14 +189,8 @@ def data_any():
     """The description of any IRI of the dataset, ``/data?iri=<IRI>`` (the VoID URI lookup
     endpoint): the RDF format of ``format=`` or Accept (Turtle by default), the same bytes as
     ``/data/<slug>.<ext>`` for an entity; 404 for an IRI the dataset does not have."""
-    iri = request.args.get("iri", "")
-    if not iri or any(c in iri for c in '<>"{}|^`\\ \n'):
-        raise InputError("give the IRI to describe: /data?iri=...")
-    try:
-        ox.NamedNode(iri)
-    except ValueError:
-        raise InputError(f"not an absolute IRI: {iri[:200]!r}", hint="e.g. /data?iri=" + str(COWR) + "coalition") \
-            from None
+    iri = check_iri(request.args.get("iri"), what="the IRI to describe",
+                    hint="e.g. /data?iri=" + str(COWR) + "coalition")
     wanted = request.args.get("format")
     fmt = by_name(wanted, ("graph",)) if wanted else negotiate(GRAPH_FORMATS, request.headers.get("Accept"))
     if fmt is None:
@@ -206,9 +215,7 @@ def page(slug: str):
 @bp.get("/page")
 def page_any():
     """The HTML page of any IRI of the dataset (ontology terms, concepts, graphs): ``?iri=``."""
-    iri = request.args.get("iri", "")
-    if not iri or any(c in iri for c in '<>"{}|^`\\ \n'):
-        raise InputError("give the IRI to show: /page?iri=...")
+    iri = check_iri(request.args.get("iri"), what="the IRI to show", hint="e.g. /page?iri=" + str(COWR) + "coalition")
     slug = entity_slug(iri)
     if slug and SLUG_RE.match(slug):
         return redirect(url_for("entities.page", slug=slug), code=301)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request
 
 from ..errors import InputError, NotFound
+from ..vocab import check_iri
 from .evaluator import QuerySpec
 from .sparql import parse_bool, respond
 from .state import app_state
@@ -28,8 +29,7 @@ def graph_store():
                          hint="e.g. /rdf-graphs?graph=https://w3id.org/cowkg/graph/data")
     infer = parse_bool("infer", request.args.get("infer"), cfg["infer_default"])
     if graph:
-        if any(c in graph for c in '<>"{}|^`\\ '):
-            raise InputError(f"not an IRI: {graph!r}")
+        check_iri(graph, what="a graph IRI", hint="e.g. /rdf-graphs?graph=https://w3id.org/cowkg/graph/data")
         exists = app_state().backend.query(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
                                                                timeout=cfg["query_timeout"])
         if not exists.boolean:

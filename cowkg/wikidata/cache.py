@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ..files import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -69,18 +69,6 @@ class DiskCache:
         path = self._path(key)
         body = json.dumps({"key": key, "stored": self.clock(), "value": value}, ensure_ascii=False)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+            write_atomically(path, body)
         except OSError as exc:
             log.warning("Wikidata cache not written (%s): %s", self.directory, exc)
-            return
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(body)
-            os.replace(tmp, path)
-        except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
-            log.warning("Wikidata cache not written (%s): %s", self.directory, exc)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise

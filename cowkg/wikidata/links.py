@@ -28,7 +28,8 @@ import pyoxigraph as ox
 from .. import __version__
 from ..backends import Backend, GraphSource, as_backend
 from ..errors import InputError, Location
-from ..export import write_atomic, write_turtle
+from ..export import write_turtle
+from ..files import write_atomically
 from ..vocab import COW, COWR, OWL_SAMEAS, WD
 from ..vocab import NS_DCT as DCTERMS
 from ..vocab import NS_PROV as PROV
@@ -151,7 +152,7 @@ def accept_links(source: GraphSource, rows: Iterable[ReviewRow], *, data_dir: st
     review_bytes = Path(review_path).read_bytes()
     triples = _existing(result.path) + _link_triples(todo, locals_, when, by or _default_user(), review_path,
                                                      review_bytes)
-    write_atomic(result.path, serialize_links(triples))
+    write_atomically(result.path, serialize_links(triples))
     result.added = [(r.entity, r.qid) for r in todo]
     return result
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from .. import __version__
 from ..backends import GraphSource, as_backend
 from ..errors import InputError, Location
-from ..export import write_atomic
+from ..files import write_atomically
 from ..progress import Progress, report
 from .client import WikidataClient
 from .local import LocalEntity, load_entities
@@ -175,7 +175,7 @@ def review_tsv(review: Review, source: str = "") -> bytes:
 
 def write_review(review: Review, path: str | Path, source: str = "") -> None:
     """Write the review file atomically (a temp file renamed into place)."""
-    write_atomic(path, review_tsv(review, source))
+    write_atomically(path, review_tsv(review, source))
 
 
 def read_review(path: str | Path) -> list[ReviewRow]:

@@ -12,7 +12,7 @@ import time
 
 from conftest import ROOT
 
-from cowkg.export import write_atomic
+from cowkg.files import write_atomically
 
 
 def test_kill_9_during_export_leaves_no_partial_file(tmp_path):
@@ -52,6 +52,6 @@ def test_the_next_write_removes_orphans_of_killed_writers(tmp_path):
     orphan.write_bytes(b"half")
     live = tmp_path / f".out.nt.{os.getpid()}.abcd1234.tmp"
     live.write_bytes(b"being written")
-    write_atomic(tmp_path / "out.nt", b"new\n")
+    write_atomically(tmp_path / "out.nt", b"new\n")
     assert not orphan.exists() and live.exists()
     assert (tmp_path / "out.nt").read_bytes() == b"new\n"
