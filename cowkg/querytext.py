@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 from .errors import Location, QueryTooComplex
@@ -57,30 +57,36 @@ _VARNAME = rf"[{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00B7\u0300-\u036F\u203F-\u204
 #: The IRI reading of ``<``: every IRI the engine accepts matches (a superset: the engine also checks
 #: the IRI's structure), so no IRI is ever mistaken for code that could open a string or a comment.
 _IRIREF = rf"<(?:[^<>\"{{}}|^`\\\x00-\x20]|{_UCHAR})*>"
+_IRI_PLAIN = r"<[^<>\"{}|^`\\\x00-\x20]*>"
 _STRING_LONG1 = rf"'''(?:(?:'|'')?(?:[^'\\]|{_ECHAR}|{_UCHAR}))*'''"
 _STRING_LONG2 = rf'"""(?:(?:"|"")?(?:[^"\\]|{_ECHAR}|{_UCHAR}))*"""'
 _STRING1 = rf"'(?:[^'\\\n\r]|{_ECHAR}|{_UCHAR})*'"
 _STRING2 = rf'"(?:[^"\\\n\r]|{_ECHAR}|{_UCHAR})*"'
 
-#: One alternation, most frequent terminals first (a word that is not the prefix of a prefixed name
-#: is tried before the costlier prefixed-name pattern); ``junk`` catches a character that fits none.
-_TOKEN_RE = re.compile("|".join((
-    r"(?P<ws>[ \t\r\n]+)",
-    rf"(?P<var>[?$]{_VARNAME})",
-    rf"(?P<word>[A-Za-z_][A-Za-z0-9_]*)(?![{_PN_CHARS}.:])",
-    r"(?P<punct>[{}();,*]|\^\^|&&|\|\||!=|>=|<=(?![^<>\"{}|^`\\\x00-\x20]*>))",
-    rf"(?P<pname>(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?)",
-    rf"(?P<iri>{_IRIREF})",
-    rf"(?P<string>{_STRING_LONG1}|{_STRING_LONG2}|{_STRING1}|{_STRING2})",
-    r"(?P<comment>#[^\r\n]*)",
-    r"(?P<number>[0-9]+\.[0-9]*[eE][+-]?[0-9]+|\.[0-9]+[eE][+-]?[0-9]+|[0-9]+[eE][+-]?[0-9]+"
-    r"|[0-9]*\.[0-9]+|[0-9]+)",
-    rf"(?P<bnode>_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)",
-    rf"(?P<name>[{_PN_CHARS_U}][{_PN_CHARS_U}0-9]*)",
-    r"(?P<langtag>@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*(?:--[a-zA-Z]+)?)",
-    r"(?P<op>[<.\[\]/|^=>!+\-?])",
-    r"(?P<junk>[\s\S])",
-)))
+#: The terminals, most frequent first (a word that is not the prefix of a prefixed name is tried
+#: before the costlier prefixed-name pattern); ``junk`` catches a character that fits none.
+_TERMINALS = (
+    ("ws", r"[ \t\r\n]+"),
+    ("var", rf"[?$]{_VARNAME}"),
+    ("word", rf"[A-Za-z_][A-Za-z0-9_]*(?![{_PN_CHARS}.:])"),
+    ("punct", r"[{}();,*]|\^\^|&&|\|\||!=|>=|<=(?![^<>\"{}|^`\\\x00-\x20]*>)"),
+    ("pname", rf"(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?"),
+    ("iri", _IRIREF),
+    ("string", rf"{_STRING_LONG1}|{_STRING_LONG2}|{_STRING1}|{_STRING2}"),
+    ("comment", r"#[^\r\n]*"),
+    ("number", r"[0-9]+\.[0-9]*[eE][+-]?[0-9]+|\.[0-9]+[eE][+-]?[0-9]+|[0-9]+[eE][+-]?[0-9]+|[0-9]*\.[0-9]+|[0-9]+"),
+    ("bnode", rf"_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?"),
+    ("name", rf"[{_PN_CHARS_U}][{_PN_CHARS_U}0-9]*"),
+    ("langtag", r"@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*(?:--[a-zA-Z]+)?"),
+    ("op", r"[<.\[\]/|^=>!+\-?]"),
+    ("junk", r"[\s\S]"),
+)
+#: Every token, white space and comments included (what the all-readings scan steps through).
+_TOKEN_RE = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _TERMINALS))
+#: The code tokens only: each match is the white space and comments before a token, then the token
+#: (or the end of the text), so a query costs one match per code token, half as many as above.
+_CODE_RE = re.compile(r"(?:[ \t\r\n]+|#[^\r\n]*)*(?:" + "|".join(
+    f"(?P<{name}>{pattern})" for name, pattern in _TERMINALS if name not in ("ws", "comment")) + r"|(?P<eof>\Z))")
 #: Group names that are one kind of token under another name (kept apart only for speed).
 _KIND = {"name": "word", "op": "punct"}
 _STRING_STARTS = {
@@ -106,6 +112,7 @@ MAX_TOKENS = 60_000
 MAX_OPERATORS = 1500
 _CHAIN_PUNCT = frozenset(("+", "-", "*", "/", "|", "||", "&&", "!", "=", "!=", "<", ">", "<=", ">=", "^", ".",
                           ";", ","))
+_CHAIN_CHARS = frozenset("".join(_CHAIN_PUNCT))
 _CHAIN_WORDS = frozenset(("UNION", "OPTIONAL", "MINUS", "BIND", "FILTER", "VALUES", "SERVICE", "GRAPH", "IN",
                           "EXISTS"))
 #: Work the all-readings scan may do, per character of the query, before it refuses the query as
@@ -149,22 +156,15 @@ class ParsedQuery:
         return (_UCHAR_RE.sub(_decode_uchar, text) if "\\" in text else text).lower()
 
     @cached_property
-    def tokens(self) -> list[Token]:
-        """Every token of the text, white space and comments included."""
-        return list(_tokens(self.text))
-
-    @cached_property
     def code(self) -> list[Token]:
-        """Tokens other than white space and comments."""
-        return [t for t in self.tokens if t.kind not in ("ws", "comment")]
+        """The tokens other than white space and comments (the prologue's from a cache, see
+        ``code_tokens``)."""
+        return code_tokens(self.text)
 
     @cached_property
     def head(self) -> list[Token]:
         """The code tokens up to a few past the query form's keyword (prologue, form, modifiers)."""
-        if "tokens" in self.__dict__:
-            source: Iterable[Token] = self.code
-        else:
-            source = (t for t in _tokens(self.text) if t.kind not in ("ws", "comment"))
+        source: Iterable[Token] = self.code
         out: list[Token] = []
         after = -1
         for t in source:
@@ -388,7 +388,7 @@ def parse_query(text: str, predeclared: Mapping[str, str] = PREFIXES) -> ParsedQ
             raise QueryTooComplex(f"the query nests {{ ( [ {deepest} levels deep; at most {MAX_DEPTH} are accepted",
                                   where, hint="flatten the query (fewer nested groups, subqueries or "
                                               "parentheses)", details={"max_depth": MAX_DEPTH})
-    if len(text) > MAX_OPERATORS:
+    if len(text) > MAX_OPERATORS and _most_operators(parsed) > MAX_OPERATORS:
         value = parsed.value
         count = sum(1 for t in parsed.code if (t.kind == "punct" and value(t) in _CHAIN_PUNCT)
                     or (t.kind == "word" and value(t).upper() in _CHAIN_WORDS))
@@ -400,6 +400,14 @@ def parse_query(text: str, predeclared: Mapping[str, str] = PREFIXES) -> ParsedQ
         raise QueryTooComplex(f"the query has {len(parsed.code)} tokens; at most {MAX_TOKENS} are accepted",
                               hint="split it into smaller queries", details={"max_tokens": MAX_TOKENS})
     return parsed
+
+
+def _most_operators(parsed: ParsedQuery) -> int:
+    """An upper bound of the operators ``parse_query`` counts, from the characters and words of the
+    text alone: every operator token holds one of these characters or is one of these words."""
+    lowered = parsed.lowered
+    return (sum(map(lowered.count, _CHAIN_CHARS))
+            + sum(lowered.count(word.lower()) for word in _CHAIN_WORDS))
 
 
 def _depth_of(parsed: ParsedQuery, code: list[Token]) -> tuple[int, Location | None]:
@@ -421,11 +429,46 @@ def _depth_of(parsed: ParsedQuery, code: list[Token]) -> tuple[int, Location | N
     return deepest, where
 
 
-def _tokens(text: str) -> Iterator[Token]:
-    kinds = _KIND
-    for m in _TOKEN_RE.finditer(text):
+def code_tokens(text: str) -> list[Token]:
+    """The code tokens of ``text`` (no white space or comments). A leading prologue of PREFIX and
+    BASE declarations — most clients send the same long one with every query — is read once and
+    its tokens kept (``_prologue_code``); only the rest of the text is read each time.
+
+    >>> [(t.kind, t.start, t.end) for t in code_tokens("PREFIX ex: <http://e/> ASK { ex:a ?p 1 } # x")]
+    [('word', 0, 6), ('pname', 7, 10), ('iri', 11, 22), ('word', 23, 26), ('punct', 27, 28), \
+('pname', 29, 33), ('var', 34, 36), ('number', 37, 38), ('punct', 39, 40)]
+    """
+    m = _PROLOGUE_RE.match(text)
+    if m.end() < _PROLOGUE_WORTH_CACHING:
+        return _lex_code(text, 0)
+    out = list(_prologue_code(text[:m.end()]))
+    out += _lex_code(text, m.end())
+    return out
+
+
+#: A prologue as the lexer reads it: white space, comments, ``PREFIX name: <iri>`` and ``BASE <iri>``,
+#: each ending where a token ends (so reading on from its end gives the tokens a whole read gives).
+#: (IRIs with ``\\u`` escapes end it early: they are read with the rest.)
+_PROLOGUE_RE = re.compile(rf"(?:[ \t\r\n]+|#[^\r\n]*\n|[Pp][Rr][Ee][Ff][Ii][Xx][ \t\r\n]+(?:{_PN_PREFIX})?:"
+                          rf"[ \t\r\n]*{_IRI_PLAIN}|[Bb][Aa][Ss][Ee][ \t\r\n]*{_IRI_PLAIN})*")
+#: Shorter prologues are read with the rest of the text (a cache lookup would cost more).
+_PROLOGUE_WORTH_CACHING = 200
+
+
+@lru_cache(maxsize=64)
+def _prologue_code(prologue: str) -> tuple[Token, ...]:
+    return tuple(_lex_code(prologue, 0))
+
+
+def _lex_code(text: str, pos: int) -> list[Token]:
+    kinds, new = _KIND, tuple.__new__
+    out = []
+    for m in _CODE_RE.finditer(text, pos):
         kind = m.lastgroup
-        yield Token(kinds.get(kind, kind), *m.span())
+        if kind == "eof":
+            break
+        out.append(new(Token, (kinds.get(kind, kind), m.start(kind), m.end())))
+    return out
 
 
 def _decode_uchar(m: re.Match) -> str:
