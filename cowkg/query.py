@@ -88,13 +88,19 @@ def refuse(parsed: ParsedQuery, *, confined: bool | None = None) -> None:
     if parsed.form == "UPDATE":
         raise UnsupportedOperation("SPARQL UPDATE is not accepted: this endpoint is read-only",
                                    hint="send queries (SELECT, ASK, CONSTRUCT, DESCRIBE) only")
-    use = keyword_use(parsed.for_engine, "service")  # the label service is rewritten away (cowkg.wdqs)
+    confined = sandbox.network_confined() if confined is None else confined
+    if parsed.verdicts.get(("service", confined)):
+        return  # passed already, on the same terms (the parse travelled to an evaluator process)
+    # The label service is rewritten away (cowkg.wdqs), so the text the engine runs is read; a text
+    # without the letters has none however rewritten (rewrites only wrap GROUP_CONCAT in STR()).
+    use = keyword_use(parsed.for_engine, "service") if "service" in parsed.lowered else None
     if use == "certain":
         raise UnsupportedOperation(SERVICE_REFUSED, hint=SERVICE_HINT)
-    if use == "possible" and not (sandbox.network_confined() if confined is None else confined):
+    if use == "possible" and not confined:
         raise UnsupportedOperation(SERVICE_REFUSED + " (a reading of the query text holds one)",
                                    hint="if the word is part of an IRI, write that IRI as a prefixed name "
                                         "(e.g. sd:Service); " + SERVICE_HINT)
+    parsed.verdicts[("service", confined)] = True
 
 
 def _engine_error(exc: RuntimeError) -> Exception:

@@ -30,7 +30,7 @@ False
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property, lru_cache
 from typing import NamedTuple
 
@@ -68,7 +68,7 @@ _STRING2 = rf'"(?:[^"\\\n\r]|{_ECHAR}|{_UCHAR})*"'
 _TERMINALS = (
     ("ws", r"[ \t\r\n]+"),
     ("var", rf"[?$]{_VARNAME}"),
-    ("word", rf"[A-Za-z_][A-Za-z0-9_]*(?![{_PN_CHARS}.:])"),
+    ("word", rf"[A-Za-z_][A-Za-z0-9_]*+(?![{_PN_CHARS}.:])"),  # possessive: a shorter word never fits
     ("punct", r"[{}();,*]|\^\^|&&|\|\||!=|>=|<=(?![^<>\"{}|^`\\\x00-\x20]*>)"),
     ("pname", rf"(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?"),
     ("iri", _IRIREF),
@@ -121,6 +121,7 @@ SCAN_BUDGET_PER_CHAR = 24
 
 _FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 _UPDATES = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
+_KEYWORDS_OF_FORMS = frozenset(_FORMS + _UPDATES)
 _OPEN, _CLOSE = "{([", "})]"
 
 
@@ -145,6 +146,25 @@ class ParsedQuery:
         self.text = text
         self.predeclared = predeclared
 
+    #: What a parse sent to another process carries besides its text: the decisions an engine
+    #: needs, not the tokens (a few hundred bytes instead of tens of kilobytes; the rest is read
+    #: again from the text if ever asked for, e.g. to place a syntax error).
+    _TRAVELS = ("form", "select_star", "dataset", "variables", "engine_text", "edits", "wikidata_vocabulary",
+                "verdicts")
+
+    def __getstate__(self) -> dict:
+        state = {name: self.__dict__[name] for name in self._TRAVELS if name in self.__dict__}
+        if state.get("form") != "SELECT" or not state.get("select_star"):
+            state.pop("variables", None)  # only SELECT * orders its columns by them
+        state["text"] = self.text
+        state["predeclared"] = None if self.predeclared is PREFIXES else dict(self.predeclared)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if self.predeclared is None:
+            self.predeclared = PREFIXES
+
     def value(self, token: Token) -> str:
         """The token as written."""
         return self.text[token.start:token.end]
@@ -156,20 +176,37 @@ class ParsedQuery:
         return (_UCHAR_RE.sub(_decode_uchar, text) if "\\" in text else text).lower()
 
     @cached_property
+    def cached_prologue(self) -> _Prologue | None:
+        """The leading PREFIX/BASE declarations, read once for every query that starts with the
+        same ones (most clients send one long prologue with every query); None when short."""
+        end = _PROLOGUE_RE.match(self.text).end()
+        return _prologue_facts(self.text[:end]) if end >= _PROLOGUE_WORTH_CACHING else None
+
+    @cached_property
+    def body(self) -> list[Token]:
+        """The code tokens after the cached prologue (all of them when there is none)."""
+        cached = self.cached_prologue
+        return _lex_code(self.text, cached.end if cached else 0)
+
+    @cached_property
     def code(self) -> list[Token]:
-        """The tokens other than white space and comments (the prologue's from a cache, see
-        ``code_tokens``)."""
-        return code_tokens(self.text)
+        """The tokens other than white space and comments."""
+        cached = self.cached_prologue
+        return [*cached.tokens, *self.body] if cached else self.body
 
     @cached_property
     def head(self) -> list[Token]:
         """The code tokens up to a few past the query form's keyword (prologue, form, modifiers)."""
-        source: Iterable[Token] = self.code
-        out: list[Token] = []
+        cached = self.cached_prologue
+        out: list[Token] = list(cached.tokens) if cached else []  # declarations only: no form keyword
+        if "body" in self.__dict__:
+            source: Iterable[Token] = self.body
+        else:
+            source = _iter_code(self.text, cached.end if cached else 0)
         after = -1
         for t in source:
             out.append(t)
-            if after < 0 and t.kind == "word" and self.value(t).upper() in _FORMS + _UPDATES:
+            if after < 0 and t.kind == "word" and self.value(t).upper() in _KEYWORDS_OF_FORMS:
                 after = 3
             elif after > 0:
                 after -= 1
@@ -180,23 +217,10 @@ class ParsedQuery:
     @cached_property
     def prologue(self) -> tuple[dict[str, str], str | None]:
         """The PREFIX declarations (name → IRI) and the BASE IRI of the query's prologue."""
-        prefixes: dict[str, str] = {}
-        base = None
-        code, value = self.head, self.value
-        i = 0
-        while i < len(code):
-            word = value(code[i]).upper() if code[i].kind == "word" else ""
-            if word == "PREFIX" and i + 2 < len(code) and code[i + 1].kind == "pname" and code[i + 2].kind == "iri":
-                name = value(code[i + 1])
-                if name.endswith(":"):
-                    prefixes[name[:-1]] = _UCHAR_RE.sub(_decode_uchar, value(code[i + 2])[1:-1])
-                i += 3
-            elif word == "BASE" and i + 1 < len(code) and code[i + 1].kind == "iri":
-                base = _UCHAR_RE.sub(_decode_uchar, value(code[i + 1])[1:-1])
-                i += 2
-            else:
-                break
-        return prefixes, base
+        cached = self.cached_prologue
+        if cached is None:
+            return _declarations(self.text, self.head, {}, None)
+        return _declarations(self.text, self.head[len(cached.tokens):], dict(cached.prefixes), cached.base)
 
     @property
     def prefixes(self) -> dict[str, str]:
@@ -368,11 +392,41 @@ class ParsedQuery:
         return self if text == self.text else parse_query(text, self.predeclared)
 
     @cached_property
-    def normalised(self) -> str:
-        """The tokens without comments, one space between them: equal for queries that differ only
-        in layout and comments (the response cache's key)."""
-        return " ".join(self.value(t) for t in self.code)
+    def wikidata_vocabulary(self) -> bool:
+        """Whether the query names anything in Wikidata's namespaces (``cowkg.wdqs``)."""
+        from .wdqs import uses_wikidata_vocabulary
 
+        return uses_wikidata_vocabulary(self)
+
+    @cached_property
+    def verdicts(self) -> dict:
+        """Refusal decisions already taken on this parse, by what they depended on (``query.refuse``)."""
+        return {}
+
+    @cached_property
+    def cache_text(self) -> str:
+        """The text as the response cache keys it: the code tokens, one space between them, so
+        queries that differ only in layout and comments share an answer.
+
+        Only where that reading surely agrees with the engine's: a text with a backslash (an escape
+        may hide a quote or a ``#``), with characters that fit no token, or with an IRI past the
+        prologue that holds a quote or ``#`` (the engine may read its ``<`` as "less than", and a
+        string or comment then opens inside, see the module docstring) keeps its exact text as key.
+
+        >>> parse_query("ASK {  ?s ?p 'a  b' } # one").cache_text == parse_query("ASK { ?s ?p 'a  b' }").cache_text
+        True
+        >>> parse_query("ASK { ?s ?p 'a b' }").cache_text == parse_query("ASK { ?s ?p 'a  b' }").cache_text
+        False
+        """
+        text = self.text
+        if "\\" in text:
+            return text
+        for t in self.body:
+            if t.kind == "junk" or (t.kind == "iri" and any(c in text[t.start:t.end] for c in "'\"#")):
+                return text
+        cached = self.cached_prologue
+        words = " ".join([text[t.start:t.end] for t in self.body])
+        return f"{cached.layout} {words}" if cached else words
 
 def parse_query(text: str, predeclared: Mapping[str, str] = PREFIXES) -> ParsedQuery:
     """The query's parse, with the checks every query must pass before an engine sees it.
@@ -432,18 +486,13 @@ def _depth_of(parsed: ParsedQuery, code: list[Token]) -> tuple[int, Location | N
 def code_tokens(text: str) -> list[Token]:
     """The code tokens of ``text`` (no white space or comments). A leading prologue of PREFIX and
     BASE declarations — most clients send the same long one with every query — is read once and
-    its tokens kept (``_prologue_code``); only the rest of the text is read each time.
+    its tokens kept (``_prologue_facts``); only the rest of the text is read each time.
 
     >>> [(t.kind, t.start, t.end) for t in code_tokens("PREFIX ex: <http://e/> ASK { ex:a ?p 1 } # x")]
     [('word', 0, 6), ('pname', 7, 10), ('iri', 11, 22), ('word', 23, 26), ('punct', 27, 28), \
 ('pname', 29, 33), ('var', 34, 36), ('number', 37, 38), ('punct', 39, 40)]
     """
-    m = _PROLOGUE_RE.match(text)
-    if m.end() < _PROLOGUE_WORTH_CACHING:
-        return _lex_code(text, 0)
-    out = list(_prologue_code(text[:m.end()]))
-    out += _lex_code(text, m.end())
-    return out
+    return ParsedQuery(text).code
 
 
 #: A prologue as the lexer reads it: white space, comments, ``PREFIX name: <iri>`` and ``BASE <iri>``,
@@ -455,9 +504,51 @@ _PROLOGUE_RE = re.compile(rf"(?:[ \t\r\n]+|#[^\r\n]*\n|[Pp][Rr][Ee][Ff][Ii][Xx][
 _PROLOGUE_WORTH_CACHING = 200
 
 
+class _Prologue(NamedTuple):
+    """What a cached prologue gives every query that starts with it."""
+
+    tokens: tuple[Token, ...]
+    prefixes: dict[str, str]
+    base: str | None
+    layout: str  # its tokens, one space between them (the start of ``cache_text``)
+    end: int
+
+
 @lru_cache(maxsize=64)
-def _prologue_code(prologue: str) -> tuple[Token, ...]:
-    return tuple(_lex_code(prologue, 0))
+def _prologue_facts(prologue: str) -> _Prologue:
+    tokens = tuple(_lex_code(prologue, 0))
+    prefixes, base = _declarations(prologue, tokens, {}, None)
+    return _Prologue(tokens, prefixes, base, " ".join(prologue[t.start:t.end] for t in tokens), len(prologue))
+
+
+def _declarations(text: str, code: Sequence[Token], prefixes: dict[str, str],
+                  base: str | None) -> tuple[dict[str, str], str | None]:
+    """``prefixes`` and ``base`` with the PREFIX and BASE declarations at the start of ``code`` added."""
+    i = 0
+    while i < len(code):
+        t = code[i]
+        word = text[t.start:t.end].upper() if t.kind == "word" else ""
+        if word == "PREFIX" and i + 2 < len(code) and code[i + 1].kind == "pname" and code[i + 2].kind == "iri":
+            name = text[code[i + 1].start:code[i + 1].end]
+            if name.endswith(":"):
+                prefixes[name[:-1]] = _UCHAR_RE.sub(_decode_uchar, text[code[i + 2].start + 1:code[i + 2].end - 1])
+            i += 3
+        elif word == "BASE" and i + 1 < len(code) and code[i + 1].kind == "iri":
+            base = _UCHAR_RE.sub(_decode_uchar, text[code[i + 1].start + 1:code[i + 1].end - 1])
+            i += 2
+        else:
+            break
+    return prefixes, base
+
+
+def _iter_code(text: str, pos: int) -> Iterator[Token]:
+    """The code tokens from ``pos`` one at a time, for a reader that may stop early (the head)."""
+    kinds, new = _KIND, tuple.__new__
+    for m in _CODE_RE.finditer(text, pos):
+        kind = m.lastgroup
+        if kind == "eof":
+            return
+        yield new(Token, (kinds.get(kind, kind), m.start(kind), m.end()))
 
 
 def _lex_code(text: str, pos: int) -> list[Token]:

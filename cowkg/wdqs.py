@@ -66,15 +66,25 @@ def visible(variables: list[str]) -> list[str]:
 
 def uses_wikidata_vocabulary(parsed: ParsedQuery) -> bool:
     """Whether any IRI of the query (past its PREFIX declarations) is in Wikidata's namespaces."""
-    code = parsed.code
+    code = parsed.body  # past the cached prologue, which holds declarations only
+    text = parsed.text
+    could: dict[str, bool] = {}  # prefix → whether a name with it can be in Wikidata's namespaces
     for i, t in enumerate(code):
         if t.kind not in ("iri", "pname"):
             continue
         if t.kind == "iri" and i >= 2 and code[i - 1].kind == "pname" \
                 and parsed.value(code[i - 2]).upper() == "PREFIX":
             continue  # a declaration is not a use
-        if t.kind == "pname" and i >= 1 and parsed.value(code[i - 1]).upper() == "PREFIX":
-            continue
+        if t.kind == "pname":
+            if i >= 1 and parsed.value(code[i - 1]).upper() == "PREFIX":
+                continue
+            prefix = text[t.start:text.index(":", t.start)]
+            if prefix not in could:
+                namespace = parsed.prefixes.get(prefix, parsed.predeclared.get(prefix))
+                could[prefix] = namespace is not None and (namespace.startswith(WIKIDATA_NAMESPACES) or any(
+                    ns.startswith(namespace) for ns in WIKIDATA_NAMESPACES))
+            if not could[prefix]:
+                continue
         try:
             if parsed.iri(t).startswith(WIKIDATA_NAMESPACES):
                 return True

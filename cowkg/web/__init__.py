@@ -26,12 +26,15 @@ def create_app(settings: dict[str, Any] | None = None, backend=None) -> Flask:
     """Build the app. Without ``backend``, load, reason and index the project at settings['root']."""
     from pathlib import Path
 
+    from ..answer import evaluate
     from .catalog import Catalog
-    from .evaluator import EvaluatorPool, evaluate
+    from .evaluator import EvaluatorPool
+    from .formdata import Request
     from .sparql import ResponseCache
     from .state import AppState
 
     app = Flask(__name__)
+    app.request_class = Request
     app.config["COWKG"] = cfg = load_settings(settings)
     # One byte past the limit, so http.check_size can tell a chunked body at the limit from a longer one.
     app.config["MAX_CONTENT_LENGTH"] = cfg["max_request_bytes"] + 1

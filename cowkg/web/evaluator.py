@@ -28,27 +28,23 @@ refused with 503 and Retry-After (``Overloaded``) instead of queueing without bo
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
-import json
 import logging
 import os
+import pickle
+import select
 import signal
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe
 from typing import Any
 
 from .. import sandbox
-from ..backends.virtuoso import Prepared
-from ..errors import AnswerTooLarge, CowkgError, NotAcceptable, Overloaded, QueryMemoryExceeded, QueryTimeout
-from ..media import by_name, choose, content_type
-from ..query import NATIVE_FORMATS
-from ..querytext import ParsedQuery, parse_query
-from ..vocab import BASE
+from ..errors import CowkgError, Overloaded, QueryMemoryExceeded, QueryTimeout
 
 log = logging.getLogger(__name__)
 
@@ -58,116 +54,6 @@ HEAVY_AFTER = 1.0
 #: Evaluators per worker that heavy queries may never all take: kept for short queries.
 RESERVED = 2
 _RESET_SIGNALS = ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCHLD", "SIGABRT")
-
-
-@dataclass(frozen=True)
-class QuerySpec:
-    """Everything a worker process needs to answer one protocol request (picklable)."""
-
-    query: str
-    infer: bool = False
-    default_graphs: tuple[str, ...] = ()
-    named_graphs: tuple[str, ...] = ()
-    accept: str = ""
-    formats: tuple[str, ...] = ()
-    max_rows: int | None = None
-    timeout: float | None = None
-    #: Largest answer body sent (None: no limit): a larger one is refused with 413.
-    max_answer_bytes: int | None = None
-    #: The query's parse, made once in the request (its checks already passed); travels with the spec.
-    parsed: ParsedQuery | None = field(default=None, compare=False, repr=False)
-
-    def cache_key(self) -> tuple:
-        """What identifies the response bytes (the time limit does not change a completed answer)."""
-        return (self.query, self.infer, self.default_graphs, self.named_graphs, self.accept, self.formats,
-                self.max_rows)
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A serialised result, ready to send."""
-
-    body: bytes
-    content_type: str
-    kind: str
-    rows: int
-    truncated: bool
-    seconds: float
-
-
-def evaluate(backend, spec: QuerySpec) -> Answer | Prepared:
-    """Run ``spec`` on ``backend`` and serialise the result in the negotiated format.
-
-    A SELECT asked for in JSON or XML is written by the engine itself when the backend can
-    (``query_serialized``, the embedded store); everything else, and results over the row cap,
-    take the general path. A remote backend (``prepare``/``execute``) is only prepared here —
-    checked and parsed in this confined process — and the ``Prepared`` query is returned for the
-    server process to send (``finish``): the evaluator cannot open network connections. Raises the
-    backend's CowkgErrors (syntax error, update refused, timeout) and NotAcceptable.
-    """
-    parsed = spec.parsed or parse_query(spec.query)
-    if hasattr(backend, "execute"):
-        return Prepared(*backend.prepare(parsed, spec.infer, list(spec.default_graphs) or None,
-                                         list(spec.named_graphs) or None))
-    if parsed.form == "SELECT":
-        fmt = choose("results", spec.accept, spec.formats)
-        if fmt.name in NATIVE_FORMATS:
-            done = backend.query_serialized(parsed, fmt, infer=spec.infer,
-                                            default_graph_uris=list(spec.default_graphs) or None,
-                                            named_graph_uris=list(spec.named_graphs) or None, max_rows=spec.max_rows)
-            if done is not None:
-                return Answer(check_answer_size(done.body, spec.max_answer_bytes), content_type(fmt), "solutions",
-                              done.rows, False, done.seconds)
-    result = backend.query(parsed, infer=spec.infer, default_graph_uris=list(spec.default_graphs) or None,
-                           named_graph_uris=list(spec.named_graphs) or None, max_rows=spec.max_rows,
-                           timeout=spec.timeout)
-    return serialize_answer(result, spec)
-
-
-def finish(backend, spec: QuerySpec, prepared: Prepared) -> Answer:
-    """The answer to a query a remote backend's evaluator prepared: sent from this process."""
-    return serialize_answer(backend.execute(prepared, max_rows=spec.max_rows, timeout=spec.timeout), spec)
-
-
-#: Where a cut answer points (the head's ``link``): what was cut, and by which setting.
-TRUNCATED = BASE + "truncated?max_rows={}"
-
-
-def serialize_answer(result, spec: QuerySpec) -> Answer:
-    """``result`` in the negotiated format, with the truncation marker and the answer-size cap.
-
-    A graph asked for in a results format only (rdflib's SPARQLStore with returnFormat="json")
-    gets an RDF format instead of 406, as other endpoints do: JSON-LD when the client asked for
-    JSON, else Turtle; the Content-Type says which."""
-    if result.kind == "graph":
-        try:
-            fmt = choose("graph", spec.accept, spec.formats)
-        except NotAcceptable:
-            if spec.formats:  # a format asked for by name is not second-guessed
-                raise
-            fmt = by_name("jsonld" if "json" in (spec.accept + " ".join(spec.formats)).lower() else "ttl",
-                          ("graph",))
-    else:
-        fmt = choose("results", spec.accept, spec.formats)
-    links = [TRUNCATED.format(spec.max_rows)] if result.truncated else []
-    body = result.serialize(fmt, links)
-    if result.truncated and result.kind == "graph" and fmt.name in ("ttl", "nt"):
-        body = f"# cut at max_rows = {spec.max_rows} triples: {links[0]}\n".encode() + body
-    if result.truncated and fmt.name == "json":
-        # A marker clients can see without reading headers; SPARQL JSON readers ignore unknown keys.
-        marker = json.dumps({"truncated": True, "max_rows": spec.max_rows})
-        body = body[:-1] + b', "cowkg": ' + marker.encode() + b"}"
-    return Answer(check_answer_size(body, spec.max_answer_bytes), content_type(fmt), result.kind, len(result),
-                  result.truncated, result.seconds)
-
-
-def check_answer_size(body: bytes, limit: int | None) -> bytes:
-    """``body``, or AnswerTooLarge (413) when it is over ``limit`` bytes."""
-    if limit is not None and len(body) > limit:
-        raise AnswerTooLarge(f"the answer has {len(body)} bytes, more than the limit of {limit}",
-                             hint="the max_answer_bytes setting limits answers; add LIMIT, select fewer or shorter "
-                                  "values", details={"limit_bytes": limit})
-    return body
 
 
 class EvaluatorCrashed(RuntimeError):
@@ -273,7 +159,7 @@ def _child_setup(conn: Connection, parent_pid: int, forked_from_main: bool) -> N
 def _child_loop(conn: Connection, work: Callable[[Any], Any]) -> None:  # pragma: no cover
     while True:
         try:
-            payload = conn.recv()
+            payload = pickle.loads(conn.recv_bytes())
         except (EOFError, OSError):
             return
         try:
@@ -285,9 +171,9 @@ def _child_loop(conn: Connection, work: Callable[[Any], Any]) -> None:  # pragma
         except Exception:
             message = ("bug", traceback.format_exc())
         try:
-            conn.send(message)
+            conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
         except Exception:
-            conn.send(("bug", traceback.format_exc()))
+            conn.send_bytes(pickle.dumps(("bug", traceback.format_exc())))
 
 
 def _memory_exceeded(limit: int | None) -> QueryMemoryExceeded:
@@ -334,19 +220,28 @@ class EvaluatorPool:
             self._reset()
         deadline = None if wait is None else time.monotonic() + wait
         with self._cond:
-            while not self._idle and len(self._all) >= self._size:
+            while (child := self._take()) is None:
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
-                    self.refused += 1
-                    raise Overloaded(f"all {self._size} query evaluators of this server process are busy",
-                                     hint="retry after a few seconds; the evaluators setting sets how many run at once",
-                                     details={"evaluators": self._size})
+                    raise self._overloaded()
                 self._cond.wait(left)
-            if self._idle:
-                return self._idle.pop()
-            child = self._new_child()
-            self._all.append(child)
             return child
+
+    def _take(self) -> _Child | None:
+        """An idle child, or a new one while there is room; None when all are busy (holding the lock)."""
+        if self._idle:
+            return self._idle.pop()
+        if len(self._all) >= self._size:
+            return None
+        child = self._new_child()
+        self._all.append(child)
+        return child
+
+    def _overloaded(self) -> Overloaded:
+        self.refused += 1
+        return Overloaded(f"all {self._size} query evaluators of this server process are busy",
+                          hint="retry after a few seconds; the evaluators setting sets how many run at once",
+                          details={"evaluators": self._size})
 
     def _release(self, child: _Child, healthy: bool) -> None:
         with self._cond:
@@ -367,7 +262,7 @@ class EvaluatorPool:
 
     def run(self, payload: Any, timeout: float | None) -> Any:
         """``work(payload)`` computed in a child within ``timeout`` seconds (None: no limit)."""
-        child = self._send(payload)
+        child = self._send(payload, self._acquire(self.queue_wait))
         healthy = False
         try:
             waited = 0.0
@@ -376,31 +271,75 @@ class EvaluatorPool:
                     self._turn_heavy(child)
                     waited = HEAVY_AFTER
             if not child.conn.poll(None if timeout is None else max(0.0, timeout - waited)):
-                child.kill()
-                self.killed += 1
-                log.warning("query stopped at the %g s limit; evaluator %d killed", timeout, child.pid)
-                raise QueryTimeout(f"query stopped after {timeout:g} s",
-                                   hint="the query_timeout setting limits each query; narrow the query or add LIMIT",
-                                   details={"limit_seconds": timeout})
-            status, value = child.conn.recv()
+                raise self._stop(child, timeout)
+            status, value = _receive(child)
             healthy = True
         except (EOFError, OSError) as exc:
-            signum = child.reap_after_kill()
-            if signum in (signal.SIGABRT, signal.SIGKILL) and self.memory_bytes:
-                log.warning("evaluator %d ended by signal %s: query over its memory limit", child.pid, signum)
-                raise _memory_exceeded(self.memory_bytes) from None
-            raise EvaluatorCrashed(f"evaluator process {child.pid} died while answering: {exc!r}") from None
+            raise self._broken(child, exc) from None
         finally:
-            if child.reniced:
-                with self._cond:
-                    self._heavy -= 1
-            self._release(child, healthy)
-        child.answered += 1
-        if status == "ok":
-            return value
-        if status == "error":
-            raise value
-        raise EvaluatorCrashed(f"evaluator raised:\n{value}")
+            self._finish(child, healthy)
+        return _outcome(status, value)
+
+    async def run_async(self, payload: Any, timeout: float | None) -> Any:
+        """``run`` for an event loop: the same limits, and no thread waits for the child — the loop
+        is told when its pipe is readable (the request path of ``cowkg.web.front``)."""
+        child = self._send(payload, await self._acquire_async(self.queue_wait))
+        healthy = False
+        try:
+            waited = 0.0
+            if timeout is None or timeout > HEAVY_AFTER:
+                if not await _readable(child.conn, HEAVY_AFTER):
+                    self._turn_heavy(child)
+                    waited = HEAVY_AFTER
+            if not await _readable(child.conn, None if timeout is None else max(0.0, timeout - waited)):
+                raise self._stop(child, timeout)
+            status, value = _receive(child)
+            healthy = True
+        except (EOFError, OSError) as exc:
+            raise self._broken(child, exc) from None
+        finally:
+            self._finish(child, healthy)
+        return _outcome(status, value)
+
+    async def _acquire_async(self, wait: float | None) -> _Child:
+        """An idle child without blocking the loop: at once when one is free (the front admits no
+        more queries than there are evaluators), else checked again every few milliseconds."""
+        if os.getpid() != self._pid:
+            self._reset()
+        deadline = None if wait is None else time.monotonic() + wait
+        while True:
+            with self._cond:
+                child = self._take()
+            if child is not None:
+                return child
+            if deadline is not None and time.monotonic() >= deadline:
+                raise self._overloaded()
+            await asyncio.sleep(0.005)
+
+    def _stop(self, child: _Child, timeout: float | None) -> QueryTimeout:
+        """Kill ``child``, which overran ``timeout``: the error to answer."""
+        child.kill()
+        self.killed += 1
+        log.warning("query stopped at the %g s limit; evaluator %d killed", timeout, child.pid)
+        return QueryTimeout(f"query stopped after {timeout:g} s",
+                            hint="the query_timeout setting limits each query; narrow the query or add LIMIT",
+                            details={"limit_seconds": timeout})
+
+    def _broken(self, child: _Child, exc: BaseException) -> Exception:
+        """The error for a child whose pipe broke: over its memory, or crashed."""
+        signum = child.reap_after_kill()
+        if signum in (signal.SIGABRT, signal.SIGKILL) and self.memory_bytes:
+            log.warning("evaluator %d ended by signal %s: query over its memory limit", child.pid, signum)
+            return _memory_exceeded(self.memory_bytes)
+        return EvaluatorCrashed(f"evaluator process {child.pid} died while answering: {exc!r}")
+
+    def _finish(self, child: _Child, healthy: bool) -> None:
+        if child.reniced:
+            with self._cond:
+                self._heavy -= 1
+        self._release(child, healthy)
+        if healthy:
+            child.answered += 1
 
     def _turn_heavy(self, child: _Child) -> None:
         """Count ``child`` as heavy and lower its priority, or stop it when too many already are."""
@@ -418,19 +357,24 @@ class EvaluatorPool:
         if not child.reniced:  # renice refused: count it anyway, it is retired after its answer
             child.reniced = True
 
-    def _send(self, payload: Any) -> _Child:
-        """Hand ``payload`` to an idle child; children found dead (OOM killer, kill -9) are replaced."""
+    def _send(self, payload: Any, child: _Child) -> _Child:
+        """Hand ``payload`` to ``child``, an idle child; children found dead (OOM killer, kill -9)
+        are replaced (by the next idle one, without waiting)."""
+        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
         for _attempt in range(self._size + 1):
-            child = self._acquire(self.queue_wait)
             try:
-                if child.conn.poll(0):  # an idle child has nothing to say: readable means it is gone
+                if _has_input(child.conn):  # an idle child has nothing to say: readable means it is gone
                     raise OSError("evaluator gone while idle")
-                child.conn.send(payload)
+                child.conn.send_bytes(data)
                 return child
             except OSError as exc:
                 self._release(child, healthy=False)
                 child.kill()
                 error = exc
+            with self._cond:
+                child = self._take()
+            if child is None:
+                break
         raise EvaluatorCrashed(f"cannot reach a live evaluator process: {error!r}")
 
     def prestart(self, count: int | None = None) -> None:
@@ -456,3 +400,42 @@ class EvaluatorPool:
                 child.kill()
             self._all.clear()
             self._idle.clear()
+
+
+def _receive(child: _Child) -> tuple[str, Any]:
+    return pickle.loads(child.conn.recv_bytes())
+
+
+def _outcome(status: str, value: Any) -> Any:
+    """The child's answer, or the error it raised (a bug in it is EvaluatorCrashed)."""
+    if status == "ok":
+        return value
+    if status == "error":
+        raise value
+    raise EvaluatorCrashed(f"evaluator raised:\n{value}")
+
+
+async def _readable(conn: Connection, seconds: float | None) -> bool:
+    """Whether ``conn`` has something to read within ``seconds``, waiting on the event loop."""
+    loop = asyncio.get_running_loop()
+    ready = loop.create_future()
+    fd = conn.fileno()
+    loop.add_reader(fd, _settle, ready, True)
+    timer = None if seconds is None else loop.call_later(seconds, _settle, ready, False)
+    try:
+        return await ready
+    finally:
+        loop.remove_reader(fd)
+        if timer is not None:
+            timer.cancel()
+
+
+def _settle(future: asyncio.Future, value: bool) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+def _has_input(conn: Connection) -> bool:
+    """Whether ``conn`` is readable now (one system call; an idle child's pipe never is, unless
+    the child is gone)."""
+    return bool(select.select([conn.fileno()], [], [], 0)[0])

@@ -7,9 +7,12 @@ server reads the head (with a time limit of its own) and this module reads the b
 loop, within ``body_timeout`` seconds and ``max_request_bytes`` bytes, costing no thread. Only a
 complete request reaches Flask, which runs in one of two thread pools (lanes):
 
-- the **query lane** (``/sparql`` with a query): as many threads as the worker has evaluator
-  processes; a request waits there at most ``queue_wait`` seconds for a free one, then is answered
-  503 with Retry-After (``Overloaded``) — never an unbounded queue;
+- the **query lane** (``/sparql`` with a query): at most as many at once as the worker has
+  evaluator processes; a request waits at most ``queue_wait`` seconds for a free one, then is
+  answered 503 with Retry-After (``Overloaded``) — never an unbounded queue. The common query is
+  answered on the event loop itself (``sparql.respond_directly``: parsed once, evaluated through the
+  evaluator's pipe, no thread and no Flask); the rest (errors, conditional requests, the service
+  description, a remote store's answers) goes to Flask in the lane's threads;
 - the **page lane** (everything else: health, static files, entity pages, views, downloads,
   reconciliation): its own threads, so cheap requests never wait behind running queries.
 
@@ -31,6 +34,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Flask
 
 from ..errors import CowkgError, Overloaded, PayloadTooLarge, RequestTimeout
+from .sparql import respond_directly
 
 log = logging.getLogger(__name__)
 
@@ -109,13 +113,21 @@ class Front:
         if lane == "query":
             slots = self.slots()
             try:
-                await asyncio.wait_for(slots.acquire(), self.queue_wait)
+                if slots.locked():
+                    await asyncio.wait_for(slots.acquire(), self.queue_wait)
+                else:
+                    await slots.acquire()  # free: taken at once, without a timer
             except TimeoutError:
                 return self._error(scope, proto, Overloaded(
                     f"all {self.query_threads} query evaluators of this server process are busy",
                     hint="retry after a few seconds; the evaluators setting sets how many run at once",
                     details={"evaluators": self.query_threads}))
             try:
+                direct = await respond_directly(self.app, environ)
+                if direct is not None:
+                    status, headers, body = direct
+                    proto.response_bytes(status, headers, body)
+                    return status
                 status, headers, chunks = await loop.run_in_executor(self.lane("query"), self._call, environ)
             finally:
                 slots.release()

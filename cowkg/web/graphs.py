@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
+from ..answer import QuerySpec
 from ..errors import InputError, NotFound
 from ..vocab import check_iri
-from .evaluator import QuerySpec
 from .sparql import parse_bool, respond
 from .state import app_state
 

@@ -41,21 +41,27 @@ def allowed_hosts(cfg: dict) -> frozenset[str] | None:
     return frozenset(hosts)
 
 
+def host_allowed(app: Flask, host: str) -> bool:
+    """Whether ``host`` (a Host header: name, optional port) names a host this service answers for."""
+    state = app_state(app)
+    allowed = state.allowed_hosts
+    if allowed is ...:
+        allowed = state.allowed_hosts = allowed_hosts(app.config["COWKG"])
+    if allowed is None:
+        return True
+    host = host.lower()
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return name.strip("[]") in allowed
+
+
 def check_host() -> None:
     """400 for a Host header that names no host this service answers for: generated URLs (VoID,
     the service description, the UI's endpoint, redirects) are never built from a stranger's Host."""
-    state = app_state()
-    allowed = state.allowed_hosts
-    if allowed is ...:
-        allowed = state.allowed_hosts = allowed_hosts(current_app.config["COWKG"])
-    if allowed is None:
-        return
-    host = request.host.lower()
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    if name.strip("[]") not in allowed:
+    app = current_app._get_current_object()
+    if not host_allowed(app, request.host):
         raise HostNotAllowed(f"this service does not answer for the host {request.host!r}",
                              hint="the allowed_hosts and public_base settings name the hosts it answers for",
-                             details={"allowed_hosts": sorted(allowed)})
+                             details={"allowed_hosts": sorted(app_state(app).allowed_hosts)})
 
 
 def check_size() -> None:
@@ -89,18 +95,22 @@ def allowed_methods() -> list[str]:
     return sorted(methods, key=lambda m: (METHOD_ORDER.index(m) if m in METHOD_ORDER else len(METHOD_ORDER), m))
 
 
+#: Headers every answer carries: CORS for reads, then the page policy (a view may set its own).
+CORS_HEADERS = (("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", EXPOSED))
+POLICY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+                  ("X-Frame-Options", "DENY"), ("Referrer-Policy", "strict-origin-when-cross-origin"))
+
+
 def add_policy(resp: Response) -> Response:
     """CORS headers on every answer; ETag + 304 on successful reads that have none yet."""
-    resp.headers["Access-Control-Allow-Origin"] = "*"
-    resp.headers["Access-Control-Expose-Headers"] = EXPOSED
+    for name, value in CORS_HEADERS:
+        resp.headers[name] = value
     if request.method == "OPTIONS":
         resp.headers["Access-Control-Allow-Methods"] = ", ".join(allowed_methods())
         resp.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
         resp.headers["Access-Control-Max-Age"] = "86400"
-    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-    resp.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    resp.headers.setdefault("X-Frame-Options", "DENY")
-    resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    for name, value in POLICY_HEADERS:
+        resp.headers.setdefault(name, value)
     if request.method in ("GET", "HEAD") and resp.status_code == 200 and not resp.is_streamed:
         if "ETag" not in resp.headers:
             resp.add_etag(weak=True)

@@ -15,13 +15,15 @@ import hashlib
 import threading
 from collections import OrderedDict
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.wrappers import Request
 
+from ..answer import Answer, QuerySpec, finish
 from ..backends.virtuoso import Prepared
 from ..errors import InputError, UnsupportedOperation
 from ..query import refuse
 from ..querytext import parse_query
-from .evaluator import Answer, QuerySpec, finish
+from .http import CORS_HEADERS, POLICY_HEADERS, host_allowed
 from .state import app_state
 
 bp = Blueprint("sparql", __name__)
@@ -43,13 +45,14 @@ def parse_bool(name: str, value: str | None, default: bool) -> bool:
     raise InputError(f"{name} must be true or false, not {value!r}")
 
 
-def read_spec() -> QuerySpec:
-    """The query and its dataset, format and inference choice from a protocol request.
+def read_spec(request: Request, cfg: dict, confined: bool) -> QuerySpec:
+    """The query and its dataset, format and inference choice from a protocol request (Flask's, or
+    one the front built from a request it answers itself), parsed once and checked (``refuse``,
+    with ``confined`` saying whether the evaluators cannot reach the network).
 
     Raises UnsupportedOperation for any update, InputError for protocol misuse (two queries,
     wrong media type, a non-UTF-8 body, a query both in the URL and the body).
     """
-    cfg = current_app.config["COWKG"]
     mime = (request.mimetype or "").lower()
     if "update" in request.args or mime == UPDATE or any(k.startswith("using-") for k in request.args):
         raise UnsupportedOperation(REFUSED, hint="send queries (SELECT, ASK, CONSTRUCT, DESCRIBE) only")
@@ -57,7 +60,7 @@ def read_spec() -> QuerySpec:
     if request.method in ("GET", "HEAD"):
         queries = request.args.getlist("query")
     elif mime == FORM:
-        _require_utf8()
+        _require_utf8(request)
         if "update" in request.form:
             raise UnsupportedOperation(REFUSED, hint="send queries (SELECT, ASK, CONSTRUCT, DESCRIBE) only")
         if "query" in request.args:
@@ -67,7 +70,7 @@ def read_spec() -> QuerySpec:
             if key != "query":
                 params.setlist(key, params.getlist(key) + values)
     elif mime == DIRECT:
-        _require_utf8()
+        _require_utf8(request)
         if "query" in request.args:
             raise InputError("a direct POST carries the query in the body, not in the URL")
         try:
@@ -86,7 +89,7 @@ def read_spec() -> QuerySpec:
     parsed = parse_query(queries[0])
     # Before taking an evaluator (refusals cost nothing); a SERVICE only another reading of the
     # text holds is left to the evaluators when they cannot reach the network.
-    refuse(parsed, confined=bool(app_state().pool.confined))
+    refuse(parsed, confined=confined)
     return QuerySpec(
         query=queries[0],
         parsed=parsed,
@@ -101,7 +104,7 @@ def read_spec() -> QuerySpec:
     )
 
 
-def _require_utf8() -> None:
+def _require_utf8(request: Request) -> None:
     charset = request.mimetype_params.get("charset")
     if charset and charset.lower().replace("_", "-") not in ("utf-8", "utf8", "us-ascii"):
         raise InputError(f"charset {charset!r} is not supported: the protocol requires UTF-8")
@@ -138,42 +141,51 @@ class ResponseCache:
                 self._size -= len(old.body)
 
 
+#: Where the front leaves what it already did for a request it hands on (``cowkg.web.front``): the
+#: checked spec, and the evaluator's outcome (an answer to send from here, or the error to answer).
+SPEC_KEY, OUTCOME_KEY = "cowkg.spec", "cowkg.outcome"
+
+
 def answer(spec: QuerySpec) -> Answer:
     """The answer to ``spec``: from the cache, else from an evaluator process (then cached)."""
-    cache: ResponseCache = app_state().cache
+    state = app_state()
     key = spec.cache_key()
-    found = cache.get(key)
+    found = state.cache.get(key)
     if found is None:
-        found = app_state().pool.run(spec, spec.timeout)
+        found = request.environ.pop(OUTCOME_KEY, None) or state.pool.run(spec, spec.timeout)
+        if isinstance(found, Exception):
+            raise found
         if isinstance(found, Prepared):  # a remote store: the evaluator checked it, this process sends it
-            found = finish(app_state().backend, spec, found)
-        cache.put(key, found)
+            found = finish(state.backend, spec, found)
+        state.cache.put(key, found)
     return found
 
 
-def etag_for(spec: QuerySpec) -> str:
+def etag_for(spec: QuerySpec, version: str) -> str:
     """A validator for the answer to ``spec`` known before evaluating it: data version + request."""
-    version = app_state().catalog.version
     return hashlib.sha256(repr((version, spec.cache_key())).encode()).hexdigest()[:24]
+
+
+def answer_headers(spec: QuerySpec, answer: Answer | None, etag: str, version: str) -> list[tuple[str, str]]:
+    """The headers of a protocol answer (of a 304 when ``answer`` is None), besides the policy's."""
+    headers = [("Vary", "Accept"), ("Cache-Control", "no-cache"), ("X-Cowkg-Version", version),
+               ("ETag", f'W/"{etag}"')]
+    if answer is not None:
+        headers += [("Content-Type", answer.content_type), ("X-Cowkg-Rows", str(answer.rows)),
+                    ("Server-Timing", f"query;dur={answer.seconds * 1000:.2f}")]
+        if answer.truncated:
+            headers.append(("X-Cowkg-Truncated", f"true; max_rows={spec.max_rows}"))
+    return headers
 
 
 def respond(spec: QuerySpec) -> Response:
     """The protocol response for ``spec``, or 304 when the client's ETag is current."""
-    etag = etag_for(spec)
-    headers = {"Vary": "Accept", "Cache-Control": "no-cache",
-               "X-Cowkg-Version": app_state().catalog.version}
+    version = app_state().catalog.version
+    etag = etag_for(spec, version)
     if request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(etag):
-        resp = Response(status=304, headers=headers)
-        resp.set_etag(etag, weak=True)
-        return resp
+        return Response(status=304, headers=answer_headers(spec, None, etag, version))
     result = answer(spec)
-    resp = Response(result.body, content_type=result.content_type, headers=headers)
-    resp.set_etag(etag, weak=True)
-    resp.headers["X-Cowkg-Rows"] = str(result.rows)
-    resp.headers["Server-Timing"] = f"query;dur={result.seconds * 1000:.2f}"
-    if result.truncated:
-        resp.headers["X-Cowkg-Truncated"] = f"true; max_rows={spec.max_rows}"
-    return resp
+    return Response(result.body, headers=answer_headers(spec, result, etag, version))
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
@@ -183,4 +195,49 @@ def sparql():
         from .describe import service_description
 
         return service_description()
-    return respond(read_spec())
+    spec = request.environ.get(SPEC_KEY) or read_spec(request, current_app.config["COWKG"],
+                                                      bool(app_state().pool.confined))
+    return respond(spec)
+
+
+async def respond_directly(app: Flask, environ: dict) -> tuple[int, list[tuple[str, str]], bytes] | None:
+    """The answer to a protocol query read by the front (``cowkg.web.front``) without Flask: the
+    common case — a GET or POST with a query, from an allowed host, no conditional header — read,
+    checked, taken from the cache or evaluated on the event loop (``EvaluatorPool.run_async``), with
+    the same status, body and headers the Flask view gives. None for anything else, and for an
+    answer that is an error or must be sent by a remote store: the front then hands the request to
+    the Flask view, with the spec and the evaluator's outcome in ``environ`` (nothing is run twice).
+    """
+    state = app_state(app)
+    if environ["REQUEST_METHOD"] not in ("GET", "POST") or "HTTP_IF_NONE_MATCH" in environ \
+            or not host_allowed(app, environ.get("HTTP_HOST", "")):
+        return None
+    cfg = app.config["COWKG"]
+    if len(environ["QUERY_STRING"]) > cfg["max_request_bytes"]:
+        return None
+    try:
+        req = app.request_class(environ)
+        if req.method == "GET" and "query" not in req.args:
+            return None
+        spec = read_spec(req, cfg, bool(state.pool.confined))
+    except Exception:  # the Flask view answers it, in the one error shape
+        return None
+    finally:
+        environ["wsgi.input"].seek(0)
+    environ[SPEC_KEY] = spec
+    key = spec.cache_key()
+    found = state.cache.get(key)
+    if found is None:
+        try:
+            found = await state.pool.run_async(spec, spec.timeout)
+        except Exception as exc:
+            environ[OUTCOME_KEY] = exc
+            return None
+        if isinstance(found, Prepared):
+            environ[OUTCOME_KEY] = found
+            return None
+        state.cache.put(key, found)
+    version = state.catalog.version
+    headers = answer_headers(spec, found, etag_for(spec, version), version)
+    headers += [*CORS_HEADERS, *POLICY_HEADERS, ("Content-Length", str(len(found.body)))]
+    return 200, headers, found.body
