@@ -14,8 +14,11 @@ by the dataset (``dataset_date``), so every worker serves the same bytes on ever
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gzip
+import hashlib
 import os
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -142,6 +145,19 @@ def release_files(source: GraphSource, *, version: str, issued: dt.date, base_ur
     void = void_turtle(backend, files, release=version, issued=issued, base_url=base_url)
     files.append(release_file("void.ttl", void))
     return files
+
+
+@functools.lru_cache(maxsize=1)
+def builder_fingerprint() -> str:
+    """A digest of the code that writes a release's files: a release built and kept by an older
+    cowkg (``/download/`` keeps the one it builds) is never served by a newer one that writes
+    other bytes."""
+    from . import export, jsonld, release, serialize, void
+
+    digest = hashlib.sha256()
+    for module in (export, jsonld, release, serialize, void, sys.modules[__name__]):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def build_release(source: GraphSource, *, version: str, issued: dt.date, base_url: str = BASE,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from ..dump import build_release, dataset_date, dataset_version, dump_release
+from ..dump import build_release, builder_fingerprint, dataset_date, dataset_version, dump_release
 from ..errors import NotFound, ReleaseUnavailable
 from ..release import ReleaseFile, find_release, read_release, release_identity
 from ..vocab import BASE
@@ -93,7 +93,7 @@ def _fallback_release() -> dict[str, ReleaseFile]:
     base = base_url()
     version = dataset_version(kg)
     catalog = app_state().catalog
-    key = hashlib.sha256(f"{catalog.version}|{base}|{version}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{catalog.version}|{base}|{version}|{builder_fingerprint()}".encode()).hexdigest()[:16]
     cache = current_app.config["COWKG"]["cache_dir"]
     if not cache:
         release = build_release(kg, version=version, issued=dataset_date(kg), base_url=base)

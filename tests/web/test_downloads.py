@@ -240,3 +240,19 @@ def test_the_built_release_is_what_a_first_dump_would_write(kg, built_app, tmp_p
     client = built_app.test_client()
     for name, content in files_of(done.path).items():
         assert client.get(f"/download/{name}").data == content, name
+
+
+def test_a_release_kept_by_other_code_is_not_served(kg, tmp_path, monkeypatch):
+    """The built release is kept under cache_dir; code that writes other bytes (a newer cowkg) must
+    build its own instead of serving the kept one (found when the VoID builder changed)."""
+    import cowkg.web.downloads as downloads
+
+    cache = tmp_path / "cache"
+    first = make_app(kg, release_dir=str(tmp_path / "none"), cache_dir=str(cache))
+    first.test_client().get("/download/void.ttl")
+    monkeypatch.setattr(downloads, "builder_fingerprint", lambda: "other-code")
+    second = make_app(kg, release_dir=str(tmp_path / "none"), cache_dir=str(cache))
+    assert second.test_client().get("/download/void.ttl").status_code == 200
+    assert len([d for d in (cache / "downloads").iterdir() if d.is_dir()]) == 2
+    for app in (first, second):
+        app.extensions["cowkg"].pool.close()
