@@ -13,7 +13,9 @@ the project's PREFIX lines so every server understands it. Three rounds per serv
   the query as the engine reads it, without comments and layout;
 - ``heavy-unique``: the slowest third of the queries (by in-process time), unique.
 
-Prints req/s, p50/p99 latency and the ratios cowkg / Oxigraph and cowkg / rdflib.
+Prints req/s, p50/p99 latency, each server's CPU time per request (all its processes, from
+/proc), the per-request overhead (HTTP p50 minus the in-process median of the same queries), and
+the ratios cowkg / Oxigraph and cowkg / rdflib.
 Also the bounded load test: ``--only cowkg --clients 8 --seconds 30`` (0 errors expected).
 
 Usage: .venv/bin/python bench/http_throughput.py [--seconds 10] [--clients 4] [--only cowkg,oxigraph,rdflib]
@@ -129,16 +131,44 @@ def client(args: tuple) -> tuple[list[float], int, int]:
     return latencies, errors, n - offset
 
 
-def load(port: int, path: str, queries: list[str], clients: int, seconds: float, unique: bool) -> dict:
-    """Run ``clients`` client processes for ``seconds``; throughput and latency percentiles."""
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (the server's workers and evaluator processes)."""
+    out = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return out
+    for child in children:
+        out += process_tree(int(child))
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by ``pid``'s process tree (Linux /proc; 0 elsewhere)."""
+    total = 0.0
+    for p in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def load(port: int, path: str, queries: list[str], clients: int, seconds: float, unique: bool,
+         server_pid: int | None = None) -> dict:
+    """Run ``clients`` client processes for ``seconds``; throughput, latency percentiles and the
+    server's CPU time (all its processes)."""
+    cpu_before = cpu_seconds(server_pid) if server_pid else 0.0
     with multiprocessing.get_context("fork").Pool(clients) as pool:
         start = time.monotonic()
         parts = pool.map(client, [(port, path, queries, seconds, unique, i * 7) for i in range(clients)])
         elapsed = time.monotonic() - start
+    cpu = cpu_seconds(server_pid) - cpu_before if server_pid else 0.0
     latencies = sorted(x for lat, _, _ in parts for x in lat)
     errors = sum(e for _, e, _ in parts)
     return {"rps": len(latencies) / elapsed, "p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
-            "errors": errors, "requests": len(latencies), "seconds": elapsed, "latencies": latencies}
+            "errors": errors, "requests": len(latencies), "seconds": elapsed, "latencies": latencies, "cpu": cpu}
 
 
 def merge(parts: list[dict]) -> dict:
@@ -146,7 +176,8 @@ def merge(parts: list[dict]) -> dict:
     latencies = sorted(x for p in parts for x in p["latencies"])
     seconds = sum(p["seconds"] for p in parts)
     return {"rps": len(latencies) / seconds, "p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
-            "errors": sum(p["errors"] for p in parts), "requests": len(latencies)}
+            "errors": sum(p["errors"] for p in parts), "requests": len(latencies),
+            "cpu_per_request": sum(p["cpu"] for p in parts) / max(1, len(latencies))}
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -194,7 +225,17 @@ def prepare(tmp: Path) -> tuple[list[tuple[str, str]], list[str], Path]:
     heavy = [text for name, text in mix if name in ranked[: max(1, len(ranked) // 3)]]
     print(f"data: {len(triples):,} triples; mix: {len(mix)} queries; in-process median per query "
           f"{statistics.median(timings.values()) * 1e3:.2f} ms; heavy third: {', '.join(ranked[:len(heavy)])}")
+    IN_PROCESS["mix"] = statistics.median(timings.values())
+    IN_PROCESS["heavy"] = statistics.median(timings[name] for name in ranked[:len(heavy)])
     return mix, heavy, data
+
+
+#: Median in-process time per query (pyoxigraph in this process) of the mix and of the heavy third.
+IN_PROCESS: dict[str, float] = {}
+
+
+def in_process_median(round_name: str) -> float:
+    return IN_PROCESS["heavy" if round_name.startswith("heavy") else "mix"]
 
 
 def start_servers(names: list[str], data: Path, tmp: Path, workers: int) -> dict:
@@ -255,13 +296,17 @@ def main() -> None:
                 slices: dict[str, list[dict]] = {name: [] for name in names}
                 for _ in range(args.slices):
                     for name in names:
-                        _proc, port, path = servers[name]
+                        proc, port, path = servers[name]
                         slices[name].append(load(port, path, queries, args.clients, args.seconds / args.slices,
-                                                 unique))
+                                                 unique, proc.pid))
+                inner = in_process_median(round_name)
                 for name in names:
                     results[(round_name, name)] = r = merge(slices[name])
                     print(f"{round_name:<13} {name:<9} {r['rps']:>9.1f} req/s  p50 {r['p50'] * 1e3:>8.2f} ms  "
-                          f"p99 {r['p99'] * 1e3:>8.2f} ms  errors {r['errors']}/{r['requests']}", flush=True)
+                          f"p99 {r['p99'] * 1e3:>8.2f} ms  errors {r['errors']}/{r['requests']}  "
+                          f"server CPU {r['cpu_per_request'] * 1e3:.2f} ms/request  "
+                          f"overhead (p50 - in-process median {inner * 1e3:.2f} ms) {(r['p50'] - inner) * 1e3:.2f} ms",
+                          flush=True)
         finally:
             for proc, _, _ in servers.values():
                 proc.terminate()
@@ -276,8 +321,10 @@ def main() -> None:
         for other in ("oxigraph", "rdflib"):
             o = results.get((round_name, other))
             if cow and o:
+                cpu = f"{cow['cpu_per_request'] / o['cpu_per_request']:>6.2f}x" if o["cpu_per_request"] else "     -"
                 print(f"  {round_name:<13} cowkg/{other:<8} throughput {cow['rps'] / o['rps']:>6.2f}x  "
-                      f"p50 {cow['p50'] / o['p50']:>6.2f}x  p99 {cow['p99'] / o['p99']:>6.2f}x")
+                      f"p50 {cow['p50'] / o['p50']:>6.2f}x  p99 {cow['p99'] / o['p99']:>6.2f}x  "
+                      f"server CPU per request {cpu}")
     cow_errors = sum(r["errors"] for (_, name), r in results.items() if name == "cowkg")
     print(f"cowkg errors: {cow_errors} (rdflib's baseline server fails some queries; its errors are only counted)")
     if cow_errors:
