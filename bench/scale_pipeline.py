@@ -7,8 +7,8 @@ plus the project's ontology and shapes, through the same library calls as ``cowk
 - load: parse ontology + data (``cowkg.load.load_files``);
 - reason: the OWL 2 RL closure (``cowkg.reason.infer``, ``auto`` picks the reasoner by size and
   the table says which ran);
-- validate: SHACL with pySHACL (``cowkg.validate``), skipped above ``--validate-max`` triples
-  (pySHACL is the one stage that is not linear here; the table says when it was skipped);
+- validate: SHACL with the default engine, pyshacl-turbo (``cowkg.validate``), skipped above
+  ``--validate-max`` triples (the table says when it was skipped);
 - index: the pyoxigraph store with its named graphs (``cowkg.store.build_store``);
 - virtuoso: the same graphs (asserted + inferred) into a private Virtuoso with the bulk loader.
 
@@ -22,7 +22,14 @@ smaller Virtuoso-only size (give two, e.g. ``1m,10m``).
 For each stage the exponent b of time ≈ a·size^b is fitted by least squares on log-log (b = 1
 is linear). Ratios come from one run on this machine.
 
+The SHACL engines side by side (``--engines``, on by default): for each size up to
+``--validate-max``, pySHACL (the reference) and pyshacl-turbo each validate the same asserted
+graphs in a fresh process of their own (``--one-shacl``): seconds (rdflib conversion, engine,
+report), peak RSS, and whether turbo's verdict and result set (``cowkg.validate.result_set``,
+blank nodes compared by content) are exactly pySHACL's; a difference fails the run.
+
 Usage: .venv/bin/python bench/scale_pipeline.py [--sizes 10k,100k,1m] [--virtuoso-sizes 1m,10m] [--no-virtuoso]
+       [--no-engines]
 """
 
 from __future__ import annotations
@@ -31,7 +38,9 @@ import argparse
 import json
 import math
 import os
+import pickle
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -70,8 +79,9 @@ def one(size: int, seed: int, validate_max: int, virtuoso: bool) -> dict:
     out["reasoner"], out["inferred"] = inference.reasoner, len(inference.triples)
     if sources.count() <= validate_max:
         t = time.perf_counter()
-        report = validate(sources, load_shapes(project_paths(ROOT)["shapes"]))
+        report = validate(sources, load_shapes(project_paths(ROOT)["shapes"]), engine="turbo")
         out["validate"], out["violations"] = time.perf_counter() - t, len(report.violations)
+        out["validate_engine"] = report.engine
     else:
         out["validate"] = None
     t = time.perf_counter()
@@ -96,6 +106,48 @@ def one(size: int, seed: int, validate_max: int, virtuoso: bool) -> dict:
             finally:
                 manage.down(instance)
     return out
+
+
+def one_shacl(size: int, seed: int, engine: str, results_dir: Path) -> dict:
+    """Validate ``size`` synthetic triples + the ontology with one SHACL engine, in this process
+    alone: seconds per step, peak RSS, and the canonical result set pickled under ``results_dir``
+    (the parent compares the engines' sets)."""
+    from generate import write
+
+    from cowkg.load import default_layout, load_files, to_rdflib
+    from cowkg.settings import project_paths
+    from cowkg.validate import build_report, engine_version, load_shapes, result_set, run_shacl
+    from cowkg.vocab import ASSERTED_GRAPHS, GRAPH_DATA, GRAPH_ONTOLOGY
+
+    path, count = write(size, seed, ROOT / ".cache" / "bench")
+    layout = [(p, g) for p, g in default_layout(ROOT) if g == str(GRAPH_ONTOLOGY)] + [(path, str(GRAPH_DATA))]
+    sources = load_files(layout)
+    shapes = load_shapes(project_paths(ROOT)["shapes"])
+    out: dict = {"size": count, "mode": "shacl", "requested": engine, "version": engine_version(engine),
+                 "loaded_rss_mib": _rss_mib()}
+    t = time.perf_counter()
+    data = to_rdflib(sources.triples(str(g) for g in ASSERTED_GRAPHS))
+    out["convert"] = time.perf_counter() - t
+    t = time.perf_counter()
+    run = run_shacl(data, shapes, engine)
+    out["engine_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    report = build_report(run, sources, shapes, data)
+    out["report"] = time.perf_counter() - t
+    out["validate"] = out["convert"] + out["engine_s"] + out["report"]
+    out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    results = result_set(run.results)
+    out.update(engine=run.engine, conforms=run.conforms, results=len(results), violations=len(report.violations))
+    with open(results_dir / f"{count}-{engine}.pickle", "wb") as fh:
+        pickle.dump((run.conforms, results), fh)
+    return out
+
+
+def _rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 #: Virtuoso's page buffers (8 KiB each) for the Virtuoso-only sizes: ~5.2 GiB, a quarter of the machine.
@@ -123,8 +175,6 @@ def virtuoso_only(size: int, seed: int, repeat: int = 3) -> dict:
             try:
                 os.link(path, staged)
             except OSError:
-                import shutil
-
                 shutil.copy(path, staged)
             files[str(GRAPH_DATA)] = staged
             t = time.perf_counter()
@@ -178,8 +228,10 @@ def main() -> None:
     ap.add_argument("--validate-max", default="1m", help="skip SHACL above this many triples")
     ap.add_argument("--no-virtuoso", action="store_true")
     ap.add_argument("--virtuoso-sizes", default="", help="sizes bulk-loaded into Virtuoso alone, e.g. 1m,10m")
+    ap.add_argument("--no-engines", action="store_true", help="skip the SHACL engines side by side")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--one-virtuoso", help=argparse.SUPPRESS)
+    ap.add_argument("--one-shacl", nargs=3, metavar=("SIZE", "ENGINE", "DIR"), help=argparse.SUPPRESS)
     ap.add_argument("--report", metavar="JSONL", help="print the tables from the JSON lines a run wrote to stderr")
     args = ap.parse_args()
     validate_max = parse_size(args.validate_max) + 100_000  # the ontology's triples come on top
@@ -189,12 +241,21 @@ def main() -> None:
     if args.one_virtuoso:
         print(json.dumps(virtuoso_only(parse_size(args.one_virtuoso), args.seed)))
         return
+    if args.one_shacl:
+        size, engine, results_dir = args.one_shacl
+        print(json.dumps(one_shacl(parse_size(size), args.seed, engine, Path(results_dir))))
+        return
     if args.report:
         lines = Path(args.report).read_text(encoding="utf-8").splitlines()
         report([json.loads(line) for line in lines if line.startswith("{")])
         return
     runs = [["--one", size, "--validate-max", args.validate_max] + (["--no-virtuoso"] if args.no_virtuoso else [])
             for size in args.sizes.split(",") if size]
+    results_dir = Path(tempfile.mkdtemp(prefix="cowkg-bench-shacl-"))
+    if not args.no_engines:
+        runs += [["--one-shacl", size, engine, str(results_dir)]
+                 for size in args.sizes.split(",") if size and parse_size(size) <= parse_size(args.validate_max)
+                 for engine in ("pyshacl", "turbo")]
     runs += [["--one-virtuoso", size] for size in args.virtuoso_sizes.split(",") if size]
     rows = []
     for run in runs:
@@ -205,19 +266,70 @@ def main() -> None:
             sys.exit(f"{' '.join(run)} failed:\n{result.stderr[-2000:]}")
         row = json.loads(result.stdout.strip().splitlines()[-1])
         row["wall"] = time.perf_counter() - start
+        if row.get("mode") == "shacl" and row["requested"] == "turbo":
+            row["same_as_pyshacl"] = same_results(results_dir, row["size"])
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
+    shutil.rmtree(results_dir, ignore_errors=True)
     report(rows)
+    different = [r["size"] for r in rows if r.get("mode") == "shacl"
+                 and (r["engine"] != r["requested"] or r.get("same_as_pyshacl") is False)]
+    if different:
+        sys.exit(f"pyshacl-turbo did not give pySHACL's results (or did not run) at {different}")
+
+
+def same_results(results_dir: Path, size: int) -> bool:
+    """Whether turbo's verdict and result set at ``size`` are exactly pySHACL's."""
+    def read(engine: str):
+        with open(results_dir / f"{size}-{engine}.pickle", "rb") as fh:
+            return pickle.load(fh)
+
+    return read("pyshacl") == read("turbo")
 
 
 def report(rows: list[dict]) -> None:
     """The tables, the growth exponents and the overall ratios."""
     large = [r for r in rows if r.get("mode") == "virtuoso-only"]
-    rows = [r for r in rows if r.get("mode") != "virtuoso-only"]
+    shacl = [r for r in rows if r.get("mode") == "shacl"]
+    rows = [r for r in rows if r.get("mode") is None]
     if rows:
         report_pipeline(rows)
+    if shacl:
+        report_engines(shacl)
     if large:
         report_virtuoso_only(large)
+
+
+def report_engines(rows: list[dict]) -> None:
+    """pySHACL and pyshacl-turbo side by side per size: time, peak memory, same results."""
+    by_size: dict[int, dict[str, dict]] = {}
+    for r in rows:
+        by_size.setdefault(r["size"], {})[r["requested"]] = r
+    versions = ", ".join(f"{e} {r['version']}" for e, r in next(iter(by_size.values())).items())
+    print(f"\nSHACL engines side by side, each in a fresh process ({versions}; one run, "
+          f"{date.today().isoformat()}, {_machine()}). Validate = rdflib conversion + engine + report; "
+          "RSS after loading the data, then peak\n")
+    print("| data triples | engine | conversion s | engine s | validate s | RSS loaded → peak MiB | results | "
+          "same verdict and results as pySHACL |")
+    print("|---:|---|---:|---:|---:|---:|---:|---|")
+    for size, engines in sorted(by_size.items()):
+        for name in ("pyshacl", "turbo"):
+            r = engines.get(name)
+            if r is None:
+                continue
+            same = "reference" if name == "pyshacl" else ("**yes**" if r.get("same_as_pyshacl") else "**NO**")
+            if r["engine"] != name:
+                same += f" (ran {r['engine']})"
+            print(f"| {size:,} | {name} | {_s(r['convert'])} | {_s(r['engine_s'])} | {_s(r['validate'])} | "
+                  f"{r['loaded_rss_mib']:.0f} → {r['peak_rss_mib']:.0f} | {r['results']:,} | {same} |")
+    print()
+    for size, engines in sorted(by_size.items()):
+        if {"pyshacl", "turbo"} <= set(engines):
+            ref, turbo = engines["pyshacl"], engines["turbo"]
+            grow = [(e["peak_rss_mib"] - e["loaded_rss_mib"]) for e in (ref, turbo)]
+            print(f"{size:,} triples: turbo {ref['engine_s'] / turbo['engine_s']:.1f}x faster (engine), "
+                  f"{ref['validate'] / turbo['validate']:.1f}x (validate); memory above the loaded data "
+                  f"{grow[1]:.0f} MiB vs {grow[0]:.0f} MiB ({grow[1] / grow[0]:.2f}x)")
 
 
 def report_virtuoso_only(rows: list[dict]) -> None:
@@ -245,13 +357,15 @@ def report_virtuoso_only(rows: list[dict]) -> None:
 def report_pipeline(rows: list[dict]) -> None:
     """The in-process pipeline table, the growth exponents and the overall ratio."""
     print(f"\nBuild pipeline vs size (seconds; one run, {date.today().isoformat()}, {_machine()})\n")
-    print("| data triples | load | reason (reasoner) | validate | index | total in-process | Virtuoso bulk load |"
-          " peak RSS MiB |")
+    print("| data triples | load | reason (reasoner) | validate (engine) | index | total in-process |"
+          " Virtuoso bulk load | peak RSS MiB |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         total = sum(r[s] or 0 for s in ("load", "reason", "validate", "index"))
+        validated = f"{_s(r['validate'])} ({r.get('validate_engine', 'pyshacl')})" if r["validate"] is not None \
+            else "skipped"
         cells = [f"{r['size']:,}", _s(r["load"]), f"{_s(r['reason'])} ({r['reasoner']})",
-                 _s(r["validate"]) if r["validate"] is not None else "skipped", _s(r["index"]), _s(total),
+                 validated, _s(r["index"]), _s(total),
                  _s(r["virtuoso"]) if r["virtuoso"] is not None else "-", f"{r['peak_rss_mib']:.0f}"]
         print("| " + " | ".join(cells) + " |")
     print("\nGrowth exponent b (time ≈ a·size^b; 1 = linear):")
