@@ -55,3 +55,52 @@ def test_the_bench_file_counts_the_files_a_release_has_today(kg):
 
     files = release_files(kg, version="bench", issued=dt.date(2026, 1, 1))
     assert len(files) == bench_figures()["files"]
+
+
+SCALE = ROOT / "bench" / "results" / "scale_pipeline.txt"
+
+
+def readme_table(heading: str) -> list[list[str]]:
+    """The rows of the first Markdown table after ``heading`` in the README, as lists of cells."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    lines = readme[readme.index(heading):].splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    rows = []
+    for line in lines[first + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def test_the_shacl_engine_figures_are_quoted_from_the_bench_file():
+    """Each size's row of the README's SHACL engines table gives the seconds, ratios and peak RSS
+    that bench/results/scale_pipeline.txt measured, and the file says turbo's results were pySHACL's."""
+    text = SCALE.read_text(encoding="utf-8")
+    runs = {(m["size"], m["engine"]): m.groupdict() for m in re.finditer(
+        r"^\| (?P<size>[\d,]+) \| (?P<engine>pyshacl|turbo) \| [\d.]+ \| (?P<engine_s>[\d.]+) \| "
+        r"(?P<validate>[\d.]+) \| \d+ → (?P<peak>\d+) \| [\d,]+ \| (?P<same>[^|]+) \|$", text, re.M)}
+    ratios = {m[1]: (m[2], m[3]) for m in re.finditer(
+        r"^([\d,]+) triples: turbo ([\d.]+)x faster \(engine\), ([\d.]+)x \(validate\)", text, re.M)}
+    rows = readme_table("**SHACL engines**")
+    assert rows and len(rows) == len(ratios)
+    for size, pyshacl_cell, turbo_cell, engine_ratio, validate_ratio, peaks in rows:
+        ref, turbo = runs[(size, "pyshacl")], runs[(size, "turbo")]
+        assert turbo["same"].strip() == "**yes**", size
+        assert pyshacl_cell == f"{ref['engine_s']} s / {ref['validate']} s"
+        assert turbo_cell == f"{turbo['engine_s']} s / {turbo['validate']} s"
+        assert (engine_ratio, validate_ratio) == tuple(f"{r}×" for r in ratios[size])
+        assert peaks == f"{int(ref['peak']):,} / {int(turbo['peak']):,} MiB"
+
+
+def test_the_build_pipeline_figures_are_quoted_from_the_bench_file():
+    text = SCALE.read_text(encoding="utf-8")
+    measured = {m[1]: [c.strip() for c in m[2].split("|")] for m in re.finditer(
+        r"^\| ([\d,]+) \| ([^\n]*\|[^\n]*) \|$", text, re.M) if "(" in m[2] and "pyshacl" not in m[2]}
+    rows = readme_table("Building the graph, in one process")
+    assert rows and len(rows) == len(measured)
+    for size, *cells in rows:
+        load, reason, shacl, index, total, virtuoso, peak = measured[size]
+        assert [c.replace("**", "") for c in cells] == [
+            f"{load} s", reason.replace(" (", " s ("), shacl.replace(" (", " s ("), f"{index} s", f"{total} s",
+            f"{virtuoso} s", f"{int(peak):,} MiB"]
