@@ -152,6 +152,14 @@ class ParsedQuery:
     _TRAVELS = ("form", "select_star", "dataset", "variables", "engine_text", "edits", "wikidata_vocabulary",
                 "verdicts")
 
+    def decide(self) -> ParsedQuery:
+        """Take every decision that travels (``_TRAVELS``) now, from the tokens read once here, so
+        the process that evaluates the query reads none again. Returns the parse."""
+        for name in self._TRAVELS:
+            if name != "variables" or self.select_star:
+                getattr(self, name)
+        return self
+
     def __getstate__(self) -> dict:
         state = {name: self.__dict__[name] for name in self._TRAVELS if name in self.__dict__}
         if state.get("form") != "SELECT" or not state.get("select_star"):
@@ -215,6 +223,12 @@ class ParsedQuery:
         return out
 
     @cached_property
+    def head_past_prologue(self) -> list[Token]:
+        """``head`` without the cached prologue's tokens (declarations only: no form keyword)."""
+        cached = self.cached_prologue
+        return self.head[len(cached.tokens):] if cached else self.head
+
+    @cached_property
     def prologue(self) -> tuple[dict[str, str], str | None]:
         """The PREFIX declarations (name → IRI) and the BASE IRI of the query's prologue."""
         cached = self.cached_prologue
@@ -233,7 +247,7 @@ class ParsedQuery:
     @cached_property
     def form(self) -> str | None:
         """SELECT, ASK, CONSTRUCT, DESCRIBE; UPDATE for an update; None when the text has neither."""
-        for t in self.head:
+        for t in self.head_past_prologue:
             if t.kind == "word":
                 word = self.value(t).upper()
                 if word in _FORMS:
@@ -245,7 +259,7 @@ class ParsedQuery:
     @cached_property
     def select_star(self) -> bool:
         """Whether the query is ``SELECT [DISTINCT|REDUCED] *``."""
-        code = self.head
+        code = self.head_past_prologue
         for i, t in enumerate(code):
             if t.kind == "word" and self.value(t).upper() == "SELECT":
                 j = i + 1
@@ -355,11 +369,11 @@ class ParsedQuery:
     def _group_concat_edits(self) -> list[tuple[int, int, str]]:
         if "group_concat" not in self.lowered:
             return []
-        code, value = self.code, self.value
+        code, value = self.body, self.value  # past the cached prologue: declarations only
         edits: list[tuple[int, int, str]] = []
         for i, t in enumerate(code):
-            if t.kind != "word" or value(t).upper() != "GROUP_CONCAT" or i + 1 >= len(code) \
-                    or value(code[i + 1]) != "(":
+            if t.kind != "word" or t.end - t.start != 12 or value(t).upper() != "GROUP_CONCAT" \
+                    or i + 1 >= len(code) or value(code[i + 1]) != "(":
                 continue
             depth = 0
             for t2 in code[i + 1:]:

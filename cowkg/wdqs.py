@@ -70,13 +70,14 @@ def uses_wikidata_vocabulary(parsed: ParsedQuery) -> bool:
     text = parsed.text
     could: dict[str, bool] = {}  # prefix → whether a name with it can be in Wikidata's namespaces
     for i, t in enumerate(code):
-        if t.kind not in ("iri", "pname"):
+        kind = t.kind
+        if kind != "iri" and kind != "pname":
             continue
-        if t.kind == "iri" and i >= 2 and code[i - 1].kind == "pname" \
+        if kind == "iri" and i >= 2 and code[i - 1].kind == "pname" and code[i - 2].kind == "word" \
                 and parsed.value(code[i - 2]).upper() == "PREFIX":
             continue  # a declaration is not a use
-        if t.kind == "pname":
-            if i >= 1 and parsed.value(code[i - 1]).upper() == "PREFIX":
+        if kind == "pname":
+            if i >= 1 and code[i - 1].kind == "word" and parsed.value(code[i - 1]).upper() == "PREFIX":
                 continue
             prefix = text[t.start:text.index(":", t.start)]
             if prefix not in could:

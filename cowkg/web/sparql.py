@@ -90,6 +90,7 @@ def read_spec(request: Request, cfg: dict, confined: bool) -> QuerySpec:
     # Before taking an evaluator (refusals cost nothing); a SERVICE only another reading of the
     # text holds is left to the evaluators when they cannot reach the network.
     refuse(parsed, confined=confined)
+    parsed.decide()  # here, once: the evaluator gets the decisions, not the text to read again
     return QuerySpec(
         query=queries[0],
         parsed=parsed,
