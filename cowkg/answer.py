@@ -87,6 +87,13 @@ def evaluate(backend, spec: QuerySpec) -> Answer | Prepared:
     return serialize_answer(result, spec)
 
 
+def answer_here(backend, spec: QuerySpec) -> Answer:
+    """``evaluate`` and, for a remote store, ``finish`` in this process: the answer for a caller
+    that needs no evaluator process (the views' API with its fixed queries, ``cowkg query``)."""
+    done = evaluate(backend, spec)
+    return finish(backend, spec, done) if isinstance(done, Prepared) else done
+
+
 def finish(backend, spec: QuerySpec, prepared: Prepared) -> Answer:
     """The answer to a query a remote backend's evaluator prepared: sent from this process."""
     return serialize_answer(backend.execute(prepared, max_rows=spec.max_rows, timeout=spec.timeout), spec)

@@ -44,8 +44,11 @@ _CLASS_COUNTS = ("SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH cowg:da
 def query(obj: Context, sparql: str | None, file_: str | None, infer: bool, fmt: str, max_rows: int | None) -> None:
     """Run a SPARQL 1.1 query over the asserted graph (or asserted + inferred with --infer)."""
     text = read_query(sparql, file_)
-    result = obj.backend().query(text, infer=infer, max_rows=max_rows, timeout=obj.settings["query_timeout"])
-    write_result(result, fmt)
+    if fmt == "table":
+        result = obj.backend().query(text, infer=infer, max_rows=max_rows, timeout=obj.settings["query_timeout"])
+        write_table(result)
+        return
+    write_answer(answer_for(obj, text, infer, fmt, max_rows))
 
 
 def read_query(sparql: str | None, file_: str | None) -> str:
@@ -60,19 +63,36 @@ def read_query(sparql: str | None, file_: str | None) -> str:
     return sparql
 
 
-def write_result(result, fmt: str) -> None:
-    """A query result on stdout: a table for people, else the bytes of ``fmt``; a cut says so on stderr."""
-    from ..media import by_name
+def answer_for(obj: Context, text: str, infer: bool, fmt: str, max_rows: int | None):
+    """The answer in ``fmt``: the bytes ``/sparql`` sends for the same query (``cowkg.answer``).
+    Raises InputError when the format does not fit the query's result."""
+    from ..answer import QuerySpec, answer_here
+    from ..errors import NotAcceptable
+    from ..querytext import parse_query
+
+    parsed = parse_query(text)
+    spec = QuerySpec(query=text, parsed=parsed, infer=infer, formats=(fmt,), max_rows=max_rows,
+                     timeout=obj.settings["query_timeout"])
+    try:
+        return answer_here(obj.backend(), spec)
+    except NotAcceptable:
+        kind = "graph" if parsed.form in ("CONSTRUCT", "DESCRIBE") else "solutions"
+        raise InputError(f"format {fmt!r} does not fit a {kind} result",
+                         hint="use json/csv/tsv/xml for SELECT and ASK, ttl/nt/jsonld for CONSTRUCT") from None
+
+
+def write_answer(answer) -> None:
+    """An answer's bytes on stdout; a cut says so on stderr."""
+    sys.stdout.buffer.write(answer.body)
+    if answer.truncated:
+        click.echo(f"warning: result cut at {answer.rows} rows", err=True)
+
+
+def write_table(result) -> None:
+    """A query result as a table for people; a cut says so on stderr."""
     from ..render import render_table
 
-    if fmt == "table":
-        click.echo(render_table(result))
-        return
-    out_fmt = by_name(fmt, ("graph" if result.kind == "graph" else "results",))
-    if out_fmt is None:
-        raise InputError(f"format {fmt!r} does not fit a {result.kind} result",
-                         hint="use json/csv/tsv/xml for SELECT and ASK, ttl/nt/jsonld for CONSTRUCT")
-    sys.stdout.buffer.write(result.serialize(out_fmt))
+    click.echo(render_table(result))
     if result.truncated:
         click.echo(f"warning: result cut at {len(result)} rows", err=True)
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
 
+from ..answer import Answer, QuerySpec, answer_here
 from ..errors import InputError, NotFound
 from ..media import Format, by_name
 from ..vocab import COWR
@@ -38,15 +38,6 @@ DEFAULT_ENTITY = str(COWR) + "coalition"
 NO_LIMIT = "9999-12-31"
 INTEGERS = {XSD + t for t in ("integer", "int", "long", "short", "nonNegativeInteger", "positiveInteger")}
 DECIMALS = {XSD + t for t in ("decimal", "double", "float")}
-
-
-@dataclass(frozen=True)
-class Cached:
-    """A view query's serialised answer, kept in the app's response cache (the data is read-only while serving)."""
-
-    body: bytes
-    rows: int
-    truncated: bool
 
 
 def queries_dir() -> Path:
@@ -126,18 +117,18 @@ def bind(query: str, iri: str | None = None, as_of: str | None = None) -> str:
     return query
 
 
-def answer(query: str, fmt: Format) -> Cached:
-    """The backend's answer to ``query`` in ``fmt``, from the response cache when it has it."""
+def answer(query: str, fmt: Format) -> Answer:
+    """The backend's answer to ``query`` in ``fmt`` — the bytes ``/sparql`` gives for it, through
+    ``cowkg.answer`` — from the response cache when it has it."""
     cfg = current_app.config["COWKG"]
-    cache = app_state().cache
-    key = ("views", app_state().catalog.version, query, fmt.name)
-    cached = cache.get(key)
-    if cached is None:
-        result = app_state().backend.query(query, max_rows=cfg["max_rows"],
-                                                                 timeout=cfg["query_timeout"])
-        cached = Cached(result.serialize(fmt), len(result), result.truncated)
-        cache.put(key, cached)
-    return cached
+    state = app_state()
+    key = ("views", state.catalog.version, query, fmt.name)
+    found = state.cache.get(key)
+    if found is None:
+        found = answer_here(state.backend, QuerySpec(query=query, formats=(fmt.name,), max_rows=cfg["max_rows"],
+                                                     timeout=cfg["query_timeout"]))
+        state.cache.put(key, found)
+    return found
 
 
 def simple(term: dict) -> str | int | float | bool:
@@ -183,5 +174,5 @@ def entries(text: str | None) -> list[dict]:
     return sorted(out, key=lambda e: (e["label"].casefold(), e["iri"]))
 
 
-__all__ = ["Cached", "NO_LIMIT", "answer", "bind", "bind_as_of", "bind_iri", "check_date", "check_iri", "entries",
+__all__ = ["NO_LIMIT", "answer", "bind", "bind_as_of", "bind_iri", "check_date", "check_iri", "entries",
            "header", "named_query", "rows", "rows_of", "takes_as_of", "takes_iri"]
