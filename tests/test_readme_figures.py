@@ -104,3 +104,19 @@ def test_the_build_pipeline_figures_are_quoted_from_the_bench_file():
         assert [c.replace("**", "") for c in cells] == [
             f"{load} s", reason.replace(" (", " s ("), shacl.replace(" (", " s ("), f"{index} s", f"{total} s",
             f"{virtuoso} s", f"{int(peak):,} MiB"]
+
+
+def test_the_serve_start_figures_are_quoted_from_the_bench_file():
+    text = (ROOT / "bench" / "results" / "serve_start.txt").read_text(encoding="utf-8")
+    median = {(m[2], m[1]): m[3] for m in re.finditer(r"^\| ([^|]+?) \| ([^|]+?) \| ([\d.]+) \(", text, re.M)}
+    added = dict(re.findall(r"^(turbo|pyshacl): validating at start adds ([\d.]+) s", text, re.M))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("**Serve start**")
+    para = " ".join(readme[start:readme.index("\n\n", start)].split())
+    load = re.search(r"load ([\d.]+) at start", text)[1]
+    assert f"load {load};" in para
+    assert (f"turbo {median[('turbo', 'validated')]} s, with pySHACL {median[('pyshacl', 'validated')]} s"
+            in para)
+    assert f"{median[('turbo', 'cached verdict')]} s; without any check" in para
+    assert f"(`--allow-invalid`) {median[('-', '--allow-invalid')]} s" in para
+    assert f"adds {added['turbo']} s with turbo against {added['pyshacl']} s with pySHACL" in para
