@@ -11,6 +11,7 @@ Parsing uses pyoxigraph because it is fast and reports line *and* column on synt
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
@@ -263,14 +264,7 @@ def to_rdflib(triples: Iterable[ox.Triple], graph: rdflib.Graph | None = None) -
     # Each distinct term is converted once (a graph repeats its predicates, classes and subjects:
     # ~28,000 distinct terms in 100,000 triples), and addN skips add's per-triple checks: together
     # about twice as fast, and the graph shares one object per term.
-    seen: dict = {}
-
-    def convert(term):
-        out = seen.get(term)
-        if out is None:
-            out = seen[term] = term_to_rdflib(term)
-        return out
-
+    convert = functools.lru_cache(maxsize=None)(term_to_rdflib)
     g.addN((convert(t.subject), convert(t.predicate), convert(t.object), g) for t in triples)
     return g
 

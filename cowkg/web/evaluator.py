@@ -39,7 +39,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from multiprocessing.connection import Connection, Pipe
 from typing import Any
 
@@ -263,35 +263,46 @@ class EvaluatorPool:
     def run(self, payload: Any, timeout: float | None) -> Any:
         """``work(payload)`` computed in a child within ``timeout`` seconds (None: no limit)."""
         child = self._send(payload, self._acquire(self.queue_wait))
-        healthy = False
-        try:
-            waited = 0.0
-            if timeout is None or timeout > HEAVY_AFTER:
-                if not child.conn.poll(HEAVY_AFTER):
-                    self._turn_heavy(child)
-                    waited = HEAVY_AFTER
-            if not child.conn.poll(None if timeout is None else max(0.0, timeout - waited)):
-                raise self._stop(child, timeout)
-            status, value = _receive(child)
-            healthy = True
-        except (EOFError, OSError) as exc:
-            raise self._broken(child, exc) from None
-        finally:
-            self._finish(child, healthy)
-        return _outcome(status, value)
+        steps = self._answer(child, timeout)
+        wait = next(steps)
+        while True:
+            try:
+                ready = child.conn.poll(wait)
+            except (EOFError, OSError) as exc:
+                ready = exc
+            try:
+                wait = steps.throw(ready) if isinstance(ready, Exception) else steps.send(ready)
+            except StopIteration as done:
+                return done.value
 
     async def run_async(self, payload: Any, timeout: float | None) -> Any:
         """``run`` for an event loop: the same limits, and no thread waits for the child — the loop
         is told when its pipe is readable (the request path of ``cowkg.web.front``)."""
         child = self._send(payload, await self._acquire_async(self.queue_wait))
+        steps = self._answer(child, timeout)
+        wait = next(steps)
+        while True:
+            try:
+                ready = await _readable(child.conn, wait)
+            except (EOFError, OSError) as exc:
+                ready = exc
+            try:
+                wait = steps.throw(ready) if isinstance(ready, Exception) else steps.send(ready)
+            except StopIteration as done:
+                return done.value
+
+    def _answer(self, child: _Child, timeout: float | None) -> Generator[float | None, bool, Any]:
+        """The limits of one answer, for either way of waiting (``run``, ``run_async``): yields how
+        long to wait for ``child``'s pipe and is sent whether it became readable. A child that
+        overruns ``HEAVY_AFTER`` turns heavy; one that overruns ``timeout`` is killed (503)."""
         healthy = False
         try:
             waited = 0.0
             if timeout is None or timeout > HEAVY_AFTER:
-                if not await _readable(child.conn, HEAVY_AFTER):
+                if not (yield HEAVY_AFTER):
                     self._turn_heavy(child)
                     waited = HEAVY_AFTER
-            if not await _readable(child.conn, None if timeout is None else max(0.0, timeout - waited)):
+            if not (yield None if timeout is None else max(0.0, timeout - waited)):
                 raise self._stop(child, timeout)
             status, value = _receive(child)
             healthy = True
