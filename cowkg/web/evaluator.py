@@ -263,33 +263,19 @@ class EvaluatorPool:
     def run(self, payload: Any, timeout: float | None) -> Any:
         """``work(payload)`` computed in a child within ``timeout`` seconds (None: no limit)."""
         child = self._send(payload, self._acquire(self.queue_wait))
-        steps = self._answer(child, timeout)
-        wait = next(steps)
-        while True:
-            try:
-                ready = child.conn.poll(wait)
-            except (EOFError, OSError) as exc:
-                ready = exc
-            try:
-                wait = steps.throw(ready) if isinstance(ready, Exception) else steps.send(ready)
-            except StopIteration as done:
-                return done.value
+        steps, ready = self._answer(child, timeout), None
+        while not (step := _advance(steps, ready))[0]:
+            ready = _polled(child.conn, step[1])
+        return step[1]
 
     async def run_async(self, payload: Any, timeout: float | None) -> Any:
         """``run`` for an event loop: the same limits, and no thread waits for the child — the loop
         is told when its pipe is readable (the request path of ``cowkg.web.front``)."""
         child = self._send(payload, await self._acquire_async(self.queue_wait))
-        steps = self._answer(child, timeout)
-        wait = next(steps)
-        while True:
-            try:
-                ready = await _readable(child.conn, wait)
-            except (EOFError, OSError) as exc:
-                ready = exc
-            try:
-                wait = steps.throw(ready) if isinstance(ready, Exception) else steps.send(ready)
-            except StopIteration as done:
-                return done.value
+        steps, ready = self._answer(child, timeout), None
+        while not (step := _advance(steps, ready))[0]:
+            ready = await _readable(child.conn, step[1])
+        return step[1]
 
     def _answer(self, child: _Child, timeout: float | None) -> Generator[float | None, bool, Any]:
         """The limits of one answer, for either way of waiting (``run``, ``run_async``): yields how
@@ -426,8 +412,33 @@ def _outcome(status: str, value: Any) -> Any:
     raise EvaluatorCrashed(f"evaluator raised:\n{value}")
 
 
-async def _readable(conn: Connection, seconds: float | None) -> bool:
-    """Whether ``conn`` has something to read within ``seconds``, waiting on the event loop."""
+def _advance(steps: Generator, ready: bool | Exception | None) -> tuple[bool, Any]:
+    """Tell ``_answer`` what the wait gave (readable, or the pipe's error); (done, outcome) or
+    (False, how long to wait next)."""
+    try:
+        return False, steps.throw(ready) if isinstance(ready, Exception) else steps.send(ready)
+    except StopIteration as done:
+        return True, done.value
+
+
+def _polled(conn: Connection, seconds: float | None) -> bool | Exception:
+    """Whether ``conn`` became readable within ``seconds`` (blocking), or the error of a broken pipe."""
+    try:
+        return conn.poll(seconds)
+    except (EOFError, OSError) as exc:
+        return exc
+
+
+async def _readable(conn: Connection, seconds: float | None) -> bool | Exception:
+    """Whether ``conn`` has something to read within ``seconds``, waiting on the event loop (or
+    the error of a broken pipe)."""
+    try:
+        return await _wait_readable(conn, seconds)
+    except (EOFError, OSError) as exc:
+        return exc
+
+
+async def _wait_readable(conn: Connection, seconds: float | None) -> bool:
     loop = asyncio.get_running_loop()
     ready = loop.create_future()
     fd = conn.fileno()
