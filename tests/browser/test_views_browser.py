@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
-from conftest import BACKENDS, ROOT, launch_chromium, name_shots, served_over, shot
+from conftest import BACKENDS, ROOT, launch_chromium, loopback_only, name_shots, served_over, shot
 
 STARMER = "https://w3id.org/cowkg/id/keir-starmer"
 READY = "document.body.dataset.viewReady === 'true' || !!document.body.dataset.viewError"
@@ -42,16 +42,7 @@ def browser(live_server):
     with launch_chromium() as chromium:
         context = chromium.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
 
-        def guard(route):
-            url = route.request.url
-            seen.append(url)
-            if url.startswith(("data:", "blob:", "about:")) or urlparse(url).hostname == "127.0.0.1":
-                route.continue_()
-            else:
-                outside.append(url)
-                route.abort()
-
-        context.route("**/*", guard)
+        context.route("**/*", loopback_only(outside, seen))
         yield context, live_server, seen, outside
         context.close()
     assert not outside, f"requests left 127.0.0.1: {outside}"

@@ -4,10 +4,8 @@ go to test-artifacts/. Every request the browser makes is checked: none may leav
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 import pytest
-from conftest import BACKENDS, ROOT, launch_chromium, name_shots, served_over, shot
+from conftest import BACKENDS, ROOT, launch_chromium, loopback_only, name_shots, served_over, shot
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -31,16 +29,7 @@ def browser_page(project_server, request):
         page = context.new_page()
         name_shots(page, request)
 
-        def guard(route):
-            url = route.request.url
-            requests_seen.append(url)
-            if url.startswith(("data:", "blob:", "about:")) or urlparse(url).hostname == "127.0.0.1":
-                route.continue_()
-            else:
-                outside.append(url)
-                route.abort()
-
-        context.route("**/*", guard)
+        context.route("**/*", loopback_only(outside, requests_seen))
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         yield page, project_server, requests_seen, outside, errors
         context.close()
