@@ -206,13 +206,15 @@ class Value:
 
     simple: Term
     node: tuple[tuple[str, Term], ...] = ()
+    node_iri: ox.NamedNode | None = field(init=False, compare=False, repr=False)
 
-    @functools.cached_property
-    def node_iri(self) -> ox.NamedNode | None:
-        if not self.node:
-            return None
-        digest = hashlib.sha1("\n".join(f"{p} {o}" for p, o in self.node).encode()).hexdigest()
-        return ox.NamedNode(str(COWVAL) + digest)
+    def __post_init__(self) -> None:
+        # the IRI of the full value node, computed once: a value is written once per statement
+        iri = None
+        if self.node:
+            digest = hashlib.sha1("\n".join(f"{p} {o}" for p, o in self.node).encode()).hexdigest()
+            iri = ox.NamedNode(str(COWVAL) + digest)
+        object.__setattr__(self, "node_iri", iri)
 
 
 def _decimal(text: str) -> str | None:
