@@ -58,16 +58,19 @@ def load_qc(queries_dir: str | Path) -> list[QcQuery]:
     return out
 
 
-def run_qc(sources: Sources, queries: list[QcQuery]) -> list[tuple[QcQuery, dict[str, ox.NamedNode | ox.Literal]]]:
+def run_qc(sources: Sources | None, queries: list[QcQuery],
+           store: ox.Store | None = None) -> list[tuple[QcQuery, dict[str, ox.NamedNode | ox.Literal]]]:
     """Run ``queries`` over the asserted graphs of ``sources``: one (query, row) pair per defect.
+    ``store``, when given, already holds them merged in its default graph and is read instead.
 
     Raises InputError naming the file when a query does not parse or does not bind ``?focus``.
     """
     if not queries:
         return []
-    store = ox.Store()
-    store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
-                 for t in sources.triples(str(g) for g in ASSERTED_GRAPHS))
+    if store is None:
+        store = ox.Store()
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+                     for t in sources.triples(str(g) for g in ASSERTED_GRAPHS))
     found = []
     for query in queries:
         try:

@@ -131,8 +131,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("reasoner", "auto", "OWL 2 RL reasoner: owlrl, reasonable, or auto (by input size)."),
     Setting("shacl_engine", "turbo",
             "SHACL engine of `validate`, `stats` and `serve`'s check at start: turbo (pyshacl-turbo, Rust; gives "
-            "exactly pySHACL's results on this project) or pyshacl (the reference). If turbo cannot be imported "
-            "or fails, pySHACL validates instead, with a warning."),
+            "exactly pySHACL's results on this project), pyshacl (the reference) or sparql (the shapes compiled "
+            "to SPARQL, run by pyoxigraph on the store: the same results, no rdflib copy of the data). If turbo "
+            "cannot be imported or fails, pySHACL validates instead, with a warning."),
     Setting("allow_invalid", False,
             "Serve data that does not conform to the SHACL shapes (`cowkg serve` refuses to, by default)."),
     Setting("workers", 2, "Worker processes of the production server started by `cowkg serve`."),

@@ -6,14 +6,19 @@ quality-control queries (``queries/qc/*-violation.rq``, see ``cowkg.qc``). Outpu
 constraint (a SHACL constraint component or ``qc:<query>``) and, where the loader indexed it, the
 file and line that describe the focus node.
 
-Two SHACL engines take the same rdflib graphs and return the same report graph (``SHACL_ENGINES``):
-``turbo`` (pyshacl-turbo, pySHACL's API in Rust, the default: its engine is 7 to 13 times faster
-from 10k to 1M triples, bench/results/scale_pipeline.txt, fast enough for ``serve`` to validate at
-every start) and ``pyshacl`` (the reference). ``turbo`` is the default
-because it gives exactly pySHACL's result set on this project: the shipped graph, every fixture
-(tests/test_validate_engines.py) and the synthetic 100k and 1M graphs (bench/scale_pipeline.py,
-``result_set`` compares them). Should turbo fail to import or to run, pySHACL validates instead,
-with a warning: a verdict always comes from an engine that ran to the end.
+Three SHACL engines return the same report graph (``SHACL_ENGINES``): ``turbo`` (pyshacl-turbo,
+pySHACL's API in Rust, the default: its engine is 7 to 13 times faster from 10k to 1M triples,
+bench/results/scale_pipeline.txt, fast enough for ``serve`` to validate at every start) and
+``pyshacl`` (the reference). ``turbo`` is the default because it gives exactly pySHACL's result set
+on this project: the shipped graph, every fixture (tests/test_validate_engines.py) and the
+synthetic 100k and 1M graphs (bench/scale_pipeline.py, ``result_set`` compares them). Should turbo
+fail to import or to run, pySHACL validates instead, with a warning: a verdict always comes from an
+engine that ran to the end. The third, ``sparql`` (``cowkg.shacl_sparql``), compiles the shapes
+into SPARQL queries that pyoxigraph runs on a store holding the asserted graphs (the store
+``serve`` builds anyway, when it is given): no rdflib conversion, the same result set as pySHACL on
+the same inputs; it is also how Virtuoso validates the data it holds (``cowkg virtuoso load
+--validate``). Shapes it cannot translate are an InputError naming the construct, never a shorter
+report.
 """
 
 from __future__ import annotations
@@ -37,8 +42,9 @@ from .load import Sources, load_files, to_rdflib
 from .qc import QcQuery, load_qc, run_qc
 from .vocab import ASSERTED_GRAPHS, shorten
 
-#: The SHACL engines ``validate`` can run: pyshacl-turbo (the default) and pySHACL (the reference).
-SHACL_ENGINES = ("turbo", "pyshacl")
+#: The SHACL engines ``validate`` can run: pyshacl-turbo (the default), pySHACL (the reference) and
+#: the shapes compiled to SPARQL run by pyoxigraph (``cowkg.shacl_sparql``).
+SHACL_ENGINES = ("turbo", "pyshacl", "sparql")
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +105,16 @@ def load_shapes(shapes_dir: str | Path) -> rdflib.Graph:
 
 
 class ShaclRun(NamedTuple):
-    """What one SHACL engine returned: pySHACL's (conforms, results graph, text), and which ran."""
+    """What one SHACL engine returned: pySHACL's (conforms, results graph, text), and which ran.
+
+    ``owners`` (``sparql`` only): for each result node, the shape whose targets selected its focus
+    node, so the report names the owning node shape without asking the data again."""
 
     conforms: bool
     results: rdflib.Graph
     text: str
     engine: str
+    owners: dict | None = None
 
 
 def _check_engine(engine: str) -> None:
@@ -117,6 +127,10 @@ def engine_version(engine: str) -> str | None:
     """The installed version of a SHACL engine's package, None when it cannot be imported; raises
     InputError for an unknown engine."""
     _check_engine(engine)
+    if engine == "sparql":
+        from .shacl_sparql import compiler_version
+
+        return f"pyoxigraph {ox.__version__}, compiler {compiler_version()}"
     try:
         module = importlib.import_module("pyshacl_turbo" if engine == "turbo" else "pyshacl")
     except ImportError:
@@ -133,6 +147,12 @@ def run_shacl(data: rdflib.Graph, shapes: rdflib.Graph, engine: str = "turbo") -
     InputError when pySHACL cannot use the shapes or the engine is unknown.
     """
     _check_engine(engine)
+    if engine == "sparql":
+        from .load import from_rdflib
+
+        store = ox.Store()
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in from_rdflib(data))
+        return run_shacl_store(store, shapes)
     options = {"shacl_graph": shapes, "inference": "none", "advanced": True, "allow_warnings": True}
     if engine == "turbo":
         try:
@@ -159,6 +179,27 @@ def run_shacl(data: rdflib.Graph, shapes: rdflib.Graph, engine: str = "turbo") -
     if not isinstance(results, rdflib.Graph):
         raise InputError(f"the SHACL shapes cannot be used: {text.strip()}", hint="fix shapes/*.ttl")
     return ShaclRun(bool(conforms), results, text, "pyshacl")
+
+
+def run_shacl_store(store: ox.Store, shapes: rdflib.Graph, default_graph=None) -> ShaclRun:
+    """Validate the default graph of a pyoxigraph ``store`` (or the graphs ``default_graph``) with the
+    shapes compiled to SPARQL (``cowkg.shacl_sparql``): the ``sparql`` engine's ShaclRun.
+
+    Raises UnsupportedShape (an InputError) naming a construct the compiler does not translate."""
+    from .shacl_sparql import compile_shapes, report_graph, run_checks, store_select
+
+    checks = compile_shapes(shapes)
+    conforms, results, owners = report_graph(run_checks(checks, store_select(store, default_graph), shapes), shapes)
+    return ShaclRun(conforms, results, f"{len(owners)} results from {len(checks)} SPARQL checks", "sparql", owners)
+
+
+def asserted_store(sources: Sources) -> ox.Store:
+    """An in-memory pyoxigraph store whose default graph is the merge of the asserted graphs (what
+    SHACL and the QC queries read)."""
+    store = ox.Store()
+    store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+                 for t in sources.triples(str(g) for g in ASSERTED_GRAPHS))
+    return store
 
 
 def _no_violation(results: rdflib.Graph) -> bool:
@@ -199,23 +240,30 @@ def _canonical(graph: rdflib.Graph, term, seen: frozenset = frozenset()) -> tupl
 
 
 def validate(sources: Sources, shapes: rdflib.Graph, qc: Sequence[QcQuery] = (),
-             engine: str = "turbo") -> ValidationReport:
+             engine: str = "turbo", store: ox.Store | None = None) -> ValidationReport:
     """Run SHACL with ``engine`` (``SHACL_ENGINES``), then the QC queries ``qc``, over the asserted
-    graphs; every violation carries its file:line when known. Raises InputError when the shapes or
-    a QC query cannot be used."""
+    graphs; every violation carries its file:line when known. ``store`` (optional): a pyoxigraph
+    store whose default graph already holds the merged asserted graphs of ``sources`` (as
+    ``cowkg.store.build_store`` fills it), read by the ``sparql`` engine and the QC queries instead
+    of a copy. Raises InputError when the shapes or a QC query cannot be used."""
+    if engine == "sparql":
+        store = store if store is not None else asserted_store(sources)
+        return build_report(run_shacl_store(store, shapes), sources, shapes, None, qc, store)
     data = to_rdflib(sources.triples(str(g) for g in ASSERTED_GRAPHS))
-    return build_report(run_shacl(data, shapes, engine), sources, shapes, data, qc)
+    return build_report(run_shacl(data, shapes, engine), sources, shapes, data, qc, store)
 
 
-def build_report(run: ShaclRun, sources: Sources, shapes: rdflib.Graph, data: rdflib.Graph,
-                 qc: Sequence[QcQuery] = ()) -> ValidationReport:
+def build_report(run: ShaclRun, sources: Sources | None, shapes: rdflib.Graph, data: rdflib.Graph | None,
+                 qc: Sequence[QcQuery] = (), store: ox.Store | None = None) -> ValidationReport:
     """The report of one SHACL run over ``data`` (the asserted graphs of ``sources``), with the
-    rows of the QC queries ``qc``; raises InputError when a QC query cannot be used."""
+    rows of the QC queries ``qc`` (run on ``store`` when given); raises InputError when a QC query
+    cannot be used. Without ``sources`` (data that lives only in a store) there are no file:line."""
     results = run.results
     report = ValidationReport(conforms=run.conforms, engine=run.engine)
     merged: dict[tuple, Violation] = {}
     for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
-        v = _violation(results, result, sources, shapes, data)
+        owner = run.owners.get(result) if run.owners else None
+        v = _violation(results, result, sources, shapes, data, owner)
         # One result per constraint the node breaks (as pySHACL and Jena count them): two
         # components or two anonymous shapes that share a message are two results, while one
         # named property shape shared by several node shapes that all target the node is one.
@@ -226,18 +274,19 @@ def build_report(run: ShaclRun, sources: Sources, shapes: rdflib.Graph, data: rd
             merged[key].node_shape = ",".join(sorted(o for o in owners if o)) or None
         else:
             merged[key] = v
-    for query, row in run_qc(sources, list(qc)):
+    for query, row in run_qc(sources, list(qc), store):
         v = _qc_violation(query, row, sources)
         merged.setdefault((v.focus, v.path, v.value, v.component), v)
     report.violations = sorted(merged.values(), key=lambda v: (v.source or "~", v.line or 0, v.focus, v.path or "",
-                                                               v.component or "", v.message))
+                                                               v.component or "", v.message, v.value or "",
+                                                               v.severity, v.node_shape or ""))
     report.conforms = not any(v.severity == "Violation" for v in report.violations)
     return report
 
 
 def check_project(sources: Sources, shapes_dir: str | Path, cache_dir: str | Path | None = None,
                   root: str | Path | None = None, queries_dir: str | Path | None = None,
-                  engine: str = "turbo") -> ValidationReport:
+                  engine: str = "turbo", store: ox.Store | None = None) -> ValidationReport:
     """Validate what a server is about to serve; raise ValidationFailed (exit 1) with the report
     when it does not conform.
 
@@ -245,6 +294,7 @@ def check_project(sources: Sources, shapes_dir: str | Path, cache_dir: str | Pat
     (and the SHACL engine and its version), with a checksum of its own, so a restart on unchanged
     files skips SHACL; any other verdict, or a cache entry that does not check out, means validating
     again. The QC queries under ``queries_dir`` (``queries/qc``) count as shapes: as ``cowkg validate``.
+    ``store``: see ``validate``.
     """
     files = shapes_files(shapes_dir)
     qc = load_qc(queries_dir) if queries_dir is not None else []
@@ -254,7 +304,7 @@ def check_project(sources: Sources, shapes_dir: str | Path, cache_dir: str | Pat
     marker = Path(cache_dir) / f"conforms-{key[:32]}.json" if cache_dir else None
     if marker is not None and _conforms_marker_holds(marker, key):
         return ValidationReport(conforms=True, shapes_files=[str(p) for p in files])
-    report = validate(sources, load_shapes(shapes_dir), qc, engine)
+    report = validate(sources, load_shapes(shapes_dir), qc, engine, store)
     if not report.conforms:
         raise ValidationFailed("the data does not conform to the shapes: not serving it\n"
                                + format_report(report, root),
@@ -318,8 +368,10 @@ def targets(shapes: rdflib.Graph, node_shape, focus, data: rdflib.Graph) -> bool
     return any((None, p, focus) in data for p in shapes.objects(node_shape, SH.targetObjectsOf))
 
 
-def _violation(results: rdflib.Graph, node, sources: Sources, shapes: rdflib.Graph,
-               data: rdflib.Graph | None = None) -> Violation:
+def _violation(results: rdflib.Graph, node, sources: Sources | None, shapes: rdflib.Graph,
+               data: rdflib.Graph | None = None, owner=None) -> Violation:
+    """One result as a Violation; ``owner``: the shape whose targets selected the focus node, when
+    the engine knows it (``sparql``), else the owning node shapes are looked up in ``data``."""
     def one(pred):
         return results.value(node, pred)
 
@@ -328,7 +380,12 @@ def _violation(results: rdflib.Graph, node, sources: Sources, shapes: rdflib.Gra
     severity = one(SH.resultSeverity)
     value = one(SH.value)
     messages = sorted(str(m) for m in results.objects(node, SH.resultMessage))
-    where = sources.subject_lines.get(str(focus))
+    where = sources.subject_lines.get(str(focus)) if sources is not None else None
+    shape = one(SH.sourceShape)
+    if isinstance(owner, rdflib.URIRef) and owner != shape and (shape, rdflib.RDF.type, SH.NodeShape) not in shapes:
+        node_shape = shorten(str(owner))
+    else:
+        node_shape = owning_node_shape(shapes, shape, focus, data)
     return Violation(
         focus=shorten(str(focus)),
         path=shorten(str(path)) if isinstance(path, rdflib.URIRef) else (str(path) if path else None),
@@ -338,14 +395,15 @@ def _violation(results: rdflib.Graph, node, sources: Sources, shapes: rdflib.Gra
         value=shorten(str(value)) if value is not None else None,
         source=where[0] if where else None,
         line=where[1] if where else None,
-        node_shape=owning_node_shape(shapes, one(SH.sourceShape), focus, data),
+        node_shape=node_shape,
         component=shorten(str(one(SH.sourceConstraintComponent))) if one(SH.sourceConstraintComponent) else None,
     )
 
 
 def _qc_violation(query: QcQuery, row: dict, sources: Sources) -> Violation:
     focus, path, value = row["focus"], row.get("path"), row.get("value")
-    where = sources.subject_lines.get(focus.value) if isinstance(focus, ox.NamedNode) else None
+    where = sources.subject_lines.get(focus.value) if sources is not None and isinstance(focus, ox.NamedNode) \
+        else None
     return Violation(
         focus=shorten(focus.value) if hasattr(focus, "value") else str(focus),
         path=shorten(path.value) if path is not None else None,

@@ -121,7 +121,7 @@ def open_backend(cfg: dict[str, Any], *, check: bool = False, with_inference: bo
         elif check:
             paths = project_paths(cfg["root"])
             check_project(kg.sources, paths["shapes"], cfg["cache_dir"], cfg["root"], paths["queries"],
-                          cfg["shacl_engine"])
+                          cfg["shacl_engine"], kg.store)
         return EmbeddedBackend(kg)
     if cfg["backend"] == "virtuoso":
         from ..virtuoso import find_instance
