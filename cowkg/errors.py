@@ -91,6 +91,12 @@ class ParseError(InputError):
     kind = "parse-error"
 
 
+class UnsupportedConstruct(InputError):
+    """The ontology uses an OWL construct a component does not implement (it would give a smaller result)."""
+
+    kind = "unsupported-construct"
+
+
 class QuerySyntaxError(InputError):
     """The SPARQL query does not parse."""
 

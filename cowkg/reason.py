@@ -4,8 +4,10 @@ Stage: after loading. Input: asserted triples (``Sources``). Output: the triples
 minus tautologies that carry no information (see ``is_noise``). owlrl is the reference reasoner;
 ``reasonable`` (Rust) is used for large inputs, completed with the two rule groups it lacks
 (schema rules, property chains) so that both give the same triples on the project
-(tests/test_reason_reasonable.py); ``auto`` picks by size and ``Inference.reasoner`` says which
-ran. Results are cached on disk by the hash of the input files, so a server with several workers
+(tests/test_reason_reasonable.py); ``sparql`` runs the OWL 2 RL rules this ontology triggers,
+compiled into SPARQL updates (``cowkg.rules``), in a private pyoxigraph store — the rules
+``cowkg virtuoso load --reason`` runs inside Virtuoso (tests/test_rules.py: the same triples as
+owlrl and reasonable). ``auto`` picks by size and ``Inference.reasoner`` says which ran. Results are cached on disk by the hash of the input files, so a server with several workers
 reasons once. The cache is never trusted blindly: each file starts with a header line holding the
 SHA-256 and triple count of its body, both checked on read; a damaged, truncated, forged or
 foreign file is logged, set aside and rebuilt. A cache directory that cannot be written (read-only,
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 
 #: Above this many asserted triples, ``auto`` picks the faster reasoner.
 AUTO_THRESHOLD = 50_000
-REASONERS = ("owlrl", "reasonable", "auto")
+REASONERS = ("owlrl", "reasonable", "sparql", "auto")
 #: Part of the cache key: bump when the closure or its noise filter changes, so old caches are ignored.
 CLOSURE_VERSION = 2
 
@@ -96,6 +98,10 @@ def infer(sources: Sources, reasoner: str = "auto", cache_dir: str | Path | None
     start = time.perf_counter()
     if chosen == "owlrl":
         triples = from_rdflib(_closure_owlrl(to_rdflib(asserted)))
+    elif chosen == "sparql":
+        from .rules import closure_in_oxigraph
+
+        triples = closure_in_oxigraph(asserted)[0]
     else:
         triples = _closure_reasonable(asserted, list(sources.triples([str(GRAPH_ONTOLOGY)])))
     elapsed = time.perf_counter() - start
