@@ -7,7 +7,8 @@ minus tautologies that carry no information (see ``is_noise``). owlrl is the ref
 (tests/test_reason_reasonable.py); ``sparql`` runs the OWL 2 RL rules this ontology triggers,
 compiled into SPARQL updates (``cowkg.rules``), in a private pyoxigraph store — the rules
 ``cowkg virtuoso load --reason`` runs inside Virtuoso (tests/test_rules.py: the same triples as
-owlrl and reasonable). ``auto`` picks by size and ``Inference.reasoner`` says which ran. Results are cached on disk by the hash of the input files, so a server with several workers
+owlrl and reasonable). ``auto`` picks by size and ``Inference.reasoner`` says which ran.
+Results are cached on disk by the hash of the input files, so a server with several workers
 reasons once. The cache is never trusted blindly: each file starts with a header line holding the
 SHA-256 and triple count of its body, both checked on read; a damaged, truncated, forged or
 foreign file is logged, set aside and rebuilt. A cache directory that cannot be written (read-only,

@@ -146,7 +146,7 @@ def compile_rules(tbox: Iterable[Triple]) -> RuleSet:
     # Typing by owl:Thing (every declared class is its subclass, scm-cls) is noise; derive it only
     # when some rule reads it: a class table row from a trivial type, disjointness with one, or a
     # rule on rdf:type itself.
-    property_keys = {p for p, _ in subclass if False} | {p for p, _ in subproperty | domain | range_ | inverse}
+    property_keys = {p for p, _ in subproperty | domain | range_ | inverse}
     property_keys |= {p for (p,) in transitive + functional + inverse_functional + symmetric}
     property_keys |= {step for _, steps in chains for step in steps}
     read_classes = {c for c, _ in subclass} | {c for pair in disjoint for c in pair}
@@ -428,7 +428,8 @@ def harvest_tbox(runner: Runner, layout: Layout) -> set[Triple]:
     """The schema triples of everything known (asserted and inferred so far), lists included."""
     preds = " ".join(str(p) for p in SCHEMA_PREDICATES)
     types = " ".join(str(t) for t in SCHEMA_TYPES)
-    out = set(runner.select(f"SELECT ?s ?p ?o WHERE {{ VALUES ?p {{ {preds} }} {layout.known(('?s', '?p', '?o'), '?g')} }}"))
+    spo = layout.known(("?s", "?p", "?o"), "?g")
+    out = set(runner.select(f"SELECT ?s ?p ?o WHERE {{ VALUES ?p {{ {preds} }} {spo} }}"))
     out |= {(s, TYPE, o) for s, o in runner.select(
         f"SELECT ?s ?o WHERE {{ VALUES ?o {{ {types} }} {layout.known(('?s', TYPE, '?o'), '?g')} }}")}
     if any(p == CHAIN for _, p, _ in out):
@@ -495,15 +496,24 @@ def run_to_fixpoint(runner: Runner, layout: Layout, *, max_rounds: int = 1000,
             full = True
         if out.rounds >= max_rounds:
             raise RuntimeError(f"no fixpoint after {max_rounds} rounds")
-    _refuse_literal_equality(runner, layout)
+    _refuse_literal_equality(runner, layout, rules)
     out.rules = rules
     out.seconds = time.perf_counter() - start
     return out
 
 
-def _refuse_literal_equality(runner: Runner, layout: Layout) -> None:
+def _refuse_literal_equality(runner: Runner, layout: Layout, rules: RuleSet) -> None:
     rows = runner.select(f"SELECT ?s ?o WHERE {{ {layout.known(('?s', SAME_AS, '?o'), '?g')} FILTER isLiteral(?o) }} "
                          "LIMIT 1")
+    functional = [row[0] for r in rules.rules if r.name == "prp-fp" and r.table for row in r.table[1]]
+    if functional and not rows:
+        # Two literal values of a functional property: owlrl makes them owl:sameAs (subject and
+        # object literals, never stored) and copies every triple ending in one to the other.
+        rows = runner.select(
+            f"SELECT ?y1 ?y2 WHERE {{ VALUES ?p {{ {' '.join(map(str, functional))} }} "
+            f"{layout.known(('?x', '?p', '?y1'), '?g1')} {layout.known(('?x', '?p', '?y2'), '?g2')} "
+            "FILTER(isLiteral(?y1) && isLiteral(?y2) && (STR(?y1) != STR(?y2) || LANG(?y1) != LANG(?y2) "
+            "|| STR(DATATYPE(?y1)) != STR(DATATYPE(?y2)))) } LIMIT 1")
     if rows:
         raise UnsupportedConstruct(
             f"owl:sameAs between {rows[0][0]} and the literal {rows[0][1]} (asserted, or from a functional "
@@ -549,8 +559,8 @@ def finish(runner: Runner, layout: Layout, rules: RuleSet) -> int:
     if messages:
         # A blank node in a template is fresh for each solution (Virtuoso refuses them in INSERT DATA).
         texts = " ".join(str(ox.Literal(m)) for m in dict.fromkeys(messages))
-        runner.update([f"INSERT {{ GRAPH <{layout.staging}> {{ _:m {TYPE} <{ERRNS}ErrorMessage> . _:m <{ERRNS}error> ?t }} }} "
-                       f"WHERE {{ VALUES ?t {{ {texts} }} }}"])
+        template = f"_:m {TYPE} <{ERRNS}ErrorMessage> . _:m <{ERRNS}error> ?t"
+        runner.update([f"INSERT {{ GRAPH <{layout.staging}> {{ {template} }} }} WHERE {{ VALUES ?t {{ {texts} }} }}"])
     return len(messages)
 
 
@@ -578,33 +588,33 @@ class OxigraphRunner:
     """A private in-memory pyoxigraph store: the default graph holds everything known."""
 
     def __init__(self, asserted: Iterable[ox.Triple]) -> None:
-        self.store = ox.Store()
-        self.store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in asserted)
+        self._work = ox.Store()
+        self._work.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in asserted)
 
     layout = Layout(sources=(), staging=WORK + "staging", delta=WORK + "delta", next=WORK + "next",
                     default_is_all=True)
 
     def update(self, texts: Sequence[str]) -> None:
         for text in texts:
-            self.store.update(text)
+            self._work.update(text)
 
     def select(self, text: str) -> list[tuple]:
-        result = self.store.query(text)
+        result = self._work.query(text)
         return [tuple(row) for row in result]
 
     def after_round(self, layout: Layout) -> int:
         nxt, delta = ox.NamedNode(layout.next), ox.NamedNode(layout.delta)
-        new = [q.triple for q in self.store.quads_for_pattern(None, None, None, nxt)]
+        new = [q.triple for q in self._work.quads_for_pattern(None, None, None, nxt)]
         for graph in (delta, nxt):
-            self.store.remove_graph(graph)
-        self.store.bulk_extend(q for t in new for q in (
+            self._work.remove_graph(graph)
+        self._work.bulk_extend(q for t in new for q in (
             ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()),
             ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(layout.staging)),
             ox.Quad(t.subject, t.predicate, t.object, delta)))
         return len(new)
 
     def inferred(self) -> list[ox.Triple]:
-        return [q.triple for q in self.store.quads_for_pattern(None, None, None, ox.NamedNode(self.layout.staging))]
+        return [q.triple for q in self._work.quads_for_pattern(None, None, None, ox.NamedNode(self.layout.staging))]
 
 
 def closure_in_oxigraph(asserted: Iterable[ox.Triple]) -> tuple[list[ox.Triple], Fixpoint]:
@@ -612,8 +622,8 @@ def closure_in_oxigraph(asserted: Iterable[ox.Triple]) -> tuple[list[ox.Triple],
     in a private pyoxigraph store.
 
     pyoxigraph stores numbers, dates and language tags in canonical form (``2000000000.0`` comes
-    back as ``2000000000``); the rules only copy literals, so each is given back the lexical form
-    it was asserted with, as owlrl keeps it."""
+    back as ``2000000000``); the rules only copy literals, so each is given back the form it was
+    asserted with, as owlrl's rdflib graph holds it."""
     asserted = list(asserted)
     runner = OxigraphRunner(asserted)
     done = reason_in(runner, runner.layout)
@@ -635,7 +645,15 @@ def _lexical_forms(objects: Iterable[Term]) -> dict[ox.Literal, list[ox.Literal]
     store = ox.Store()
     predicate = ox.NamedNode(WORK + "value")
     store.bulk_extend(ox.Quad(ox.NamedNode(f"{WORK}{i}"), predicate, o) for i, o in enumerate(originals))
-    groups: dict[ox.Literal, list[ox.Literal]] = {}
+    groups: dict[ox.Literal, set[ox.Literal]] = {}
     for q in store:
-        groups.setdefault(q.object, []).append(originals[int(q.subject.value[len(WORK):])])
-    return {canonical: forms for canonical, forms in groups.items() if forms != [canonical]}
+        groups.setdefault(q.object, set()).add(_as_owlrl_reads(originals[int(q.subject.value[len(WORK):])]))
+    return {canonical: sorted(forms, key=str) for canonical, forms in groups.items() if forms != {canonical}}
+
+
+def _as_owlrl_reads(literal: ox.Literal) -> ox.Literal:
+    """The literal as owlrl's rdflib graph holds it (rdflib normalises some forms: ``"01"^^xsd:integer``
+    is ``"1"``), so both reasoners write the same terms."""
+    from .load import term_from_rdflib, term_to_rdflib
+
+    return term_from_rdflib(term_to_rdflib(literal))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import CowkgError, InputError
+from ..errors import BackendUnavailable, CowkgError, InputError
 from .base import Context
 
 DIR_HELP = "Directory of the private instance (default: the virtuoso_dir setting)."
@@ -29,9 +29,12 @@ def _running(obj: Context, directory: str | None):
     from ..virtuoso import find_instance
 
     instance = find_instance(_dir(obj, directory))
-    if instance is None or not instance.alive():
+    if instance is None:
         raise InputError(f"no private Virtuoso runs in {_dir(obj, directory)}",
                          hint="start one with `cowkg virtuoso up`, or pass --endpoint URL")
+    if not instance.alive():
+        raise BackendUnavailable(f"the private Virtuoso of {_dir(obj, directory)} (pid {instance.pid}) is not running",
+                                 hint="start it again with `cowkg virtuoso up`")
     return instance
 
 
@@ -76,19 +79,27 @@ def up(obj: Context, directory: str | None, buffers: int | None, wait: float) ->
 @click.option("--dir", "directory", type=click.Path(file_okay=False), help=DIR_HELP)
 @click.option("--endpoint", help=ENDPOINT_HELP + " Loads with Graph Store PUT.")
 @click.option("--no-infer", is_flag=True, help="Load the asserted graphs only (no inferred graph).")
+@click.option("--reason", "in_store", is_flag=True,
+              help="Compute the inferred graph inside Virtuoso after the load (the OWL 2 RL rules the ontology "
+                   "triggers, as SPARQL updates; cowkg/rules.py) instead of in this process.")
 @click.pass_obj
-def load(obj: Context, directory: str | None, endpoint: str | None, no_infer: bool) -> None:
+def load(obj: Context, directory: str | None, endpoint: str | None, no_infer: bool, in_store: bool) -> None:
     """Load ontology, data, meta and inferred graphs as named graphs (reloading replaces them).
 
     \b
     Examples:
       cowkg virtuoso load
+      cowkg virtuoso load --reason      # bulk load, then reason inside Virtuoso
       COWKG_VIRTUOSO_PASSWORD=... cowkg virtuoso load --endpoint http://127.0.0.1:8890/sparql
     """
     from ..virtuoso import manage
 
+    if in_store and (endpoint or no_infer):
+        raise InputError("--reason needs a private instance (`cowkg virtuoso up`) and an inferred graph",
+                         hint="drop --endpoint / --no-infer")
     graphs = manage.project_graphs(obj.root, reasoner=obj.settings["reasoner"],
-                                   cache_dir=obj.settings["cache_dir"], with_inference=not no_infer)
+                                   cache_dir=obj.settings["cache_dir"],
+                                   with_inference=not (no_infer or in_store))
     if endpoint:
         from ..virtuoso.graphstore import credentials, put_graphs
 
@@ -98,12 +109,26 @@ def load(obj: Context, directory: str | None, endpoint: str | None, no_infer: bo
 
         with TerminalProgress() as progress:
             report = manage.load(_running(obj, directory), graphs, progress)
+    _print_load(report)
+    if in_store:
+        _reason_in_store(_running(obj, directory))
+
+
+def _print_load(report) -> None:
     for graph, n in report.loaded.items():
         mark = "" if n == report.expected[graph] else f"  (expected {report.expected[graph]})"
         click.echo(f"  {graph:<45} {n:>9}{mark}")
     click.echo(f"loaded {sum(report.loaded.values())} triples with the {report.method} in {report.seconds:.2f} s")
     if not report.complete:
         raise CowkgError("Virtuoso holds other counts than were loaded", hint="see docs/VIRTUOSO.md (P6b)")
+
+
+def _reason_in_store(instance) -> None:
+    from ..virtuoso.reason import reason_in_virtuoso
+
+    done = reason_in_virtuoso(instance, on_round=lambda r, n: click.echo(f"  round {r}: {n} new triples", err=True))
+    click.echo(f"reasoned in Virtuoso: {done.triples} inferred triples in {done.rounds} rounds, "
+               f"{done.seconds:.2f} s ({len(done.rules)} compiled rules)")
 
 
 @virtuoso_group.command()
