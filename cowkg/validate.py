@@ -186,11 +186,10 @@ def run_shacl_store(store: ox.Store, shapes: rdflib.Graph, default_graph=None) -
     shapes compiled to SPARQL (``cowkg.shacl_sparql``): the ``sparql`` engine's ShaclRun.
 
     Raises UnsupportedShape (an InputError) naming a construct the compiler does not translate."""
-    from .shacl_sparql import compile_shapes, report_graph, run_checks, store_select
+    from .shacl_sparql import store_select, validate_select
 
-    checks = compile_shapes(shapes)
-    conforms, results, owners = report_graph(run_checks(checks, store_select(store, default_graph), shapes), shapes)
-    return ShaclRun(conforms, results, f"{len(owners)} results from {len(checks)} SPARQL checks", "sparql", owners)
+    conforms, results, owners, queries = validate_select(shapes, store_select(store, default_graph))
+    return ShaclRun(conforms, results, f"{len(owners)} results from {queries} SPARQL queries", "sparql", owners)
 
 
 def asserted_store(sources: Sources) -> ox.Store:

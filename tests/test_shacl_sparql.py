@@ -172,7 +172,7 @@ def test_a_store_that_fails_mid_run_gives_no_verdict(shapes, monkeypatch):
         return run
 
     monkeypatch.setattr(shacl_sparql, "store_select", failing)
-    with pytest.raises(BackendError, match=r"the store failed at SHACL check 3 of \d+ .*OSError: disk gone") as info:
+    with pytest.raises(BackendError, match=r"the store failed at SHACL query 2 of \d+ .*OSError: disk gone") as info:
         validate(sources, shapes, QC, "sparql")
     assert info.value.exit_code == 4
 
