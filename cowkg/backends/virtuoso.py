@@ -43,10 +43,9 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import pyoxigraph as ox
-import requests
 
 from ..errors import (
     BackendError,
@@ -62,6 +61,9 @@ from ..query import QueryResult, _syntax_error
 from ..querytext import ParsedQuery, parse_query, reachable_iris, reachable_words, reaches
 from ..vocab import ALL_GRAPHS, ASSERTED_GRAPHS, GEO_WKT, GRAPH_WIKIBASE, PREFIXES
 from ..wdqs import uses_wikidata_vocabulary, visible
+
+if TYPE_CHECKING:  # requests is imported where a request is sent: a server on the embedded
+    import requests  # store never pays for importing it (0.4 s of its start)
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +259,8 @@ class RemoteSparqlBackend:
         if self._session is None or self._pid != os.getpid():
             if self._session is not None:
                 _INHERITED.append(self._session)
+            import requests
+
             self._session = requests.Session()
             self._pid = os.getpid()
         return self._session
@@ -316,6 +320,8 @@ class RemoteSparqlBackend:
             data.append(("timeout", str(max(1, int(timeout * 1000)))))
         read_timeout = (timeout + 10) if timeout else self.request_timeout
         accept = N_TRIPLES if form == "graph" else RESULTS_XML
+        import requests
+
         try:
             # A fresh connection per query: on a kept-alive one, Virtuoso's last partial segment waits
             # for the client's delayed ACK (Nagle), ~40 ms per answer larger than a few KiB.
