@@ -204,3 +204,15 @@ def test_one_iri_check():
     assert not offenders, f"use cowkg.vocab.check_iri: {offenders}"
     assert _calls(PACKAGE / "release.py", "os", {"replace"}) == []  # the helper above sees calls
     assert _calls(PACKAGE / "files.py", "os", {"replace"})
+
+
+def test_serving_the_embedded_store_imports_no_http_client():
+    """``requests`` (with urllib3 and charset_normalizer, ~0.4 s) is only for talking to Virtuoso
+    and Wikidata: a server on the embedded store must start without it (issue 15: ready in < 1 s)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, cowkg.web, cowkg.cli, cowkg.answer, cowkg.backends.embedded, cowkg.backends.virtuoso; "
+            "print(sorted(m for m in ('requests', 'urllib3', 'charset_normalizer') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
