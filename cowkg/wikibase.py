@@ -340,6 +340,9 @@ class _Runner:
     def __init__(self, store: ox.Store, graphs: list[ox.NamedNode | ox.DefaultGraph]) -> None:
         self.store = store
         self.graphs = graphs
+        #: (where, row variables, out) → the join variables and (their values, ?out) of every
+        #: solution: a common qualifier or snak is evaluated once, not once per row of the table
+        self._solved: dict[tuple, tuple[list[str], list[tuple[tuple, Term]]] | None] = {}
 
     def select(self, query: str) -> Iterable[ox.QuerySolution]:
         try:
@@ -384,21 +387,17 @@ class _Runner:
         """
         if not rows:
             return
-        solutions = self.select(f"SELECT * WHERE {{ {where} }}")
-        shared = _joinable(where, variables, out, {v.value for v in solutions.variables})
-        if shared is None:
+        solved = self._solve(variables, where, out)
+        if solved is None:
             yield from self._matches_by_values(variables, rows, where, out)
             return
+        shared, solutions = solved
         positions = [variables.index(v) for v in shared]
         by_key: dict[tuple, list[tuple[Term, ...]]] = defaultdict(list)
         for row in rows:
             by_key[tuple(row[i] for i in positions)].append(row)
         seen: set[tuple[tuple[Term, ...], Term]] = set()
-        for solution in solutions:
-            value = solution[out]
-            if value is None or isinstance(value, ox.BlankNode):
-                continue
-            key = tuple(solution[v] for v in shared)
+        for key, value in solutions:
             if None in key:  # unbound in this branch of a UNION: compatible with any value there
                 found = (row for row in rows
                          if all(k is None or k == row[i] for k, i in zip(key, positions, strict=True)))
@@ -408,6 +407,19 @@ class _Runner:
                 if (row, value) not in seen:
                     seen.add((row, value))
                     yield row, value
+
+    def _solve(self, variables: tuple[str, ...], where: str, out: str) \
+            -> tuple[list[str], list[tuple[tuple, Term]]] | None:
+        """``where`` evaluated alone: the row variables to join on and each solution's (their
+        values, ``?out``); None when only the bound evaluation is right (``_joinable``)."""
+        memo = (where, variables, out)
+        if memo not in self._solved:
+            solutions = self.select(f"SELECT * WHERE {{ {where} }}")
+            shared = _joinable(where, variables, out, {v.value for v in solutions.variables})
+            self._solved[memo] = None if shared is None else (shared, [
+                (tuple(solution[v] for v in shared), solution[out]) for solution in solutions
+                if solution[out] is not None and not isinstance(solution[out], ox.BlankNode)])
+        return self._solved[memo]
 
     def _matches_by_values(self, variables: tuple[str, ...], rows: list[tuple[Term, ...]], where: str,
                            out: str) -> Iterator[tuple[tuple[Term, ...], Term]]:
