@@ -81,8 +81,18 @@ _TERMINALS = (
     ("op", r"[<.\[\]/|^=>!+\-?]"),
     ("junk", r"[\s\S]"),
 )
-#: Every token, white space and comments included (what the all-readings scan steps through).
-_TOKEN_RE = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _TERMINALS))
+
+
+@lru_cache(maxsize=1)
+def _token_re() -> re.Pattern:
+    """Every token, white space and comments included (what the all-readings scan steps through).
+
+    Compiled on first use, as ``_pname_oxigraph_re``: only a text whose plain reading lacks a
+    word it contains needs them, and the Unicode classes of SPARQL names make each pattern cost
+    ~45 ms to compile, a third of the import of this module (issue 15: a server ready in < 1 s)."""
+    return re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _TERMINALS))
+
+
 #: The code tokens only: each match is the white space and comments before a token, then the token
 #: (or the end of the text), so a query costs one match per code token, half as many as above.
 _CODE_RE = re.compile(r"(?:[ \t\r\n]+|#[^\r\n]*)*(?:" + "|".join(
@@ -94,7 +104,13 @@ _STRING_STARTS = {
     '"': [re.compile(_STRING_LONG2), re.compile(_STRING2)],
 }
 _IRI_RE = re.compile(_IRIREF)
-_PNAME_OXIGRAPH_RE = re.compile(rf"(?:{_PN_PREFIX})?:(?:{_PN_LOCAL_OXIGRAPH})?")
+
+
+@lru_cache(maxsize=1)
+def _pname_oxigraph_re() -> re.Pattern:
+    return re.compile(rf"(?:{_PN_PREFIX})?:(?:{_PN_LOCAL_OXIGRAPH})?")
+
+
 _UCHAR_RE = re.compile(_UCHAR)
 _ESCAPE_RE = re.compile(rf"{_UCHAR}|{_ECHAR}")
 _PLX_ESCAPE_RE = re.compile(r"\\(.)")
@@ -692,7 +708,7 @@ def _all_readings(text: str) -> Iterator[tuple[str, int, int]]:
     # or "" (anything else).
     todo: list[tuple[int, str]] = [(0, "")]
     seen: set[tuple[int, str]] = set()
-    match = _TOKEN_RE.match
+    match = _token_re().match
     while todo:
         pos, before = state = todo.pop()
         if pos >= n or state in seen:
@@ -722,7 +738,7 @@ def _all_readings(text: str) -> Iterator[tuple[str, int, int]]:
                 steps.append((kind, m.end()))
                 budget -= m.end() - pos
                 if kind == "pname":
-                    alt = _PNAME_OXIGRAPH_RE.match(text, pos)
+                    alt = _pname_oxigraph_re().match(text, pos)
                     if alt and alt.end() != m.end():
                         steps.append(("pname", alt.end()))
         if not steps:

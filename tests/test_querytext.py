@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cowkg.querytext import _KIND, _TOKEN_RE, code_tokens, parse_query
+from cowkg.querytext import _KIND, _token_re, code_tokens, parse_query
 from cowkg.vocab import sparql_prologue
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,7 +18,7 @@ ALPHABET = "<>'\"#{}()?$:._-\\ \n\tabcPREFIXBASEselect123@^|!=&,;*/+éu"
 
 def reference_tokens(text: str) -> list[tuple[str, int, int]]:
     """Every token of the whole-text tokenizer, white space and comments dropped."""
-    return [(_KIND.get(m.lastgroup, m.lastgroup), *m.span()) for m in _TOKEN_RE.finditer(text)
+    return [(_KIND.get(m.lastgroup, m.lastgroup), *m.span()) for m in _token_re().finditer(text)
             if m.lastgroup not in ("ws", "comment")]
 
 
