@@ -22,6 +22,7 @@ import logging
 import re
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,7 @@ import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from .files import write_atomically
-from .load import Sources, from_rdflib, term_from_rdflib, to_rdflib
+from .load import CachedTriples, Sources, from_rdflib, term_from_rdflib, to_rdflib
 from .vocab import ASSERTED_GRAPHS, GRAPH_ONTOLOGY
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ CLOSURE_VERSION = 2
 
 @dataclass
 class Inference:
-    triples: list[ox.Triple]
+    triples: Sequence[ox.Triple]  # a CachedTriples when read from the cache
     reasoner: str
     seconds: float
     cached: bool = False
@@ -259,9 +260,12 @@ def _apply_chains(triples, chains) -> set[tuple]:
 _HEADER_RE = re.compile(rb"# cowkg inferred graph sha256=([0-9a-f]{64}) triples=([0-9]+) inputs=([0-9a-f]+)\n")
 
 
-def read_cache(path: Path, inputs: str) -> list[ox.Triple] | None:
+def read_cache(path: Path, inputs: str) -> CachedTriples | None:
     """The triples of a cache file whose header, checksum, count and input digest all hold; None
-    (after logging why and setting the file aside) for anything else; None when there is none."""
+    (after logging why and setting the file aside) for anything else; None when there is none.
+
+    The body is parsed when its triples are first used (a store loads it with the engine's own
+    parser): the checksum already proves it is the file this code wrote, one triple per line."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -280,14 +284,10 @@ def read_cache(path: Path, inputs: str) -> list[ox.Triple] | None:
         if hashlib.sha256(body).hexdigest() != header.group(1).decode():
             problem = "checksum mismatch (truncated or edited)"
         else:
-            try:
-                triples = [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
-            except SyntaxError as exc:
-                problem = f"unparsable ({exc})"
-            else:
-                if len(triples) == int(header.group(2)):
-                    return triples
-                problem = f"{len(triples)} triples where the header says {int(header.group(2))}"
+            lines = body.count(b"\n")
+            if lines == int(header.group(2)):
+                return CachedTriples(body, lines)
+            problem = f"{lines} triples where the header says {int(header.group(2))}"
     log.warning("inferred-graph cache %s is damaged: %s; setting it aside and reasoning again", path, problem)
     try:
         path.replace(path.with_name(path.name + f".damaged-{int(time.time())}"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .load import Sources, load_project
+from .load import Sources, add_to_store, load_project
 from .progress import Progress, report
 from .reason import Inference, infer
 from .vocab import ALL_GRAPHS, ASSERTED_GRAPHS, GRAPH_INFERRED, GRAPH_WIKIBASE
@@ -81,15 +81,13 @@ def build_store(sources: Sources, inference: Inference | None = None, wikibase: 
     for graph, triples in sources.graphs.items():
         g = ox.NamedNode(graph)
         quads.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in triples)
-    if inference is not None:
-        g = ox.NamedNode(str(GRAPH_INFERRED))
-        quads.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in inference.triples)
     store.extend(quads)
+    if inference is not None:
+        add_to_store(store, inference.triples, ox.NamedNode(str(GRAPH_INFERRED)))
     kg = KnowledgeGraph(store, sources, inference)
     view = build_view(sources, cache_dir, store=store) if wikibase is True else wikibase or None
     if view is not None:
-        g = ox.NamedNode(str(GRAPH_WIKIBASE))
-        store.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in view.triples)
+        add_to_store(store, view.triples, ox.NamedNode(str(GRAPH_WIKIBASE)))
         kg.wikibase = view
     return kg
 

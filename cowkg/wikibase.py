@@ -31,7 +31,7 @@ import logging
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -39,7 +39,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .files import write_atomically
-from .load import Sources
+from .load import CachedTriples, Sources
 from .vocab import (
     ASSERTED_GRAPHS,
     COW,
@@ -520,7 +520,7 @@ def rank(statements: list[Statement], props: dict[str, Prop]) -> None:
 class WikibaseView:
     """The view's triples, and how they were obtained."""
 
-    triples: list[ox.Triple]
+    triples: Sequence[ox.Triple]  # a CachedTriples when read from the cache
     seconds: float
     statements: int = 0
     cached: bool = False
@@ -771,11 +771,11 @@ def _read_cache(path: Path) -> WikibaseView | None:
     if not m or hashlib.sha256(body).hexdigest() != m.group(3).decode():
         log.warning("the Wikibase view cache %s is damaged: rebuilding it", path)
         return None
-    triples = [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
-    if len(triples) != int(m.group(2)):
+    lines = body.count(b"\n")  # one triple per line, as written (the checksum holds)
+    if lines != int(m.group(2)):
         log.warning("the Wikibase view cache %s is incomplete: rebuilding it", path)
         return None
-    return WikibaseView(triples, time.perf_counter() - start, int(m.group(1)), cached=True)
+    return WikibaseView(CachedTriples(body, lines), time.perf_counter() - start, int(m.group(1)), cached=True)
 
 
 def _write_cache(path: Path, view: WikibaseView) -> None:
