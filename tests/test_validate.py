@@ -159,24 +159,44 @@ NEWER_CONSTRAINTS = ["keyphrase-untagged", "two-english-preferred-labels", "lang
                      "attendance-meeting-not-meeting", "coalition-founded-by-as-fact", "founder-person"]
 
 
+JENA_COMPARED = [None, *sorted(COUNTED_BY_JENA_AND_PYSHACL), *NEWER_CONSTRAINTS]
+
+
+def jena_project(name: str | None):
+    """The project as validated for the comparison with Jena: the shipped data, or it and one broken fixture."""
+    return load_project(ROOT, data=[ROOT / f"tests/fixtures/broken/{name}.ttl"] if name else None)
+
+
+@pytest.fixture(scope="module")
+def jena_reports(shapes, tmp_path_factory):
+    """jena-shacl's report on each graph of ``JENA_COMPARED`` (the ontology + data + metadata graphs
+    of ``jena_project``, with the same shapes), all validated in one JVM (tests/jena.py ``batch``)."""
+    from jena import batch, require_jena
+
+    require_jena()
+    tmp = tmp_path_factory.mktemp("jena-shacl")
+    shapes_file = tmp / "shapes.ttl"
+    shapes.serialize(shapes_file, format="turtle")
+    jobs = []
+    for n, name in enumerate(JENA_COMPARED):
+        data = tmp / f"data-{n}.nt"
+        to_rdflib(jena_project(name).triples(str(g) for g in (GRAPH_ONTOLOGY, GRAPH_DATA, GRAPH_META))).serialize(
+            data, format="nt", encoding="utf-8")
+        jobs.append(("shacl", shapes_file, data))
+    return dict(zip(JENA_COMPARED, batch(jobs, tmp / "batch"), strict=True))
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [None, *sorted(COUNTED_BY_JENA_AND_PYSHACL), *NEWER_CONSTRAINTS])
-def test_jena_reports_the_same_results(shapes, tmp_path, name):
+@pytest.mark.parametrize("name", JENA_COMPARED)
+def test_jena_reports_the_same_results(shapes, jena_reports, name):
     """Jena's SHACL engine, given the same shapes and the same (ontology + data) graph, reports the
     same results: one per focus node, path and constraint component (the QC queries are cowkg's
     own and not part of this comparison)."""
-    from jena import require_jena, shacl_results
+    from jena import report_results
 
-    require_jena()
-    project = load_project(ROOT, data=[ROOT / f"tests/fixtures/broken/{name}.ttl"] if name else None)
-    data = tmp_path / "data.nt"
-    to_rdflib(project.triples(str(g) for g in (GRAPH_ONTOLOGY, GRAPH_DATA, GRAPH_META))).serialize(
-        data, format="nt", encoding="utf-8")
-    shapes_file = tmp_path / "shapes.ttl"
-    shapes.serialize(shapes_file, format="turtle")
-    theirs = shacl_results(shapes_file, data)
+    theirs = report_results(jena_reports[name].value())
     ours = sorted((expand(v.focus), expand(v.path) if v.path else None, expand(v.component))
-                  for v in validate_with(project, shapes).violations)
+                  for v in validate_with(jena_project(name), shapes).violations)
     assert ours == theirs
 
 
