@@ -7,7 +7,9 @@ minus tautologies that carry no information (see ``is_noise``). owlrl is the ref
 (tests/test_reason_reasonable.py); ``sparql`` runs the OWL 2 RL rules this ontology triggers,
 compiled into SPARQL updates (``cowkg.rules``), in a private pyoxigraph store — the rules
 ``cowkg virtuoso load --reason`` runs inside Virtuoso (tests/test_rules.py: the same triples as
-owlrl and reasonable). ``auto`` picks by size and ``Inference.reasoner`` says which ran.
+owlrl and reasonable); ``rules`` evaluates the same compiled rule table over Python sets
+(``cowkg.ruleeval``: no store, no query text). ``auto`` picks by size and ``Inference.reasoner``
+says which ran.
 Results are cached on disk by the hash of the input files, so a server with several workers
 reasons once. The cache is never trusted blindly: each file starts with a header line holding the
 SHA-256 and triple count of its body, both checked on read; a damaged, truncated, forged or
@@ -38,7 +40,7 @@ log = logging.getLogger(__name__)
 
 #: Above this many asserted triples, ``auto`` picks the faster reasoner.
 AUTO_THRESHOLD = 50_000
-REASONERS = ("owlrl", "reasonable", "sparql", "auto")
+REASONERS = ("owlrl", "reasonable", "sparql", "rules", "auto")
 #: Part of the cache key: bump when the closure or its noise filter changes, so old caches are ignored.
 CLOSURE_VERSION = 2
 
@@ -104,6 +106,10 @@ def infer(sources: Sources, reasoner: str = "auto", cache_dir: str | Path | None
         from .rules import closure_in_oxigraph
 
         triples = closure_in_oxigraph(asserted)[0]
+    elif chosen == "rules":
+        from .ruleeval import closure
+
+        triples = closure(asserted)[0]
     else:
         triples = _closure_reasonable(asserted, list(sources.triples([str(GRAPH_ONTOLOGY)])))
     elapsed = time.perf_counter() - start

@@ -129,7 +129,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds a query waits for a free evaluator before it is refused with 503 and Retry-After."),
     Setting("infer_default", False, "Whether queries see the inferred graph when a request does not say."),
     Setting("reasoner", "auto",
-            "OWL 2 RL reasoner: owlrl, reasonable, sparql (the compiled rules in a store), or auto (by input size)."),
+            "OWL 2 RL reasoner: owlrl, reasonable, sparql (the compiled rules in a store), rules (the same rules "
+            "over Python sets), or auto (by input size)."),
     Setting("shacl_engine", "turbo",
             "SHACL engine of `validate`, `stats` and `serve`'s check at start: turbo (pyshacl-turbo, Rust; gives "
             "exactly pySHACL's results on this project), pyshacl (the reference) or sparql (the shapes compiled "

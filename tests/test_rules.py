@@ -1,9 +1,10 @@
-"""The OWL 2 RL rules compiled into SPARQL updates (cowkg.rules) give exactly reason.infer's closure.
+"""The compiled OWL 2 RL rules (cowkg.rules) give exactly reason.infer's closure, whoever runs them.
 
-Real stores only: the rules run in pyoxigraph (``reasoner="sparql"``) and are compared with owlrl
-(the reference) and reasonable on the shipped project, on the synthetic 10k graph and on small
-graphs built to trigger each rule; bad input (a construct the compiler lacks, owl:sameAs to a
-literal) is refused by name. tests/virtuoso/test_reason_virtuoso.py runs the same rules in Virtuoso.
+The same rule table runs as SPARQL updates in a real pyoxigraph store (``reasoner="sparql"``) and
+over Python sets (``reasoner="rules"``, cowkg.ruleeval); both are compared with owlrl (the
+reference) and reasonable on the shipped project, on the synthetic 10k graph and on small graphs
+built to trigger each rule; bad input (a construct the compiler lacks, owl:sameAs to a literal) is
+refused by name. tests/virtuoso/test_reason_virtuoso.py runs the SPARQL rules in Virtuoso.
 """
 
 from __future__ import annotations
@@ -36,19 +37,23 @@ def differences(a, b) -> tuple[list[str], list[str]]:
     return sorted(map(str, a - b))[:5], sorted(map(str, b - a))[:5]
 
 
-def same_as_owlrl(src: Sources) -> set:
-    sparql, owlrl = infer(src, "sparql"), infer(src, "owlrl")
-    assert sparql.reasoner == "sparql"
-    only_sparql, only_owlrl = differences(sparql.triples, owlrl.triples)
-    assert not only_sparql and not only_owlrl, f"sparql only: {only_sparql}\nowlrl only: {only_owlrl}"
-    return {(t.subject.value, t.predicate.value, t.object.value) for t in sparql.triples}
+COMPILED = pytest.mark.parametrize("reasoner", ["sparql", "rules"])
+
+
+def same_as_owlrl(src: Sources, reasoner: str) -> set:
+    compiled, owlrl = infer(src, reasoner), infer(src, "owlrl")
+    assert compiled.reasoner == reasoner
+    only_compiled, only_owlrl = differences(compiled.triples, owlrl.triples)
+    assert not only_compiled and not only_owlrl, f"{reasoner} only: {only_compiled}\nowlrl only: {only_owlrl}"
+    return {(t.subject.value, t.predicate.value, t.object.value) for t in compiled.triples}
 
 
 EX = "http://example.org/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
-def test_every_compiled_rule_gives_owlrls_triples():
+@COMPILED
+def test_every_compiled_rule_gives_owlrls_triples(reasoner):
     """Subclass and equivalent classes, domain, range, subproperty and equivalent properties,
     inverse, symmetric, transitive, functional and inverse-functional properties, a property
     chain, owl:sameAs (symmetry, transitivity, replacement in each position)."""
@@ -66,7 +71,7 @@ def test_every_compiled_rule_gives_owlrls_triples():
         ex:paris ex:inPlace ex:france . ex:france ex:inPlace ex:europe . ex:paris ex:near ex:versailles .
         ex:keir ex:passport "GB1" . ex:starmer ex:passport "GB1" ; ex:born "1962" .
         ex:emmanuel owl:sameAs ex:macron . ex:macron owl:sameAs ex:president .
-    """))
+    """), reasoner)
     for triple in [(EX + "m1", RDF_TYPE, EX + "Gathering"), (EX + "keir", RDF_TYPE, EX + "Person"),
                    (EX + "m1", EX + "attendee", EX + "keir"), (EX + "session", EX + "partOf", EX + "m1"),
                    (EX + "versailles", EX + "near", EX + "paris"), (EX + "paris", EX + "inPlace", EX + "europe"),
@@ -76,30 +81,33 @@ def test_every_compiled_rule_gives_owlrls_triples():
         assert triple in got, triple
 
 
-def test_schema_inferred_from_data_recompiles_the_rules():
+@COMPILED
+def test_schema_inferred_from_data_recompiles_the_rules(reasoner):
     """A class made equal to another by owl:sameAs in the data: its axioms move to the other
     class (eq-rep-s on the T-box), and the rules are compiled again with them."""
     got = same_as_owlrl(sources("ex:Summit rdfs:subClassOf ex:Meeting . ex:Meeting rdfs:subClassOf ex:Event .",
-                                "ex:Conference owl:sameAs ex:Summit . ex:c1 a ex:Conference ."))
+                                "ex:Conference owl:sameAs ex:Summit . ex:c1 a ex:Conference ."), reasoner)
     assert (EX + "c1", RDF_TYPE, EX + "Event") in got
 
 
-def test_disjointness_violation_gives_owlrls_error_messages():
+@COMPILED
+def test_disjointness_violation_gives_owlrls_error_messages(reasoner):
     src = sources("ex:Attendance owl:disjointWith ex:NonAttendance .",
                   "ex:r1 a ex:Attendance , ex:NonAttendance . ex:n a owl:Nothing .")
     messages = {
         name: sorted(t.object.value for t in infer(src, name).triples
                      if t.predicate.value == "http://www.daml.org/2002/03/agents/agent-ont#error")
-        for name in ("sparql", "owlrl")}
-    assert messages["sparql"] == messages["owlrl"] and len(messages["sparql"]) == 2
+        for name in (reasoner, "owlrl")}
+    assert messages[reasoner] == messages["owlrl"] and len(messages[reasoner]) == 2
 
 
-def test_literal_forms_come_back_as_asserted():
+@COMPILED
+def test_literal_forms_come_back_as_asserted(reasoner):
     """A store keeps ``2000000000.0`` as ``2000000000``; the inferred copy has the asserted form, as
     owlrl's rdflib graph holds it (which reads ``"01"^^xsd:integer`` as ``"1"``)."""
     got = same_as_owlrl(sources("ex:amount rdfs:subPropertyOf ex:value .",
                                 'ex:p ex:amount 2000000000.0 , "01"^^<http://www.w3.org/2001/XMLSchema#integer> , '
-                                '"1"^^<http://www.w3.org/2001/XMLSchema#integer> ; ex:label "x"@EN-gb .'))
+                                '"1"^^<http://www.w3.org/2001/XMLSchema#integer> ; ex:label "x"@EN-gb .'), reasoner)
     values = {o for s, p, o in got if p == EX + "value"}
     assert values == {"2000000000.0", "1"}
 
@@ -110,22 +118,24 @@ def test_literal_forms_come_back_as_asserted():
     ("IrreflexiveProperty", "ex:p a owl:IrreflexiveProperty ."),
     ("hasKey", "ex:C owl:hasKey ( ex:p ) ."),
 ])
-def test_an_unsupported_construct_is_refused_by_name(construct, ontology):
+@COMPILED
+def test_an_unsupported_construct_is_refused_by_name(construct, ontology, reasoner):
     with pytest.raises(UnsupportedConstruct, match=construct) as err:
-        infer(sources(ontology, "ex:a ex:p ex:b ."), "sparql")
+        infer(sources(ontology, "ex:a ex:p ex:b ."), reasoner)
     assert err.value.exit_code == 2
 
 
-def test_same_as_a_literal_is_refused_not_reasoned_smaller():
+@COMPILED
+def test_same_as_a_literal_is_refused_not_reasoned_smaller(reasoner):
     """owl:sameAs to a literal (asserted, or from a functional property with a literal value) needs
     a triple with a literal subject, which no RDF store holds."""
     with pytest.raises(UnsupportedConstruct, match="literal"):
-        infer(sources("", 'ex:a owl:sameAs "x" .'), "sparql")
+        infer(sources("", 'ex:a owl:sameAs "x" .'), reasoner)
     with pytest.raises(UnsupportedConstruct, match="literal"):
-        infer(sources("ex:code a owl:FunctionalProperty .", 'ex:a ex:code ex:b , "B" .'), "sparql")
+        infer(sources("ex:code a owl:FunctionalProperty .", 'ex:a ex:code ex:b , "B" .'), reasoner)
     with pytest.raises(UnsupportedConstruct, match="literal"):
         infer(sources("ex:code a owl:FunctionalProperty .", 'ex:a ex:code "A" , "B" . ex:z ex:label "B" .'),
-              "sparql")
+              reasoner)
 
 
 def test_the_rule_table_is_compiled_from_the_tbox_it_is_given():
@@ -142,28 +152,30 @@ def test_the_rule_table_is_compiled_from_the_tbox_it_is_given():
 
 
 @pytest.mark.slow
-def test_the_project_closure_equals_owlrls_and_reasonables(kg):
-    """On the shipped graph: the SPARQL rules give the ``kg`` fixture's inferred graph (owlrl), which
-    tests/test_reason_reasonable.py shows reasonable gives too."""
+@COMPILED
+def test_the_project_closure_equals_owlrls_and_reasonables(kg, reasoner):
+    """On the shipped graph: the compiled rules give the ``kg`` fixture's inferred graph (owlrl),
+    which tests/test_reason_reasonable.py shows reasonable gives too."""
     assert kg.inference.reasoner == "owlrl"
-    sparql = infer(kg.sources, "sparql")
-    only_sparql, only_owlrl = differences(sparql.triples, kg.inference.triples)
-    assert not only_sparql and not only_owlrl, f"sparql only: {only_sparql}\nowlrl only: {only_owlrl}"
-    assert len(sparql.triples) > 6000
+    compiled = infer(kg.sources, reasoner)
+    only_compiled, only_owlrl = differences(compiled.triples, kg.inference.triples)
+    assert not only_compiled and not only_owlrl, f"{reasoner} only: {only_compiled}\nowlrl only: {only_owlrl}"
+    assert len(compiled.triples) > 6000
 
 
 @pytest.mark.slow
-def test_the_synthetic_10k_closure_equals_reasonables(tmp_path):
+@COMPILED
+def test_the_synthetic_10k_closure_equals_reasonables(tmp_path, reasoner):
     sys.path.insert(0, str(ROOT / "bench"))
     import generate
 
     path, _ = generate.write(10_000, 1, tmp_path)
     layout = [(p, g) for p, g in default_layout(ROOT) if g == str(GRAPH_ONTOLOGY)] + [(path, str(GRAPH_DATA))]
     src = load_files(layout)
-    sparql, fast = infer(src, "sparql"), infer(src, "reasonable")
-    only_sparql, only_fast = differences(sparql.triples, fast.triples)
-    assert not only_sparql and not only_fast, f"sparql only: {only_sparql}\nreasonable only: {only_fast}"
-    assert len(sparql.triples) > 5000
+    compiled, fast = infer(src, reasoner), infer(src, "reasonable")
+    only_compiled, only_fast = differences(compiled.triples, fast.triples)
+    assert not only_compiled and not only_fast, f"{reasoner} only: {only_compiled}\nreasonable only: {only_fast}"
+    assert len(compiled.triples) > 5000
 
 
 def test_sparql_reasoning_is_cached_like_the_others(tmp_path):
@@ -172,3 +184,21 @@ def test_sparql_reasoning_is_cached_like_the_others(tmp_path):
     first, second = infer(src, "sparql", tmp_path), infer(src, "sparql", tmp_path)
     assert not first.cached and second.cached and set(first.triples) == set(second.triples)
     assert [p.name.split("-")[1] for p in tmp_path.iterdir()] == ["sparql"]
+
+
+def test_the_literal_forms_kept_without_rdflib_are_the_ones_rdflib_keeps():
+    """``rules._as_owlrl_reads`` skips rdflib for forms it keeps; every shortcut agrees with rdflib."""
+    from cowkg.load import term_from_rdflib, term_to_rdflib
+    from cowkg.rules import _as_owlrl_reads
+
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    samples = [("0", "integer"), ("17", "integer"), ("-3", "integer"), ("01", "integer"), ("+5", "integer"),
+               ("2000000000.0", "decimal"), ("1.50", "decimal"), ("-5", "decimal"), ("01.5", "decimal"),
+               (".5", "decimal"),
+               ("2025-01-31", "date"), ("2025-01-31Z", "date"), ("2025-02-30", "date"), ("2025-03", "gYearMonth"),
+               ("2025", "gYear"), ("1", "boolean"), ("1.0E3", "double"), ("2025-01-01T10:00:00Z", "dateTime")]
+    for value, datatype in samples:
+        literal = ox.Literal(value, datatype=ox.NamedNode(xsd + datatype))
+        assert _as_owlrl_reads(literal) == term_from_rdflib(term_to_rdflib(literal)), literal
+    tagged = ox.Literal("x", language="EN-gb")
+    assert _as_owlrl_reads(tagged) == term_from_rdflib(term_to_rdflib(tagged))
