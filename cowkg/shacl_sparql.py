@@ -54,6 +54,9 @@ __all__ = ["Check", "Query", "Result", "UnsupportedShape", "compile_shapes", "co
 
 #: A row of a SELECT answer: variable name → term (absent or None when unbound).
 Row = Mapping[str, "ox.NamedNode | ox.BlankNode | ox.Literal | None"]
+#: The SPARQL the compiler writes: standard SPARQL 1.1 (pyoxigraph), or Virtuoso's, whose
+#: COALESCE and sameTerm differ (``_Compiler.safe``, ``_Compiler.same``).
+DIALECTS = ("sparql", "virtuoso")
 #: Runs one SELECT query over the data graph and yields its rows.
 Select = Callable[[str], Iterable[Row]]
 
@@ -134,6 +137,9 @@ _PER_VALUE = {SH["class"], SH.datatype, SH.nodeKind, SH.minExclusive, SH.minIncl
 #: Datatypes whose lexical forms a SPARQL cast checks (an ill-typed literal fails sh:datatype).
 _CASTABLE = {XSD.date, XSD.dateTime, XSD.time, XSD.gYear, XSD.gYearMonth, XSD.decimal, XSD.integer,
              XSD.double, XSD.float, XSD.boolean, XSD.duration, XSD.dayTimeDuration, XSD.yearMonthDuration}
+_NUMERIC = (XSD.integer, XSD.decimal, XSD.double, XSD.float, XSD.long, XSD.int, XSD.short, XSD.byte,
+            XSD.nonNegativeInteger, XSD.nonPositiveInteger, XSD.positiveInteger, XSD.negativeInteger,
+            XSD.unsignedLong, XSD.unsignedInt, XSD.unsignedShort, XSD.unsignedByte)
 _NODE_KINDS = {SH.IRI: ("isIRI",), SH.BlankNode: ("isBlank",), SH.Literal: ("isLiteral",),
                SH.BlankNodeOrIRI: ("isBlank", "isIRI"), SH.BlankNodeOrLiteral: ("isBlank", "isLiteral"),
                SH.IRIOrLiteral: ("isIRI", "isLiteral")}
@@ -172,10 +178,33 @@ def _string(text: str) -> str:
 class _Compiler:
     """Compiles one shapes graph; fresh variable names come from one counter."""
 
-    def __init__(self, shapes: rdflib.Graph, subclasses: Mapping[str, list[str]] | None = None):
+    def __init__(self, shapes: rdflib.Graph, subclasses: Mapping[str, list[str]] | None = None,
+                 dialect: str = "sparql"):
+        if dialect not in DIALECTS:
+            raise ValueError(f"unknown SPARQL dialect {dialect!r}")
         self.g = shapes
         self.counter = itertools.count(1)
         self.subclasses = subclasses
+        self.virtuoso = dialect == "virtuoso"
+
+    def safe(self, test: str) -> str:
+        """``test`` as a boolean that is never an error: an error counts as false (as pySHACL counts
+        a failed comparison). Virtuoso's COALESCE does not catch errors (it answers 1 for any
+        argument); there the guards inside ``test`` must keep it from raising."""
+        return f"({test})" if self.virtuoso else f"COALESCE({test}, false)"
+
+    def same(self, v: str, term: rdflib.term.Node) -> str:
+        """``v`` is the RDF term ``term``. Virtuoso answers nothing for sameTerm with a constant
+        IRI, so there the term is compared part by part."""
+        if not self.virtuoso:
+            return f"sameTerm({v}, {_term(term)})"
+        if isinstance(term, rdflib.URIRef):
+            return f"(isIRI({v}) && {v} = {_term(term)})"
+        if isinstance(term, rdflib.Literal):
+            kind = (f"lang({v}) = {_string(term.language)}" if term.language else
+                    f"lang({v}) = \"\" && datatype({v}) = <{term.datatype or XSD.string}>")
+            return f"(isLiteral({v}) && STR({v}) = {_string(str(term))} && {kind})"
+        return _term(term)  # a blank node: refused there
 
     def instance_of(self, v: str, cls: rdflib.term.Node, pattern: bool = False) -> str:
         """``v`` is an instance of ``cls`` (rdf:type/rdfs:subClassOf* in the data): as a graph
@@ -299,10 +328,10 @@ class _Compiler:
                 return f"(isLiteral({v}) && lang({v}) != \"\")"
             if o == RDFS.Literal:
                 return f"isLiteral({v})"
-            test = f"isLiteral({v}) && lang({v}) = \"\" && sameTerm(datatype({v}), {_term(o)})"
-            if o in _CASTABLE:
+            test = f"isLiteral({v}) && lang({v}) = \"\" && datatype({v}) = {_term(o)}"
+            if o in _CASTABLE and not self.virtuoso:  # Virtuoso's loader rewrites ill-typed values
                 test += f" && isLiteral(<{o}>(STR({v})))"
-            return f"COALESCE({test}, false)"
+            return self.safe(test)
         if p == SH.nodeKind:
             if o not in _NODE_KINDS:
                 raise UnsupportedShape(f"sh:nodeKind {o.n3(self.g.namespace_manager)} of {self.name(shape)} is no "
@@ -310,21 +339,23 @@ class _Compiler:
             return "(" + " || ".join(f"{f}({v})" for f in _NODE_KINDS[o]) + ")"
         if p in (SH.minExclusive, SH.minInclusive, SH.maxExclusive, SH.maxInclusive):
             op = {SH.minExclusive: ">", SH.minInclusive: ">=", SH.maxExclusive: "<", SH.maxInclusive: "<="}[p]
-            return f"COALESCE(isLiteral({v}) && {v} {op} {_term(o)}, false)"
+            if not isinstance(o, rdflib.Literal):
+                raise UnsupportedShape(f"{p.n3(self.g.namespace_manager)} of {self.name(shape)} is not a literal")
+            return self.safe(f"{_comparable(v, o)} && {_key(v, o)} {op} {_key(_term(o), o)}")
         if p in (SH.minLength, SH.maxLength):
             op = ">=" if p == SH.minLength else "<="
-            return f"COALESCE(!isBlank({v}) && STRLEN(STR({v})) {op} {int(o)}, false)"
+            return self.safe(f"!isBlank({v}) && STRLEN(STR({v})) {op} {int(o)}")
         if p == SH.pattern:
             flags = self.g.value(shape, SH.flags)
             args = f", {_string(str(flags))}" if flags is not None else ""
-            return f"COALESCE(!isBlank({v}) && REGEX(STR({v}), {_string(str(o))}{args}), false)"
+            return self.safe(f"!isBlank({v}) && REGEX(STR({v}), {_string(str(o))}{args})")
         if p == SH.languageIn:
             tags = [str(t) for t in self.list_items(o, shape, "sh:languageIn")]
             tests = " || ".join(f"langMatches(lang({v}), {_string(t)})" for t in tags) or "false"
-            return f"COALESCE(isLiteral({v}) && lang({v}) != \"\" && ({tests}), false)"
+            return self.safe(f"isLiteral({v}) && lang({v}) != \"\" && ({tests})")
         if p == SH["in"]:
-            members = [_term(m) for m in self.list_items(o, shape, "sh:in")]
-            return "(" + (" || ".join(f"sameTerm({v}, {m})" for m in members) or "false") + ")"
+            members = self.list_items(o, shape, "sh:in")
+            return "(" + (" || ".join(self.same(v, m) for m in members) or "false") + ")"
         if p == SH.node:
             return self.conforms(o, v, seen)
         if p == SH["not"]:
@@ -357,7 +388,7 @@ class _Compiler:
                 if p in _PER_VALUE:
                     tests.append(self.value_ok(p, o, v, shape, seen))
                 elif p == SH.hasValue:
-                    tests.append(f"sameTerm({v}, {_term(o)})")
+                    tests.append(self.same(v, o))
                 else:
                     raise UnsupportedShape(f"{p.n3(self.g.namespace_manager)} on {self.name(shape)}, which has no "
                                            "sh:path")
@@ -405,7 +436,7 @@ class _Compiler:
         if p == SH.disjoint:
             return f"{this} {path} {x} . {this} <{other}> {x} ."
         op = "<" if p == SH.lessThan else "<="
-        return f"{this} {path} {x} . {this} <{other}> {y} . FILTER(!({_ordered(x, y, op)}))"
+        return f"{this} {path} {x} . {this} <{other}> {y} . FILTER(!({self.safe(_ordered(x, y, op))}))"
 
     # ---- top-level checks --------------------------------------------------------------------
 
@@ -468,7 +499,7 @@ class _Compiler:
         if p in _PER_VALUE and p != SH.node:  # sh:node keeps its own query: its details select by it
             ok = self.value_ok(p, o, "?value", shape, frozenset({shape}))
             base = f"{focus} ?this {path} ?value ." if path is not None else f"{focus} BIND(?this AS ?value)"
-            return "value", base, f"COALESCE(!({ok}), false)"
+            return "value", base, self.safe(f"!({ok})")
         if p in (SH.minCount, SH.maxCount) and path is not None:
             op = "<" if p == SH.minCount else ">"
             return "count", f"{focus} OPTIONAL {{ ?this {path} ?value }}", f"?n {op} {int(o)}"
@@ -482,7 +513,7 @@ class _Compiler:
                 ok = self.value_ok(p, o, "?this", shape, seen)
                 return f"SELECT ?this (?this AS ?value) WHERE {{ {focus} FILTER(!({ok})) }}", True
             if p == SH.hasValue:
-                return f"SELECT ?this WHERE {{ {focus} FILTER(!sameTerm(?this, {_term(o)})) }}", False
+                return f"SELECT ?this WHERE {{ {focus} FILTER(!({self.same('?this', o)})) }}", False
             raise UnsupportedShape(f"{p.n3(self.g.namespace_manager)} on {self.name(shape)}, which has no sh:path")
         if p in _PER_VALUE:
             ok = self.value_ok(p, o, "?value", shape, seen)
@@ -547,30 +578,52 @@ class _Compiler:
 
 
 def _same_lang(a: str, b: str) -> str:
-    return (f"COALESCE(!sameTerm({a}, {b}) && lang({a}) != \"\" && LCASE(lang({a})) = LCASE(lang({b})), false)")
+    return (f"(isLiteral({a}) && isLiteral({b}) && lang({a}) != \"\" && !sameTerm({a}, {b}) && "
+            f"LCASE(lang({a})) = LCASE(lang({b})))")
 
 
 def _stringish(x: str) -> str:
-    return f"(isIRI({x}) || (isLiteral({x}) && (lang({x}) != \"\" || sameTerm(datatype({x}), <{XSD.string}>))))"
+    """Whether pySHACL reads ``x`` as a string: an IRI, a language-tagged or an xsd:string literal."""
+    return f"(isIRI({x}) || (isLiteral({x}) && (lang({x}) != \"\" || datatype({x}) = <{XSD.string}>)))"
+
+
+def _numeric(x: str) -> str:
+    return f"(isLiteral({x}) && lang({x}) = \"\" && datatype({x}) IN ({', '.join(f'<{d}>' for d in _NUMERIC)}))"
+
+
+def _comparable(v: str, bound: rdflib.Literal) -> str:
+    """``v`` is a literal pySHACL compares with ``bound`` (sh:minInclusive and the like): a number
+    with a number, a string with a string, anything else with its own datatype. The guard keeps
+    the comparison itself from raising a type error, which engines treat differently."""
+    if bound.language or bound.datatype in (None, XSD.string):
+        return f"(isLiteral({v}) && (lang({v}) != \"\" || datatype({v}) = <{XSD.string}>))"
+    if bound.datatype in _NUMERIC:
+        return _numeric(v)
+    return f"(isLiteral({v}) && lang({v}) = \"\" && datatype({v}) = <{bound.datatype}>)"
+
+
+def _key(v: str, bound: rdflib.Literal) -> str:
+    """What is compared: the text of a string, the value of anything else."""
+    return f"STR({v})" if bound.language or bound.datatype in (None, XSD.string) else v
 
 
 def _ordered(x: str, y: str, op: str) -> str:
     """``x op y`` as pySHACL compares for sh:lessThan(OrEquals): IRIs and strings by their text,
-    a string never with a non-string; anything incomparable is not ordered."""
-    def key(t: str) -> str:
-        return f"IF({_stringish(t)}, STR({t}), {t})"
+    a string never with a non-string, numbers with numbers, other literals with their own datatype;
+    anything incomparable is not ordered (guards first, so no comparison raises a type error)."""
+    return (f"(({_stringish(x)} && {_stringish(y)} && STR({x}) {op} STR({y})) || "
+            f"(isLiteral({x}) && isLiteral({y}) && !{_stringish(x)} && !{_stringish(y)} && "
+            f"(({_numeric(x)} && {_numeric(y)}) || datatype({x}) = datatype({y})) && {x} {op} {y}))")
 
-    return (f"COALESCE(!isBlank({x}) && !isBlank({y}) && {_stringish(x)} = {_stringish(y)} && "
-            f"{key(x)} {op} {key(y)}, false)")
 
-
-def compile_shapes(shapes: rdflib.Graph, subclasses: Mapping[str, list[str]] | None = None) -> list[Check]:
+def compile_shapes(shapes: rdflib.Graph, subclasses: Mapping[str, list[str]] | None = None,
+                   dialect: str = "sparql") -> list[Check]:
     """Every constraint of every targeted shape in ``shapes`` as a SELECT query (see the module
     docstring). ``subclasses`` (``data_subclasses``): for each class the shapes name, its
-    subclasses in the data, listed in the queries instead of an ``rdfs:subClassOf*`` path. Raises
-    UnsupportedShape naming the construct and the shape for anything the compiler does not
-    translate."""
-    return _Compiler(shapes, subclasses).compile()
+    subclasses in the data, listed in the queries instead of an ``rdfs:subClassOf*`` path.
+    ``dialect``: ``DIALECTS``. Raises UnsupportedShape naming the construct and the shape for
+    anything the compiler does not translate."""
+    return _Compiler(shapes, subclasses, dialect).compile()
 
 
 def data_subclasses(shapes: rdflib.Graph, select: Select) -> dict[str, list[str]]:
@@ -582,9 +635,10 @@ def data_subclasses(shapes: rdflib.Graph, select: Select) -> dict[str, list[str]
     out: dict[str, list[str]] = {str(c): [str(c)] for c in classes}
     if not classes:
         return out
-    values = " ".join(f"<{c}>" for c in sorted(classes))
-    for row in select(f"SELECT DISTINCT ?c ?sub WHERE {{ VALUES ?c {{ {values} }} ?sub <{RDFS.subClassOf}>+ ?c . "
-                      "FILTER(isIRI(?sub)) }"):
+    # One branch per class with the class written out: Virtuoso needs a constant end of a
+    # transitive path ("transitive start not given" for one bound by VALUES).
+    union = " UNION ".join(f"{{ ?sub <{RDFS.subClassOf}>+ <{c}> . BIND(<{c}> AS ?c) }}" for c in sorted(classes))
+    for row in select(f"SELECT DISTINCT ?c ?sub WHERE {{ {union} FILTER(isIRI(?sub)) }}"):
         sub, cls = row.get("sub"), row.get("c")
         if sub is not None and cls is not None and sub.value not in out[cls.value]:
             out[cls.value].append(sub.value)
@@ -634,14 +688,15 @@ def _flagged(row: Row, flag: str | None) -> bool:
     if flag is None:
         return True
     term = row.get(flag.lstrip("?"))
-    return term is not None and term.value == "true"
+    return term is not None and term.value in ("true", "1")  # Virtuoso's booleans are 1 and 0
 
 
-def run_checks(checks: Iterable[Check], select: Select, shapes: rdflib.Graph) -> Iterator[Result]:
+def run_checks(checks: Iterable[Check], select: Select, shapes: rdflib.Graph,
+               dialect: str = "sparql") -> Iterator[Result]:
     """Run the checks with ``select`` (merged as ``plan`` says): one Result per validation result,
     with, under an ``sh:node`` result, the results of the node shape on its value node (pySHACL's
     ``sh:detail``). Raises BackendError (exit 4) when the store fails: no partial verdict."""
-    compiler = _Compiler(shapes)
+    compiler = _Compiler(shapes, dialect=dialect)
     queries = plan(checks)
     for number, query in enumerate(queries, 1):
         check = query.checks[0]
@@ -663,14 +718,15 @@ def _store_failure(where: str) -> Iterator[None]:
                            hint="no verdict: validate again") from None
 
 
-def validate_select(shapes: rdflib.Graph, select: Select) -> tuple[bool, rdflib.Graph, dict, int]:
+def validate_select(shapes: rdflib.Graph, select: Select,
+                    dialect: str = "sparql") -> tuple[bool, rdflib.Graph, dict, int]:
     """The whole run over the data ``select`` reads: the data's subclasses of the shapes' classes,
     the compiled checks, their results as pySHACL's report graph. Returns (conforms, report graph,
     owners, number of queries). Raises UnsupportedShape (exit 2) or BackendError (exit 4)."""
     with _store_failure("query 0 (the subclasses of the shapes' classes)"):
         subclasses = data_subclasses(shapes, select)
-    checks = compile_shapes(shapes, subclasses)
-    conforms, graph, owners = report_graph(run_checks(checks, select, shapes), shapes)
+    checks = compile_shapes(shapes, subclasses, dialect)
+    conforms, graph, owners = report_graph(run_checks(checks, select, shapes, dialect), shapes)
     return conforms, graph, owners, len(plan(checks)) + 1
 
 

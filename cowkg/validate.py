@@ -253,10 +253,12 @@ def validate(sources: Sources, shapes: rdflib.Graph, qc: Sequence[QcQuery] = (),
 
 
 def build_report(run: ShaclRun, sources: Sources | None, shapes: rdflib.Graph, data: rdflib.Graph | None,
-                 qc: Sequence[QcQuery] = (), store: ox.Store | None = None) -> ValidationReport:
+                 qc: Sequence[QcQuery] = (), store: ox.Store | None = None,
+                 qc_rows: Sequence[tuple[QcQuery, dict]] | None = None) -> ValidationReport:
     """The report of one SHACL run over ``data`` (the asserted graphs of ``sources``), with the
-    rows of the QC queries ``qc`` (run on ``store`` when given); raises InputError when a QC query
-    cannot be used. Without ``sources`` (data that lives only in a store) there are no file:line."""
+    rows of the QC queries ``qc`` (run on ``store`` when given), or the rows ``qc_rows`` some other
+    store gave; raises InputError when a QC query cannot be used. Without ``sources`` (data that
+    lives only in a store) there are no file:line."""
     results = run.results
     report = ValidationReport(conforms=run.conforms, engine=run.engine)
     merged: dict[tuple, Violation] = {}
@@ -273,7 +275,7 @@ def build_report(run: ShaclRun, sources: Sources | None, shapes: rdflib.Graph, d
             merged[key].node_shape = ",".join(sorted(o for o in owners if o)) or None
         else:
             merged[key] = v
-    for query, row in run_qc(sources, list(qc), store):
+    for query, row in (qc_rows if qc_rows is not None else run_qc(sources, list(qc), store)):
         v = _qc_violation(query, row, sources)
         merged.setdefault((v.focus, v.path, v.value, v.component), v)
     report.violations = sorted(merged.values(), key=lambda v: (v.source or "~", v.line or 0, v.focus, v.path or "",

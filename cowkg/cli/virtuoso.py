@@ -10,6 +10,8 @@ Exit codes as for every command: 0 ok, 2 bad input, 4 Virtuoso unreachable or fa
 from __future__ import annotations
 
 import json
+import sys
+import time
 from pathlib import Path
 
 import click
@@ -82,14 +84,20 @@ def up(obj: Context, directory: str | None, buffers: int | None, wait: float) ->
 @click.option("--reason", "in_store", is_flag=True,
               help="Compute the inferred graph inside Virtuoso after the load (the OWL 2 RL rules the ontology "
                    "triggers, as SPARQL updates; cowkg/rules.py) instead of in this process.")
+@click.option("--validate", "check", is_flag=True,
+              help="Then validate the asserted graphs inside Virtuoso (the shapes compiled to SPARQL, and the QC "
+                   "queries), reported as `cowkg validate` reports; exit 1 if they do not conform.")
 @click.pass_obj
-def load(obj: Context, directory: str | None, endpoint: str | None, no_infer: bool, in_store: bool) -> None:
+def load(obj: Context, directory: str | None, endpoint: str | None, no_infer: bool, in_store: bool,
+         check: bool) -> None:
     """Load ontology, data, meta and inferred graphs as named graphs (reloading replaces them).
 
     \b
+    Exit codes: 0 loaded (and conforms), 1 does not conform (--validate), 2 bad input, 4 Virtuoso failing.
     Examples:
       cowkg virtuoso load
       cowkg virtuoso load --reason      # bulk load, then reason inside Virtuoso
+      cowkg virtuoso load --validate    # bulk load, then validate inside Virtuoso
       COWKG_VIRTUOSO_PASSWORD=... cowkg virtuoso load --endpoint http://127.0.0.1:8890/sparql
     """
     from ..virtuoso import manage
@@ -112,6 +120,8 @@ def load(obj: Context, directory: str | None, endpoint: str | None, no_infer: bo
     _print_load(report)
     if in_store:
         _reason_in_store(_running(obj, directory))
+    if check:
+        _validate_in_store(obj, endpoint or _running(obj, directory).endpoint)
 
 
 def _print_load(report) -> None:
@@ -121,6 +131,25 @@ def _print_load(report) -> None:
     click.echo(f"loaded {sum(report.loaded.values())} triples with the {report.method} in {report.seconds:.2f} s")
     if not report.complete:
         raise CowkgError("Virtuoso holds other counts than were loaded", hint="see docs/VIRTUOSO.md (P6b)")
+
+
+def _validate_in_store(obj: Context, endpoint: str) -> None:
+    """Validate what Virtuoso at ``endpoint`` holds (cowkg.virtuoso.validate); print the report as
+    `cowkg validate` does; exit 1 when it does not conform."""
+    from ..load import load_project
+    from ..qc import load_qc
+    from ..settings import project_paths
+    from ..validate import format_report, load_shapes
+    from ..virtuoso.validate import validate_endpoint
+
+    paths = project_paths(obj.root)
+    start = time.perf_counter()
+    report = validate_endpoint(endpoint, load_shapes(paths["shapes"]), load_qc(paths["queries"]),
+                               load_project(obj.root))
+    click.echo(format_report(report, obj.root))
+    click.echo(f"validated inside Virtuoso in {time.perf_counter() - start:.2f} s")
+    if not report.conforms:
+        sys.exit(1)
 
 
 def _reason_in_store(instance) -> None:
