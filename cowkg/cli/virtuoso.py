@@ -101,12 +101,10 @@ def load(obj: Context, directory: str | None, endpoint: str | None, no_infer: bo
       COWKG_VIRTUOSO_PASSWORD=... cowkg virtuoso load --endpoint http://127.0.0.1:8890/sparql
     """
     from ..virtuoso import manage
-
     if in_store and (endpoint or no_infer):
         raise InputError("--reason needs a private instance (`cowkg virtuoso up`) and an inferred graph",
                          hint="drop --endpoint / --no-infer")
-    graphs = manage.project_graphs(obj.root, reasoner=obj.settings["reasoner"],
-                                   cache_dir=obj.settings["cache_dir"],
+    graphs = manage.project_graphs(obj.root, reasoner=obj.settings["reasoner"], cache_dir=obj.settings["cache_dir"],
                                    with_inference=not (no_infer or in_store))
     if endpoint:
         from ..virtuoso.graphstore import credentials, put_graphs
