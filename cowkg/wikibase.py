@@ -340,9 +340,9 @@ class _Runner:
     def __init__(self, store: ox.Store, graphs: list[ox.NamedNode | ox.DefaultGraph]) -> None:
         self.store = store
         self.graphs = graphs
-        #: (where, row variables, out) → the join variables and (their values, ?out) of every
-        #: solution: a common qualifier or snak is evaluated once, not once per row of the table
-        self._solved: dict[tuple, tuple[list[str], list[tuple[tuple, Term]]] | None] = {}
+        #: (where, row variables, out) → ``_solve``'s answer: a common qualifier or snak is
+        #: evaluated once, not once per row of the table
+        self._solved: dict[tuple, tuple | None] = {}
 
     def select(self, query: str) -> Iterable[ox.QuerySolution]:
         try:
@@ -391,34 +391,40 @@ class _Runner:
         if solved is None:
             yield from self._matches_by_values(variables, rows, where, out)
             return
-        shared, solutions = solved
+        shared, index, partial = solved
         positions = [variables.index(v) for v in shared]
-        by_key: dict[tuple, list[tuple[Term, ...]]] = defaultdict(list)
-        for row in rows:
-            by_key[tuple(row[i] for i in positions)].append(row)
-        seen: set[tuple[tuple[Term, ...], Term]] = set()
-        for key, value in solutions:
-            if None in key:  # unbound in this branch of a UNION: compatible with any value there
-                found = (row for row in rows
-                         if all(k is None or k == row[i] for k, i in zip(key, positions, strict=True)))
-            else:
-                found = by_key.get(key, ())
-            for row in found:
-                if (row, value) not in seen:
-                    seen.add((row, value))
-                    yield row, value
+        for row in dict.fromkeys(rows):  # distinct rows, and distinct values per key
+            found = index.get(tuple(row[i] for i in positions), [])
+            yield from ((row, value) for value in found)
+            if partial:  # unbound in a branch of a UNION: compatible with any value there
+                extra = {value: None for key, value in partial if value not in found
+                         and all(k is None or k == row[i] for k, i in zip(key, positions, strict=True))}
+                yield from ((row, value) for value in extra)
 
     def _solve(self, variables: tuple[str, ...], where: str, out: str) \
-            -> tuple[list[str], list[tuple[tuple, Term]]] | None:
-        """``where`` evaluated alone: the row variables to join on and each solution's (their
-        values, ``?out``); None when only the bound evaluation is right (``_joinable``)."""
+            -> tuple[list[str], dict[tuple, list[Term]], list[tuple[tuple, Term]]] | None:
+        """``where`` evaluated alone: the row variables to join on, the distinct ``?out`` values
+        per value of those, and the solutions where some of them are unbound; None when only the
+        bound evaluation is right (``_joinable``)."""
         memo = (where, variables, out)
         if memo not in self._solved:
             solutions = self.select(f"SELECT * WHERE {{ {where} }}")
             shared = _joinable(where, variables, out, {v.value for v in solutions.variables})
-            self._solved[memo] = None if shared is None else (shared, [
-                (tuple(solution[v] for v in shared), solution[out]) for solution in solutions
-                if solution[out] is not None and not isinstance(solution[out], ox.BlankNode)])
+            if shared is None:
+                self._solved[memo] = None
+                return None
+            index: dict[tuple, dict[Term, None]] = defaultdict(dict)
+            partial: dict[tuple[tuple, Term], None] = {}
+            for solution in solutions:
+                value = solution[out]
+                if value is None or isinstance(value, ox.BlankNode):
+                    continue
+                key = tuple([solution[v] for v in shared])
+                if None in key:
+                    partial[(key, value)] = None
+                else:
+                    index[key][value] = None
+            self._solved[memo] = (shared, {k: list(v) for k, v in index.items()}, list(partial))
         return self._solved[memo]
 
     def _matches_by_values(self, variables: tuple[str, ...], rows: list[tuple[Term, ...]], where: str,
@@ -473,9 +479,12 @@ class Statement:
     rank: str = "NormalRank"
     best: bool = False
 
-    @property
-    def key(self) -> tuple:
-        return self.item, self.pid, str(self.value.simple), tuple((p, str(v.simple)) for p, v in self.qualifiers)
+    key: tuple = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # what makes two statements one (item, property, value, qualifiers): fixed at creation
+        self.key = (self.item, self.pid, str(self.value.simple),
+                    tuple((p, str(v.simple)) for p, v in self.qualifiers))
 
     def iri(self) -> ox.NamedNode:
         digest = hashlib.sha1(repr(self.key).encode()).hexdigest()[:16]
