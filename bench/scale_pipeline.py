@@ -7,29 +7,34 @@ plus the project's ontology and shapes, through the same library calls as ``cowk
 - load: parse ontology + data (``cowkg.load.load_files``);
 - reason: the OWL 2 RL closure (``cowkg.reason.infer``, ``auto`` picks the reasoner by size and
   the table says which ran);
-- validate: SHACL with the default engine, pyshacl-turbo (``cowkg.validate``), skipped above
-  ``--validate-max`` triples (the table says when it was skipped);
+- validate: SHACL with ``--shacl-engine`` (default turbo; ``cowkg.validate``), skipped above
+  ``--validate-max`` triples (the table says when it was skipped); with ``sparql`` it runs after
+  the index, on the store just built (no rdflib copy), and the table says so;
 - index: the pyoxigraph store with its named graphs (``cowkg.store.build_store``);
 - virtuoso: the same graphs (asserted + inferred) into a private Virtuoso with the bulk loader.
 
 Sizes given with ``--virtuoso-sizes`` (10M here) go to Virtuoso alone: one process no longer holds
 them (the in-process pipeline peaked at 4.6 GiB for 1M triples, growing about linearly). The synthetic N-Triples file
 and the ontology are bulk-loaded as they are (no in-process reasoning or SHACL), then the
-competency queries that need no inferred graph run on it through ``RemoteSparqlBackend``; the table
-gives the load time, Virtuoso's peak RSS and the query mix's time next to the same mix at the
-smaller Virtuoso-only size (give two, e.g. ``1m,10m``).
+competency queries that need no inferred graph run on it through ``RemoteSparqlBackend``, and
+Virtuoso validates the graphs itself (the shapes compiled to SPARQL, ``cowkg.virtuoso.validate``);
+the table gives the load time, the validation time, Virtuoso's peak RSS and the query mix's time
+next to the same at the smaller Virtuoso-only size (give two, e.g. ``1m,10m``). Virtuoso's result
+set is compared with the in-process ``sparql`` engine's at the same size when that ran too.
 
 For each stage the exponent b of time ≈ a·size^b is fitted by least squares on log-log (b = 1
 is linear). Ratios come from one run on this machine.
 
 The SHACL engines side by side (``--engines``, on by default): for each size up to
-``--validate-max``, pySHACL (the reference) and pyshacl-turbo each validate the same asserted
-graphs in a fresh process of their own (``--one-shacl``): seconds (rdflib conversion, engine,
-report), peak RSS, and whether turbo's verdict and result set (``cowkg.validate.result_set``,
-blank nodes compared by content) are exactly pySHACL's; a difference fails the run.
+``--validate-max``, pySHACL (the reference), pyshacl-turbo and the shapes compiled to SPARQL on
+pyoxigraph (``sparql``) each validate the same asserted graphs in a fresh process of their own
+(``--one-shacl``): seconds (the copy each engine reads: an rdflib graph, or for ``sparql`` a
+pyoxigraph store; engine; report), peak RSS, and whether the verdict and result set
+(``cowkg.validate.result_set``, blank nodes compared by content) are exactly pySHACL's; a
+difference fails the run.
 
 Usage: .venv/bin/python bench/scale_pipeline.py [--sizes 10k,100k,1m] [--virtuoso-sizes 1m,10m] [--no-virtuoso]
-       [--no-engines]
+       [--no-engines] [--shacl-engine sparql]
 """
 
 from __future__ import annotations
@@ -54,9 +59,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 STAGES = ("load", "reason", "validate", "index", "virtuoso")
+ENGINES = ("pyshacl", "turbo", "sparql")
 
 
-def one(size: int, seed: int, validate_max: int, virtuoso: bool) -> dict:
+def one(size: int, seed: int, validate_max: int, virtuoso: bool, engine: str = "turbo") -> dict:
     """Run the pipeline once on ``size`` synthetic triples; seconds per stage (None = skipped)."""
     from generate import write
 
@@ -77,16 +83,20 @@ def one(size: int, seed: int, validate_max: int, virtuoso: bool) -> dict:
     inference = infer(sources, "auto")
     out["reason"] = time.perf_counter() - t
     out["reasoner"], out["inferred"] = inference.reasoner, len(inference.triples)
-    if sources.count() <= validate_max:
+    out["validate"] = None
+    if sources.count() <= validate_max and engine != "sparql":
         t = time.perf_counter()
-        report = validate(sources, load_shapes(project_paths(ROOT)["shapes"]), engine="turbo")
+        report = validate(sources, load_shapes(project_paths(ROOT)["shapes"]), engine=engine)
         out["validate"], out["violations"] = time.perf_counter() - t, len(report.violations)
         out["validate_engine"] = report.engine
-    else:
-        out["validate"] = None
     t = time.perf_counter()
     kg = build_store(sources, inference)
     out["index"] = time.perf_counter() - t
+    if sources.count() <= validate_max and engine == "sparql":  # on the store just built: no copy
+        t = time.perf_counter()
+        report = validate(sources, load_shapes(project_paths(ROOT)["shapes"]), engine=engine, store=kg.store)
+        out["validate"], out["violations"] = time.perf_counter() - t, len(report.violations)
+        out["validate_engine"] = report.engine
     out["quads"] = sum(1 for _ in kg.named_quads())
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["virtuoso"] = None
@@ -116,7 +126,15 @@ def one_shacl(size: int, seed: int, engine: str, results_dir: Path) -> dict:
 
     from cowkg.load import default_layout, load_files, to_rdflib
     from cowkg.settings import project_paths
-    from cowkg.validate import build_report, engine_version, load_shapes, result_set, run_shacl
+    from cowkg.validate import (
+        asserted_store,
+        build_report,
+        engine_version,
+        load_shapes,
+        result_set,
+        run_shacl,
+        run_shacl_store,
+    )
     from cowkg.vocab import ASSERTED_GRAPHS, GRAPH_DATA, GRAPH_ONTOLOGY
 
     path, count = write(size, seed, ROOT / ".cache" / "bench")
@@ -126,10 +144,13 @@ def one_shacl(size: int, seed: int, engine: str, results_dir: Path) -> dict:
     out: dict = {"size": count, "mode": "shacl", "requested": engine, "version": engine_version(engine),
                  "loaded_rss_mib": _rss_mib()}
     t = time.perf_counter()
-    data = to_rdflib(sources.triples(str(g) for g in ASSERTED_GRAPHS))
+    if engine == "sparql":
+        data, store = None, asserted_store(sources)
+    else:
+        data, store = to_rdflib(sources.triples(str(g) for g in ASSERTED_GRAPHS)), None
     out["convert"] = time.perf_counter() - t
     t = time.perf_counter()
-    run = run_shacl(data, shapes, engine)
+    run = run_shacl_store(store, shapes) if engine == "sparql" else run_shacl(data, shapes, engine)
     out["engine_s"] = time.perf_counter() - t
     t = time.perf_counter()
     report = build_report(run, sources, shapes, data)
@@ -154,14 +175,19 @@ def _rss_mib() -> float:
 LARGE_BUFFERS = 680_000
 
 
-def virtuoso_only(size: int, seed: int, repeat: int = 3) -> dict:
-    """Bulk-load ``size`` synthetic triples + the ontology into a private Virtuoso, then time the
-    competency queries that need no inferred graph; seconds, Virtuoso's peak RSS, query medians."""
+def virtuoso_only(size: int, seed: int, repeat: int = 3, results_dir: Path | None = None) -> dict:
+    """Bulk-load ``size`` synthetic triples + the ontology into a private Virtuoso, time the
+    competency queries that need no inferred graph, then let Virtuoso validate the graphs (the shapes
+    compiled to SPARQL); seconds, Virtuoso's peak RSS, query medians, and the validation's result set
+    pickled under ``results_dir`` (the parent compares it with the in-process engines')."""
     from generate import write
 
     from cowkg.backends.virtuoso import RemoteSparqlBackend
     from cowkg.load import default_layout, load_files
+    from cowkg.settings import project_paths
+    from cowkg.validate import load_shapes, result_set
     from cowkg.virtuoso import manage
+    from cowkg.virtuoso.validate import shacl_endpoint
     from cowkg.vocab import GRAPH_DATA, GRAPH_ONTOLOGY
 
     path, count = write(size, seed, ROOT / ".cache" / "bench")
@@ -196,6 +222,16 @@ def virtuoso_only(size: int, seed: int, repeat: int = 3) -> dict:
                 medians[q.stem] = statistics.median(samples)
                 print(f"  {count:,} {q.stem:<36} {medians[q.stem] * 1e3:10.1f} ms", file=sys.stderr, flush=True)
             out["queries"] = medians
+            out["query_rss_mib"] = _hwm_mib(instance.pid)
+            t = time.perf_counter()
+            run = shacl_endpoint(instance.endpoint, load_shapes(project_paths(ROOT)["shapes"]),
+                                 [str(GRAPH_ONTOLOGY), str(GRAPH_DATA)])
+            out["validate"] = time.perf_counter() - t
+            results = result_set(run.results)
+            out.update(conforms=run.conforms, results=len(results), validate_text=run.text)
+            if results_dir is not None:
+                with open(results_dir / f"{count}-virtuoso.pickle", "wb") as fh:
+                    pickle.dump((run.conforms, results), fh)
             out["virtuoso_rss_mib"] = _hwm_mib(instance.pid)
         finally:
             manage.down(instance)
@@ -229,17 +265,20 @@ def main() -> None:
     ap.add_argument("--no-virtuoso", action="store_true")
     ap.add_argument("--virtuoso-sizes", default="", help="sizes bulk-loaded into Virtuoso alone, e.g. 1m,10m")
     ap.add_argument("--no-engines", action="store_true", help="skip the SHACL engines side by side")
+    ap.add_argument("--shacl-engine", choices=ENGINES, default="turbo", help="the pipeline's SHACL engine")
     ap.add_argument("--one", help=argparse.SUPPRESS)
-    ap.add_argument("--one-virtuoso", help=argparse.SUPPRESS)
+    ap.add_argument("--one-virtuoso", nargs="+", help=argparse.SUPPRESS)
     ap.add_argument("--one-shacl", nargs=3, metavar=("SIZE", "ENGINE", "DIR"), help=argparse.SUPPRESS)
     ap.add_argument("--report", metavar="JSONL", help="print the tables from the JSON lines a run wrote to stderr")
     args = ap.parse_args()
     validate_max = parse_size(args.validate_max) + 100_000  # the ontology's triples come on top
     if args.one:
-        print(json.dumps(one(parse_size(args.one), args.seed, validate_max, not args.no_virtuoso)))
+        print(json.dumps(one(parse_size(args.one), args.seed, validate_max, not args.no_virtuoso, args.shacl_engine)))
         return
     if args.one_virtuoso:
-        print(json.dumps(virtuoso_only(parse_size(args.one_virtuoso), args.seed)))
+        size, *results_dir = args.one_virtuoso
+        print(json.dumps(virtuoso_only(parse_size(size), args.seed,
+                                       results_dir=Path(results_dir[0]) if results_dir else None)))
         return
     if args.one_shacl:
         size, engine, results_dir = args.one_shacl
@@ -249,14 +288,14 @@ def main() -> None:
         lines = Path(args.report).read_text(encoding="utf-8").splitlines()
         report([json.loads(line) for line in lines if line.startswith("{")])
         return
-    runs = [["--one", size, "--validate-max", args.validate_max] + (["--no-virtuoso"] if args.no_virtuoso else [])
-            for size in args.sizes.split(",") if size]
+    runs = [["--one", size, "--validate-max", args.validate_max, "--shacl-engine", args.shacl_engine]
+            + (["--no-virtuoso"] if args.no_virtuoso else []) for size in args.sizes.split(",") if size]
     results_dir = Path(tempfile.mkdtemp(prefix="cowkg-bench-shacl-"))
     if not args.no_engines:
         runs += [["--one-shacl", size, engine, str(results_dir)]
                  for size in args.sizes.split(",") if size and parse_size(size) <= parse_size(args.validate_max)
-                 for engine in ("pyshacl", "turbo")]
-    runs += [["--one-virtuoso", size] for size in args.virtuoso_sizes.split(",") if size]
+                 for engine in ENGINES]
+    runs += [["--one-virtuoso", size, str(results_dir)] for size in args.virtuoso_sizes.split(",") if size]
     rows = []
     for run in runs:
         cmd = [sys.executable, __file__, "--seed", str(args.seed), *run]
@@ -266,25 +305,31 @@ def main() -> None:
             sys.exit(f"{' '.join(run)} failed:\n{result.stderr[-2000:]}")
         row = json.loads(result.stdout.strip().splitlines()[-1])
         row["wall"] = time.perf_counter() - start
-        if row.get("mode") == "shacl" and row["requested"] == "turbo":
-            row["same_as_pyshacl"] = same_results(results_dir, row["size"])
+        if row.get("mode") == "shacl" and row["requested"] != "pyshacl":
+            row["same_as_pyshacl"] = same_results(results_dir, row["size"], row["requested"])
+        if row.get("mode") == "virtuoso-only":
+            row["same_as_sparql"] = same_results(results_dir, row["size"], "virtuoso", "sparql")
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
     shutil.rmtree(results_dir, ignore_errors=True)
     report(rows)
-    different = [r["size"] for r in rows if r.get("mode") == "shacl"
-                 and (r["engine"] != r["requested"] or r.get("same_as_pyshacl") is False)]
+    different = [(r["size"], r.get("requested", "virtuoso")) for r in rows
+                 if (r.get("mode") == "shacl" and (r["engine"] != r["requested"] or r.get("same_as_pyshacl") is False))
+                 or (r.get("mode") == "virtuoso-only" and r.get("same_as_sparql") is False)]
     if different:
-        sys.exit(f"pyshacl-turbo did not give pySHACL's results (or did not run) at {different}")
+        sys.exit(f"an engine did not give pySHACL's results (or did not run): {different}")
 
 
-def same_results(results_dir: Path, size: int) -> bool:
-    """Whether turbo's verdict and result set at ``size`` are exactly pySHACL's."""
-    def read(engine: str):
-        with open(results_dir / f"{size}-{engine}.pickle", "rb") as fh:
+def same_results(results_dir: Path, size: int, engine: str, reference: str = "pyshacl") -> bool | None:
+    """Whether ``engine``'s verdict and result set at ``size`` are exactly ``reference``'s (None:
+    the reference did not run at that size)."""
+    def read(name: str):
+        with open(results_dir / f"{size}-{name}.pickle", "rb") as fh:
             return pickle.load(fh)
 
-    return read("pyshacl") == read("turbo")
+    if not (results_dir / f"{size}-{reference}.pickle").is_file():
+        return None
+    return read(reference) == read(engine)
 
 
 def report(rows: list[dict]) -> None:
@@ -301,19 +346,21 @@ def report(rows: list[dict]) -> None:
 
 
 def report_engines(rows: list[dict]) -> None:
-    """pySHACL and pyshacl-turbo side by side per size: time, peak memory, same results."""
+    """pySHACL, pyshacl-turbo and the shapes as SPARQL on pyoxigraph side by side per size: time,
+    peak memory, same results."""
     by_size: dict[int, dict[str, dict]] = {}
     for r in rows:
         by_size.setdefault(r["size"], {})[r["requested"]] = r
     versions = ", ".join(f"{e} {r['version']}" for e, r in next(iter(by_size.values())).items())
     print(f"\nSHACL engines side by side, each in a fresh process ({versions}; one run, "
-          f"{date.today().isoformat()}, {_machine()}). Validate = rdflib conversion + engine + report; "
-          "RSS after loading the data, then peak\n")
-    print("| data triples | engine | conversion s | engine s | validate s | RSS loaded → peak MiB | results | "
+          f"{date.today().isoformat()}, {_machine()}). Validate = copy + engine + report, the copy being an "
+          "rdflib graph (pyshacl, turbo) or a pyoxigraph store (sparql; in the pipeline the store is built "
+          "anyway); RSS after loading the data, then peak\n")
+    print("| data triples | engine | copy s | engine s | validate s | RSS loaded → peak MiB | results | "
           "same verdict and results as pySHACL |")
     print("|---:|---|---:|---:|---:|---:|---:|---|")
     for size, engines in sorted(by_size.items()):
-        for name in ("pyshacl", "turbo"):
+        for name in ENGINES:
             r = engines.get(name)
             if r is None:
                 continue
@@ -324,34 +371,45 @@ def report_engines(rows: list[dict]) -> None:
                   f"{r['loaded_rss_mib']:.0f} → {r['peak_rss_mib']:.0f} | {r['results']:,} | {same} |")
     print()
     for size, engines in sorted(by_size.items()):
-        if {"pyshacl", "turbo"} <= set(engines):
-            ref, turbo = engines["pyshacl"], engines["turbo"]
-            grow = [(e["peak_rss_mib"] - e["loaded_rss_mib"]) for e in (ref, turbo)]
-            print(f"{size:,} triples: turbo {ref['engine_s'] / turbo['engine_s']:.1f}x faster (engine), "
-                  f"{ref['validate'] / turbo['validate']:.1f}x (validate); memory above the loaded data "
+        ref = engines.get("pyshacl")
+        for name in ("turbo", "sparql"):
+            if ref is None or name not in engines:
+                continue
+            other = engines[name]
+            grow = [(e["peak_rss_mib"] - e["loaded_rss_mib"]) for e in (ref, other)]
+            print(f"{size:,} triples: {name} {ref['engine_s'] / other['engine_s']:.1f}x faster (engine), "
+                  f"{ref['validate'] / other['validate']:.1f}x (validate); memory above the loaded data "
                   f"{grow[1]:.0f} MiB vs {grow[0]:.0f} MiB ({grow[1] / grow[0]:.2f}x)")
+        if {"turbo", "sparql"} <= set(engines):
+            turbo, sparql = engines["turbo"], engines["sparql"]
+            print(f"{size:,} triples: sparql vs turbo {turbo['engine_s'] / sparql['engine_s']:.1f}x (engine), "
+                  f"{turbo['validate'] / sparql['validate']:.1f}x (validate with the copy)")
 
 
 def report_virtuoso_only(rows: list[dict]) -> None:
-    """Bulk load and the asserted-only competency mix on Virtuoso alone, per size."""
+    """Bulk load, the asserted-only competency mix and SHACL inside Virtuoso, per size."""
     common = sorted(set.intersection(*(set(r["queries"]) for r in rows)))
     print(f"\nVirtuoso alone: bulk load of data + ontology, then the {len(common)} competency queries that need "
-          f"no inferred graph (sum of medians of 3; one run, {date.today().isoformat()}, {_machine()})\n")
-    print("| data triples | quads loaded | bulk load s | triples/s | Virtuoso peak RSS MiB | query mix | "
-          "slowest query |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+          f"no inferred graph (sum of medians of 3), then SHACL inside Virtuoso (the shapes compiled to SPARQL; "
+          f"one run, {date.today().isoformat()}, {_machine()})\n")
+    print("| data triples | quads loaded | bulk load s | triples/s | query mix | slowest query | SHACL in Virtuoso s | "
+          "results | same as in-process sparql | Virtuoso peak RSS MiB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     for r in rows:
         mix = sum(r["queries"][q] for q in common)
         slow = max(common, key=lambda q: r["queries"][q])
+        same = {True: "**yes**", False: "**NO**"}.get(r.get("same_as_sparql"), "- (not run in process)")
         print(f"| {r['size']:,} | {r['quads']:,} | {_s(r['virtuoso'])} | {r['quads'] / r['virtuoso']:,.0f} | "
-              f"{r['virtuoso_rss_mib']:.0f} | {mix * 1e3:,.0f} ms | {slow} {r['queries'][slow] * 1e3:,.0f} ms |")
+              f"{mix * 1e3:,.0f} ms | {slow} {r['queries'][slow] * 1e3:,.0f} ms | {_s(r.get('validate'))} | "
+              f"{r.get('results', 0):,} | {same} | {r['virtuoso_rss_mib']:.0f} |")
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         b = fit_exponent([(r["size"], r["virtuoso"]) for r in rows])
         mix = [sum(r["queries"][q] for q in common) for r in (first, last)]
         print(f"\n{last['size'] / first['size']:.0f}x the data: bulk load x{last['virtuoso'] / first['virtuoso']:.1f} "
               f"(growth exponent {b:.2f}), query mix x{mix[1] / mix[0]:.1f}, "
-              f"Virtuoso peak RSS x{last['virtuoso_rss_mib'] / first['virtuoso_rss_mib']:.1f}")
+              + (f"SHACL x{last['validate'] / first['validate']:.1f}, " if first.get("validate") else "")
+              + f"Virtuoso peak RSS x{last['virtuoso_rss_mib'] / first['virtuoso_rss_mib']:.1f}")
 
 
 def report_pipeline(rows: list[dict]) -> None:
@@ -364,6 +422,8 @@ def report_pipeline(rows: list[dict]) -> None:
         total = sum(r[s] or 0 for s in ("load", "reason", "validate", "index"))
         validated = f"{_s(r['validate'])} ({r.get('validate_engine', 'pyshacl')})" if r["validate"] is not None \
             else "skipped"
+        if r.get("validate_engine") == "sparql":
+            validated += ", after index"
         cells = [f"{r['size']:,}", _s(r["load"]), f"{_s(r['reason'])} ({r['reasoner']})",
                  validated, _s(r["index"]), _s(total),
                  _s(r["virtuoso"]) if r["virtuoso"] is not None else "-", f"{r['peak_rss_mib']:.0f}"]
