@@ -70,6 +70,36 @@ def test_evaluators_report_that_they_are_confined(pool_of):
     assert pool.confined is True
 
 
+def own_pid(_payload) -> int:
+    import os
+
+    return os.getpid()
+
+
+def test_evaluators_forked_side_by_side_are_each_confined_and_answer_alone():
+    """``prestart`` forks every evaluator before greeting any: each must still be confined, keep
+    only its own pipe (a sibling's end left open would hide a dead evaluator) and answer."""
+    import os
+
+    pool = EvaluatorPool(own_pid, size=6)
+    try:
+        pool.prestart()
+        pids = pool.pids()
+        assert len(set(pids)) == 6
+        assert all(child.confinement is not None and child.confinement.network for child in pool._all)
+        answers = {pool.run(None, 5) for _ in range(6)}
+        assert answers <= set(pids) and answers
+        victim = pool._all[0]
+        os.kill(victim.pid, 9)
+        os.waitpid(victim.pid, 0)
+        assert victim.conn.poll(5), "a sibling holds the dead evaluator's pipe open"
+        victim.pid = -1  # already reaped
+    finally:
+        for child in pool._all:
+            if child.pid != -1:
+                child.kill()
+
+
 def test_an_evaluator_cannot_connect_anywhere(pool_of, canary):
     pool = pool_of(open_socket)
     before = len(canary.seen(0))
