@@ -44,7 +44,26 @@ class Sources:
 
     graphs: dict[str, list[ox.Triple]] = field(default_factory=dict)
     files: list[SourceFile] = field(default_factory=list)
-    subject_lines: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: (path, text) of the Turtle files whose subjects are not indexed yet (see ``subject_lines``)
+    turtle: list[tuple[str, str]] = field(default_factory=list, repr=False)
+    _lines: dict[str, tuple[str, int]] | None = field(default=None, repr=False)
+
+    @property
+    def subject_lines(self) -> dict[str, tuple[str, int]]:
+        """subject IRI → (file, line) where it is written: the block that types it, else its first
+        block. Indexed on first use (reports and entity pages), not at every start."""
+        if self._lines is None:
+            lines: dict[str, tuple[str, int]] = {}
+            typed: set[str] = set()
+            for path, text in self.turtle:
+                for subject, line in index_subjects(text).items():
+                    lines.setdefault(subject, (path, line))
+                for subject, line in index_subjects(text, typed=True).items():  # the defining block wins
+                    if subject not in typed:
+                        typed.add(subject)
+                        lines[subject] = (path, line)
+            self._lines = lines
+        return self._lines
 
     @property
     def digest(self) -> str:
@@ -170,7 +189,6 @@ def dataset_version(root: str | Path) -> str | None:
 def load_files(layout: Iterable[tuple[Path, str]], progress: Progress | None = None) -> Sources:
     """Parse each (file, graph) pair. Raises ParseError or NotFound on the first bad file."""
     sources = Sources()
-    typed: set[str] = set()  # subjects whose subject_lines entry is the block that types them
     layout = list(layout)
     for done, (path, graph) in enumerate(layout):
         report(progress, "load", done, len(layout))
@@ -182,13 +200,7 @@ def load_files(layout: Iterable[tuple[Path, str]], progress: Progress | None = N
         sources.graphs.setdefault(graph, []).extend(triples)
         sources.files.append(SourceFile(path, graph, len(triples), hashlib.sha256(content).hexdigest()))
         if path.suffix == ".ttl":
-            text = content.decode("utf-8", "replace")
-            for subject, line in index_subjects(text).items():
-                sources.subject_lines.setdefault(subject, (str(path), line))
-            for subject, line in index_subjects(text, typed=True).items():  # the defining block wins
-                if subject not in typed:
-                    typed.add(subject)
-                    sources.subject_lines[subject] = (str(path), line)
+            sources.turtle.append((str(path), content.decode("utf-8", "replace")))
     report(progress, "load", len(layout), len(layout))
     return sources
 
