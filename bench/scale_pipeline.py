@@ -20,7 +20,12 @@ competency queries that need no inferred graph run on it through ``RemoteSparqlB
 Virtuoso validates the graphs itself (the shapes compiled to SPARQL, ``cowkg.virtuoso.validate``);
 the table gives the load time, the validation time, Virtuoso's peak RSS and the query mix's time
 next to the same at the smaller Virtuoso-only size (give two, e.g. ``1m,10m``). Virtuoso's result
-set is compared with the in-process ``sparql`` engine's at the same size when that ran too.
+set is compared with the in-process ``sparql`` engine's at the same size when that ran too. Then
+the inferred graph is computed inside Virtuoso (``cowkg.virtuoso.reason``, as ``cowkg virtuoso load
+--reason``): seconds, rounds, inferred triples, bulk load + reasoning, Virtuoso's peak RSS; up to
+``--compare-max`` triples the in-process closure (reasoner ``rules``, which bench/reasoners.py
+checks against reasonable) is bulk-loaded beside it and the two graphs are compared inside
+Virtuoso (a difference fails the run).
 
 For each stage the exponent b of time ≈ a·size^b is fitted by least squares on log-log (b = 1
 is linear). Ratios come from one run on this machine.
@@ -175,18 +180,24 @@ def _rss_mib() -> float:
 LARGE_BUFFERS = 680_000
 
 
-def virtuoso_only(size: int, seed: int, repeat: int = 3, results_dir: Path | None = None) -> dict:
+def virtuoso_only(size: int, seed: int, repeat: int = 3, results_dir: Path | None = None,
+                  compare_max: int = 0) -> dict:
     """Bulk-load ``size`` synthetic triples + the ontology into a private Virtuoso, time the
     competency queries that need no inferred graph, then let Virtuoso validate the graphs (the shapes
     compiled to SPARQL); seconds, Virtuoso's peak RSS, query medians, and the validation's result set
-    pickled under ``results_dir`` (the parent compares it with the in-process engines')."""
+    pickled under ``results_dir`` (the parent compares it with the in-process engines'). Then reason
+    inside Virtuoso (``cowkg virtuoso load --reason``): seconds, inferred triples, Virtuoso's peak
+    RSS after it; up to ``compare_max`` triples the in-process closure (reasoner ``rules``) is
+    loaded beside it and the two graphs are compared inside Virtuoso."""
     from generate import write
 
     from cowkg.backends.virtuoso import RemoteSparqlBackend
     from cowkg.load import default_layout, load_files
+    from cowkg.reason import infer
     from cowkg.settings import project_paths
     from cowkg.validate import load_shapes, result_set
     from cowkg.virtuoso import manage
+    from cowkg.virtuoso.reason import reason_in_virtuoso
     from cowkg.virtuoso.validate import shacl_endpoint
     from cowkg.vocab import GRAPH_DATA, GRAPH_ONTOLOGY
 
@@ -233,9 +244,41 @@ def virtuoso_only(size: int, seed: int, repeat: int = 3, results_dir: Path | Non
                 with open(results_dir / f"{count}-virtuoso.pickle", "wb") as fh:
                     pickle.dump((run.conforms, results), fh)
             out["virtuoso_rss_mib"] = _hwm_mib(instance.pid)
+            if count <= compare_max:  # the in-process closure, loaded beside (not timed)
+                expected = infer(load_files([(p, g) for p, g in default_layout(ROOT) if g == str(GRAPH_ONTOLOGY)]
+                                            + [(path, str(GRAPH_DATA))]), "rules").triples
+                out["expected"] = len(expected)
+                manage.bulk_load(instance, manage.stage_graphs(instance, {EXPECTED: expected}), timeout=3600)
+                del expected
+            t = time.perf_counter()
+            done = reason_in_virtuoso(instance)
+            out["reason"], out["inferred"], out["rounds"] = time.perf_counter() - t, done.triples, done.rounds
+            out["reason_rss_mib"] = _hwm_mib(instance.pid)
+            if "expected" in out:
+                out["differences"] = _differences(instance.endpoint)
         finally:
             manage.down(instance)
     return out
+
+
+EXPECTED = "urn:cowkg:bench:expected"
+
+
+def _differences(endpoint: str) -> int:
+    """Triples in one of Virtuoso's inferred graph and the in-process closure but not the other."""
+    import requests
+
+    from cowkg.vocab import GRAPH_INFERRED
+
+    total = 0
+    for a, b in ((GRAPH_INFERRED, EXPECTED), (EXPECTED, GRAPH_INFERRED)):
+        query = (f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{a}> {{ ?s ?p ?o }} "
+                 f"FILTER NOT EXISTS {{ GRAPH <{b}> {{ ?s ?p ?o }} }} }}")
+        r = requests.post(endpoint, data={"query": query}, timeout=3600,
+                          headers={"Accept": "application/sparql-results+json"})
+        r.raise_for_status()
+        total += int(r.json()["results"]["bindings"][0]["n"]["value"])
+    return total
 
 
 def _hwm_mib(pid: int) -> float:
@@ -266,6 +309,8 @@ def main() -> None:
     ap.add_argument("--virtuoso-sizes", default="", help="sizes bulk-loaded into Virtuoso alone, e.g. 1m,10m")
     ap.add_argument("--no-engines", action="store_true", help="skip the SHACL engines side by side")
     ap.add_argument("--shacl-engine", choices=ENGINES, default="turbo", help="the pipeline's SHACL engine")
+    ap.add_argument("--compare-max", default="1m",
+                    help="Virtuoso-only sizes up to this compare the closure reasoned in Virtuoso with the in-process one")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--one-virtuoso", nargs="+", help=argparse.SUPPRESS)
     ap.add_argument("--one-shacl", nargs=3, metavar=("SIZE", "ENGINE", "DIR"), help=argparse.SUPPRESS)
@@ -278,7 +323,8 @@ def main() -> None:
     if args.one_virtuoso:
         size, *results_dir = args.one_virtuoso
         print(json.dumps(virtuoso_only(parse_size(size), args.seed,
-                                       results_dir=Path(results_dir[0]) if results_dir else None)))
+                                       results_dir=Path(results_dir[0]) if results_dir else None,
+                                       compare_max=parse_size(args.compare_max) + 100_000)))
         return
     if args.one_shacl:
         size, engine, results_dir = args.one_shacl
@@ -295,7 +341,8 @@ def main() -> None:
         runs += [["--one-shacl", size, engine, str(results_dir)]
                  for size in args.sizes.split(",") if size and parse_size(size) <= parse_size(args.validate_max)
                  for engine in ENGINES]
-    runs += [["--one-virtuoso", size, str(results_dir)] for size in args.virtuoso_sizes.split(",") if size]
+    runs += [["--one-virtuoso", size, str(results_dir), "--compare-max", args.compare_max]
+             for size in args.virtuoso_sizes.split(",") if size]
     rows = []
     for run in runs:
         cmd = [sys.executable, __file__, "--seed", str(args.seed), *run]
@@ -318,6 +365,9 @@ def main() -> None:
                  or (r.get("mode") == "virtuoso-only" and r.get("same_as_sparql") is False)]
     if different:
         sys.exit(f"an engine did not give pySHACL's results (or did not run): {different}")
+    unequal = [r["size"] for r in rows if r.get("differences")]
+    if unequal:
+        sys.exit(f"the closure reasoned inside Virtuoso is not the in-process one at {unequal}")
 
 
 def same_results(results_dir: Path, size: int, engine: str, reference: str = "pyshacl") -> bool | None:
@@ -410,6 +460,22 @@ def report_virtuoso_only(rows: list[dict]) -> None:
               f"(growth exponent {b:.2f}), query mix x{mix[1] / mix[0]:.1f}, "
               + (f"SHACL x{last['validate'] / first['validate']:.1f}, " if first.get("validate") else "")
               + f"Virtuoso peak RSS x{last['virtuoso_rss_mib'] / first['virtuoso_rss_mib']:.1f}")
+    if any("reason" in r for r in rows):
+        report_virtuoso_reasoning([r for r in rows if "reason" in r])
+
+
+def report_virtuoso_reasoning(rows: list[dict]) -> None:
+    """Reasoning inside Virtuoso after the bulk load, per size."""
+    print("\nReasoning inside Virtuoso after the bulk load (`cowkg virtuoso load --reason`: the compiled OWL 2 RL "
+          "rules as SPARQL updates to a fixpoint; total = bulk load + reasoning)\n")
+    print("| data triples | reasoning s | rounds | inferred triples | total s | Virtuoso peak RSS MiB | "
+          "same closure as in process |")
+    print("|---:|---:|---:|---:|---:|---:|---|")
+    for r in rows:
+        same = "not compared" if "differences" not in r else (
+            f"**yes** ({r['expected']:,} triples)" if r["differences"] == 0 else f"**NO** ({r['differences']:,})")
+        print(f"| {r['size']:,} | {_s(r['reason'])} | {r['rounds']} | {r['inferred']:,} | "
+              f"{_s(r['virtuoso'] + r['reason'])} | {r['reason_rss_mib']:.0f} | {same} |")
 
 
 def report_pipeline(rows: list[dict]) -> None:

@@ -357,8 +357,12 @@ def _may_match(tp: tuple, graph: str, present: dict[str, set] | None) -> bool:
 
 def graph_keys(runner: Runner, graph: str) -> set:
     """The predicates of ``graph`` and its ``(rdf:type, class)`` pairs (see ``render_rule``)."""
-    keys: set = {p for (p,) in runner.select(f"SELECT DISTINCT ?p WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")}
-    keys |= {(TYPE, c) for (c,) in runner.select(f"SELECT DISTINCT ?c WHERE {{ GRAPH <{graph}> {{ ?s {TYPE} ?c }} }}")}
+    # GROUP BY, not DISTINCT: Virtuoso 7.2 took 30 s for SELECT DISTINCT ?p over a graph just
+    # written (100k triples), 0.1 s for the grouped count.
+    keys: set = {row[0] for row in runner.select(
+        f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} GROUP BY ?p")}
+    keys |= {(TYPE, row[0]) for row in runner.select(
+        f"SELECT ?c (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s {TYPE} ?c }} }} GROUP BY ?c")}
     return keys
 
 

@@ -38,6 +38,6 @@ def test_cache_is_reused_and_equal(tmp_path):
 
 def test_auto_picks_by_size():
     assert pick_reasoner("auto", 10) == "owlrl"
-    assert pick_reasoner("auto", 10_000_000) == "reasonable"
+    assert pick_reasoner("auto", 10_000_000) == "rules"
     with pytest.raises(ValueError):
         pick_reasoner("hermit", 1)

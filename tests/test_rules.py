@@ -202,3 +202,14 @@ def test_the_literal_forms_kept_without_rdflib_are_the_ones_rdflib_keeps():
         assert _as_owlrl_reads(literal) == term_from_rdflib(term_to_rdflib(literal)), literal
     tagged = ox.Literal("x", language="EN-gb")
     assert _as_owlrl_reads(tagged) == term_from_rdflib(term_to_rdflib(tagged))
+
+
+def test_auto_falls_back_to_reasonable_when_the_rules_lack_a_construct(monkeypatch):
+    """Above the size threshold ``auto`` picks the compiled rules; an ontology they cannot reason
+    with is reasoned by reasonable, with a warning, not refused."""
+    import cowkg.reason
+
+    monkeypatch.setattr(cowkg.reason, "AUTO_THRESHOLD", 1)
+    src = sources("ex:p a owl:IrreflexiveProperty . ex:A rdfs:subClassOf ex:B .", "ex:x a ex:A . ex:x ex:p ex:y .")
+    assert infer(src, "auto").reasoner == "reasonable"
+    assert infer(sources("ex:A rdfs:subClassOf ex:B .", "ex:x a ex:A . ex:y a ex:A ."), "auto").reasoner == "rules"
