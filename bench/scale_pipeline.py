@@ -310,7 +310,7 @@ def main() -> None:
     ap.add_argument("--no-engines", action="store_true", help="skip the SHACL engines side by side")
     ap.add_argument("--shacl-engine", choices=ENGINES, default="turbo", help="the pipeline's SHACL engine")
     ap.add_argument("--compare-max", default="1m",
-                    help="Virtuoso-only sizes up to this compare the closure reasoned in Virtuoso with the in-process one")
+                    help="Virtuoso-only sizes up to this compare the closure reasoned in Virtuoso with the in-process")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--one-virtuoso", nargs="+", help=argparse.SUPPRESS)
     ap.add_argument("--one-shacl", nargs=3, metavar=("SIZE", "ENGINE", "DIR"), help=argparse.SUPPRESS)
