@@ -120,3 +120,23 @@ def test_the_serve_start_figures_are_quoted_from_the_bench_file():
     assert f"{median[('turbo', 'cached verdict')]} s; without any check" in para
     assert f"(`--allow-invalid`) {median[('-', '--allow-invalid')]} s" in para
     assert f"adds {added['turbo']} s with turbo against {added['pyshacl']} s with pySHACL" in para
+
+
+def test_the_reasoner_figures_are_quoted_from_the_bench_file():
+    """The README's reasoners table gives bench/results/reasoners.txt's seconds and peaks, and the
+    file says each compiled evaluator gave the reference's closure."""
+    text = (ROOT / "bench" / "results" / "reasoners.txt").read_text(encoding="utf-8")
+    runs = {(m["size"], m["name"]): m.groupdict() for m in re.finditer(
+        r"^\| (?P<size>[\d,]+) \| (?P<name>\w+) \| (?P<wall>[\d.]+) \| (?P<cpu>[\d.]+) \| (?P<inferred>[\d,]+) \| "
+        r"\d+ → (?P<peak>\d+) \| (?P<same>[^|]+) \|$", text, re.M)}
+    rows = readme_table("**Reasoners**")
+    assert rows and len(rows) == len({size for size, _ in runs})
+    for size, *cells, peaks in rows:
+        names = ("reasonable", "sparql", "rules")
+        assert cells == [f"{runs[(size, n)]['wall']} s / {runs[(size, n)]['cpu']} s" for n in names]
+        assert peaks == " / ".join(f"{int(runs[(size, n)]['peak']):,}" for n in names) + " MiB"
+        assert all(runs[(size, n)]["same"].startswith("**yes**") for n in names[1:])
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    load = re.search(r"load ([\d.]+) at start", text)[1]
+    assert f"load {load} at start" in readme
+    assert f"({runs[('1,000,000', 'rules')]['inferred']} inferred triples at 1M)" in readme
