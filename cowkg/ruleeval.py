@@ -378,7 +378,8 @@ def _refuse_literal_equality(g: Graph, rules: RuleSet) -> None:
 
 def _finish(g: Graph, asserted: list[Triple], rules: RuleSet) -> list[ox.Triple]:
     """Noise out (``reason.is_noise``), owlrl's literal forms, owlrl's inconsistency messages."""
-    types = {TYPE} | {o if s == TYPE else s for s, p, o in g.triples
+    # rdf:type's equivalents are schema triples: all of them, inferred ones too, are in the T-box.
+    types = {TYPE} | {o if s == TYPE else s for s, p, o in rules.tbox | rules.schema
                       if (p == _EQ_PROPERTY and TYPE in (s, o)) or (p == _SUBPROPERTY and s == TYPE)}
     trivial = set(TRIVIAL_TYPES)
     vocabularies = (NS_OWL, NS_RDF, NS_RDFS, NS_XSD)
@@ -391,9 +392,9 @@ def _finish(g: Graph, asserted: list[Triple], rules: RuleSet) -> list[ox.Triple]
 
     # owlrl reads the asserted literals in rdflib's forms ("01"^^xsd:integer is "1"): a derived
     # triple equal to an asserted one in those forms is not new to it.
-    changed = {o for o in {t[2] for t in asserted if _literal(t[2])} if owlrl_form(o) != o}
-    given = set(asserted)
+    changed = {o for o in {t[2] for t in asserted if type(t[2]) is _LITERAL} if owlrl_form(o) != o}
     given_forms = {(s, p, owlrl_form(o)) for s, p, o in asserted if o in changed} if changed else set()
+    known = g.triples  # a derived triple is never asserted; its rdflib form may be
     out = set()
     for t in g.derived:
         s, p, o = t
@@ -401,10 +402,11 @@ def _finish(g: Graph, asserted: list[Triple], rules: RuleSet) -> list[ox.Triple]
                 isinstance(s, ox.NamedNode) and s.value.startswith(vocabularies)) or (
                 p == TYPE and isinstance(o, ox.NamedNode) and o.value.startswith(NS_RDFS) and o != RDFS_CLASS):
             continue
-        if _literal(o) and (o.language or o.datatype.value != NS_XSD + "string"):
-            o = owlrl_form(o)
-            if (s, p, o) in given or (s, p, o) in given_forms:
+        if type(o) is _LITERAL and (o.language or o.datatype.value != NS_XSD + "string"):
+            form = owlrl_form(o)
+            if (s, p, form) in given_forms or (form != o and (s, p, form) in known):
                 continue
+            o = form
         out.add(ox.Triple(s, p, o))
     messages = []
     if rules.disjoint:
@@ -413,9 +415,8 @@ def _finish(g: Graph, asserted: list[Triple], rules: RuleSet) -> list[ox.Triple]
     for c1, c2 in rules.disjoint:
         for x in sorted((x for x, classes in typed.items() if c1 in classes and c2 in classes), key=str):
             messages.append(f"Disjoint classes {c1.value} and {c2.value} have a common individual {_plain(x)}")
-    for x, _, c in (*asserted, *g.derived):
-        if c == NOTHING and _ == TYPE:
-            messages.append(f"{_plain(x)} is defined of type 'Nothing'")
+    for x in [t[0] for t in g.triples if t[2] == NOTHING and t[1] == TYPE]:
+        messages.append(f"{_plain(x)} is defined of type 'Nothing'")
     for m in dict.fromkeys(messages):
         node = ox.BlankNode()
         out.add(ox.Triple(node, TYPE, ox.NamedNode(ERRNS + "ErrorMessage")))
