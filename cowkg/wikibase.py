@@ -367,14 +367,14 @@ class _Runner:
 
     def facts(self, row: Pattern) -> list[Fact]:
         out = []
-        for r in self.select(f"SELECT DISTINCT ?item ?value ?record ?status ?unit ?lower ?upper "
-                             f"WHERE {{ {row.where} }}"):
-            item, value, record = r["item"], r["value"], r["record"] or r["item"]
+        # solutions read by position: reading them by name costs 5x as much (~1.8 µs a lookup)
+        for item, value, record, status, unit, lower, upper in self.select(
+                f"SELECT DISTINCT ?item ?value ?record ?status ?unit ?lower ?upper WHERE {{ {row.where} }}"):
+            record = record or item
             if not (isinstance(item, ox.NamedNode) and isinstance(record, ox.NamedNode)
                     and isinstance(value, ox.NamedNode | ox.Literal)):
                 continue
-            out.append(Fact(item, value, record, r["status"].value if r["status"] is not None else None,
-                            r["unit"], r["lower"], r["upper"]))
+            out.append(Fact(item, value, record, status.value if status is not None else None, unit, lower, upper))
         return out
 
     def matches(self, variables: tuple[str, ...], rows: list[tuple[Term, ...]], where: str, out: str) \
@@ -409,17 +409,19 @@ class _Runner:
         memo = (where, variables, out)
         if memo not in self._solved:
             solutions = self.select(f"SELECT * WHERE {{ {where} }}")
-            shared = _joinable(where, variables, out, {v.value for v in solutions.variables})
+            position = {v.value: i for i, v in enumerate(solutions.variables)}
+            shared = _joinable(where, variables, out, set(position))
             if shared is None:
                 self._solved[memo] = None
                 return None
             index: dict[tuple, dict[Term, None]] = defaultdict(dict)
             partial: dict[tuple[tuple, Term], None] = {}
+            at_out, at_shared = position[out], [position[v] for v in shared]
             for solution in solutions:
-                value = solution[out]
+                value = solution[at_out]
                 if value is None or isinstance(value, ox.BlankNode):
                     continue
-                key = tuple([solution[v] for v in shared])
+                key = tuple([solution[i] for i in at_shared])
                 if None in key:
                     partial[(key, value)] = None
                 else:
