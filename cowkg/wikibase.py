@@ -343,6 +343,8 @@ class _Runner:
         #: (where, row variables, out) → ``_solve``'s answer: a common qualifier or snak is
         #: evaluated once, not once per row of the table
         self._solved: dict[tuple, tuple | None] = {}
+        #: predicate (or, for rdf:type, class) → whether the asserted graphs use it at all
+        self._occurs: dict[ox.Term, bool] = {}
 
     def select(self, query: str) -> Iterable[ox.QuerySolution]:
         try:
@@ -358,12 +360,25 @@ class _Runner:
             for quad in self.store.quads_for_pattern(None, p, None, graph):
                 yield quad.subject, quad.object
 
-    def uses(self, predicate: ox.NamedNode) -> bool:
-        return any(next(self.store.quads_for_pattern(None, predicate, None, g), None) is not None
-                   for g in self.graphs)
+    def asserted(self, triple: ox.Triple) -> bool:
+        """Whether the asserted graphs hold ``triple``. Only a triple whose predicate (and, for
+        rdf:type, whose class) occurs there at all can be: most of the view's triples are
+        answered from that memo, the rest (labels, mostly) by the store."""
+        p = triple.predicate
+        if p == _RDF_TYPE:
+            key: ox.Term = triple.object
+            if key not in self._occurs:
+                self._occurs[key] = self._any(p, triple.object)
+        else:
+            key = p
+            if key not in self._occurs:
+                self._occurs[key] = self._any(p, None)
+        return self._occurs[key] and any(ox.Quad(triple.subject, p, triple.object, g) in self.store
+                                         for g in self.graphs)
 
-    def holds(self, triple: ox.Triple) -> bool:
-        return any(ox.Quad(triple.subject, triple.predicate, triple.object, g) in self.store for g in self.graphs)
+    def _any(self, predicate: ox.NamedNode, obj: ox.Term | None) -> bool:
+        return any(next(self.store.quads_for_pattern(None, predicate, obj, g), None) is not None
+                   for g in self.graphs)
 
     def facts(self, row: Pattern) -> list[Fact]:
         out = []
@@ -631,10 +646,8 @@ def _build(store: ox.Store, graphs: list) -> tuple[list[ox.Triple], int]:
         log.info("Wikibase view: %d matches skipped (value not of the property's datatype)", skipped)
     ordered = sorted(statements.values(), key=lambda s: s.key)
     rank(ordered, table.properties)
-    triples = list(_write(ordered, table, runner, items))
-    # Only a triple whose predicate is asserted somewhere can be asserted (labels, rdf:type).
-    asserted = {p for p in {t.predicate for t in triples} if runner.uses(p)}
-    return [t for t in dict.fromkeys(triples) if t.predicate not in asserted or not runner.holds(t)], len(ordered)
+    triples = dict.fromkeys(_write(ordered, table, runner, items))
+    return [t for t in triples if not runner.asserted(t)], len(ordered)
 
 
 def _write(statements: list[Statement], table: Table, runner: _Runner, items: dict[str, str]) -> Iterator[ox.Triple]:
@@ -680,6 +693,9 @@ def _write(statements: list[Statement], table: Table, runner: _Runner, items: di
     yield from _entity_terms(sorted(entities), runner, items)
     for pid in sorted(used_props, key=lambda p: int(p[1:])):
         yield from _property_entity(table.properties[pid])
+
+
+_RDF_TYPE = ox.NamedNode(RDF_TYPE)
 
 
 @functools.cache
