@@ -140,3 +140,18 @@ def test_the_reasoner_figures_are_quoted_from_the_bench_file():
     load = re.search(r"load ([\d.]+) at start", text)[1]
     assert f"load {load} at start" in readme
     assert f"({runs[('1,000,000', 'rules')]['inferred']} inferred triples at 1M)" in readme
+
+
+def test_the_virtuoso_reasoning_figures_are_quoted_from_the_bench_file():
+    text = (ROOT / "bench" / "results" / "virtuoso_reason.txt").read_text(encoding="utf-8")
+    bulk = re.search(r"^\| 1,000,000 \| [\d,]+ \| ([\d.]+) \|", text, re.M)[1]
+    reason, rounds, inferred, total, peak, same = re.search(
+        r"^\| 1,000,000 \| ([\d.]+) \| (\d+) \| ([\d,]+) \| ([\d.]+) \| (\d+) \| ([^|]+) \|$", text, re.M).groups()
+    assert same.startswith("**yes**")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("**Reasoning inside Virtuoso**")
+    para = " ".join(readme[start:readme.index("\n\n", start)].split())
+    load = re.search(r"load ([\d.]+) at start", text)[1]
+    assert f"load {load} at start" in para
+    assert (f"bulk load {bulk} s, reasoning {reason} s in {rounds} rounds, {inferred} inferred triples" in para)
+    assert f"total {total} s, Virtuoso's peak RSS {int(peak):,} MiB" in para
