@@ -184,14 +184,15 @@ VALIDATE_SECONDS = 3600
 
 
 def virtuoso_only(size: int, seed: int, repeat: int = 3, results_dir: Path | None = None,
-                  compare_max: int = 0) -> dict:
+                  compare_max: int = 0, queries: bool = True, reason: bool = True) -> dict:
     """Bulk-load ``size`` synthetic triples + the ontology into a private Virtuoso, time the
     competency queries that need no inferred graph, then let Virtuoso validate the graphs (the shapes
     compiled to SPARQL); seconds, Virtuoso's peak RSS, query medians, and the validation's result set
     pickled under ``results_dir`` (the parent compares it with the in-process engines'). Then reason
     inside Virtuoso (``cowkg virtuoso load --reason``): seconds, inferred triples, Virtuoso's peak
     RSS after it; up to ``compare_max`` triples the in-process closure (reasoner ``rules``) is
-    loaded beside it and the two graphs are compared inside Virtuoso."""
+    loaded beside it and the two graphs are compared inside Virtuoso. ``queries`` / ``reason``
+    false: no competency mix / no reasoning (``--no-queries``, ``--no-reason``)."""
     from generate import write
 
     from cowkg.backends.virtuoso import RemoteSparqlBackend
@@ -224,7 +225,7 @@ def virtuoso_only(size: int, seed: int, repeat: int = 3, results_dir: Path | Non
             out["quads"] = sum(manage.graph_counts(instance.endpoint, files, timeout=1800).values())
             backend = RemoteSparqlBackend(instance.endpoint)
             medians = {}
-            for q in sorted((ROOT / "queries").glob("*.rq")):
+            for q in sorted((ROOT / "queries").glob("*.rq")) if queries else []:
                 sparql = q.read_text(encoding="utf-8")
                 if "wdt:" in sparql or "SERVICE" in sparql:
                     continue
@@ -248,6 +249,8 @@ def virtuoso_only(size: int, seed: int, repeat: int = 3, results_dir: Path | Non
                 with open(results_dir / f"{count}-virtuoso.pickle", "wb") as fh:
                     pickle.dump((run.conforms, results), fh)
             out["virtuoso_rss_mib"] = _hwm_mib(instance.pid)
+            if not reason:
+                return out
             if count <= compare_max:  # the in-process closure, loaded beside (not timed)
                 expected = infer(load_files([(p, g) for p, g in default_layout(ROOT) if g == str(GRAPH_ONTOLOGY)]
                                             + [(path, str(GRAPH_DATA))]), "rules").triples
@@ -315,6 +318,8 @@ def main() -> None:
     ap.add_argument("--shacl-engine", choices=ENGINES, default="turbo", help="the pipeline's SHACL engine")
     ap.add_argument("--compare-max", default="1m",
                     help="Virtuoso-only sizes up to this compare the closure reasoned in Virtuoso with the in-process")
+    ap.add_argument("--no-queries", action="store_true", help="Virtuoso-only sizes: no competency mix")
+    ap.add_argument("--no-reason", action="store_true", help="Virtuoso-only sizes: no reasoning inside Virtuoso")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--one-virtuoso", nargs="+", help=argparse.SUPPRESS)
     ap.add_argument("--one-shacl", nargs=3, metavar=("SIZE", "ENGINE", "DIR"), help=argparse.SUPPRESS)
@@ -328,7 +333,8 @@ def main() -> None:
         size, *results_dir = args.one_virtuoso
         print(json.dumps(virtuoso_only(parse_size(size), args.seed,
                                        results_dir=Path(results_dir[0]) if results_dir else None,
-                                       compare_max=parse_size(args.compare_max) + 100_000)))
+                                       compare_max=parse_size(args.compare_max) + 100_000,
+                                       queries=not args.no_queries, reason=not args.no_reason)))
         return
     if args.one_shacl:
         size, engine, results_dir = args.one_shacl
@@ -346,6 +352,7 @@ def main() -> None:
                  for size in args.sizes.split(",") if size and parse_size(size) <= parse_size(args.validate_max)
                  for engine in ENGINES]
     runs += [["--one-virtuoso", size, str(results_dir), "--compare-max", args.compare_max]
+             + (["--no-queries"] if args.no_queries else []) + (["--no-reason"] if args.no_reason else [])
              for size in args.virtuoso_sizes.split(",") if size]
     rows = []
     for run in runs:
@@ -443,6 +450,9 @@ def report_engines(rows: list[dict]) -> None:
 def report_virtuoso_only(rows: list[dict]) -> None:
     """Bulk load, the asserted-only competency mix and SHACL inside Virtuoso, per size."""
     common = sorted(set.intersection(*(set(r["queries"]) for r in rows)))
+    if not common:  # --no-queries
+        report_validation_inside(rows)
+        return
     print(f"\nVirtuoso alone: bulk load of data + ontology, then the {len(common)} competency queries that need "
           f"no inferred graph (sum of medians of 3), then SHACL inside Virtuoso (the shapes compiled to SPARQL; "
           f"one run, {date.today().isoformat()}, {_machine()})\n")
@@ -464,6 +474,21 @@ def report_virtuoso_only(rows: list[dict]) -> None:
               f"(growth exponent {b:.2f}), query mix x{mix[1] / mix[0]:.1f}, "
               + (f"SHACL x{last['validate'] / first['validate']:.1f}, " if first.get("validate") else "")
               + f"Virtuoso peak RSS x{last['virtuoso_rss_mib'] / first['virtuoso_rss_mib']:.1f}")
+    if any("reason" in r for r in rows):
+        report_virtuoso_reasoning([r for r in rows if "reason" in r])
+
+
+def report_validation_inside(rows: list[dict]) -> None:
+    """Bulk load and SHACL inside Virtuoso per size, without the competency mix (--no-queries)."""
+    print(f"\nVirtuoso alone: bulk load of data + ontology, then SHACL inside Virtuoso (the shapes compiled to "
+          f"SPARQL; no competency queries; one run, {date.today().isoformat()}, {_machine()})\n")
+    print("| data triples | quads loaded | bulk load s | triples/s | SHACL in Virtuoso s | results | "
+          "same as in-process sparql | Virtuoso peak RSS MiB |")
+    print("|---:|---:|---:|---:|---:|---:|---|---:|")
+    for r in rows:
+        same = {True: "**yes**", False: "**NO**"}.get(r.get("same_as_sparql"), "- (not run in process)")
+        print(f"| {r['size']:,} | {r['quads']:,} | {_s(r['virtuoso'])} | {r['quads'] / r['virtuoso']:,.0f} | "
+              f"{_s(r.get('validate'))} | {r.get('results', 0):,} | {same} | {r['virtuoso_rss_mib']:.0f} |")
     if any("reason" in r for r in rows):
         report_virtuoso_reasoning([r for r in rows if "reason" in r])
 
