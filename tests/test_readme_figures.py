@@ -155,3 +155,43 @@ def test_the_virtuoso_reasoning_figures_are_quoted_from_the_bench_file():
     assert f"load {load} at start" in para
     assert (f"bulk load {bulk} s, reasoning {reason} s in {rounds} rounds, {inferred} inferred triples" in para)
     assert f"total {total} s, Virtuoso's peak RSS {int(peak):,} MiB" in para
+
+
+SPARQL_SCALE = ROOT / "bench" / "results" / "scale_pipeline_sparql.txt"
+
+
+def test_the_sparql_validation_figures_are_quoted_from_the_bench_file():
+    """The README's table of SHACL as SPARQL (in process, beside turbo) and its Virtuoso figures are
+    those of bench/results/scale_pipeline_sparql.txt, where every engine gave pySHACL's results."""
+    text = SPARQL_SCALE.read_text(encoding="utf-8")
+    runs = {(m["size"], m["engine"]): m.groupdict() for m in re.finditer(
+        r"^\| (?P<size>[\d,]+) \| (?P<engine>pyshacl|turbo|sparql) \| (?P<copy>[\d.]+) \| (?P<engine_s>[\d.]+) \| "
+        r"(?P<validate>[\d.]+) \| \d+ → (?P<peak>\d+) \| [\d,]+ \| (?P<same>[^|]+) \|$", text, re.M)}
+    pipeline = {m[1]: m[2] for m in re.finditer(r"^\| ([\d,]+) \| [\d.]+ \| [^|]+ \| ([\d.]+) \(sparql\), after index",
+                                                text, re.M)}
+    rows = readme_table("**SHACL as SPARQL**")
+    assert rows and len(rows) == len(pipeline)
+    for size, turbo_cell, sparql_cell, in_pipeline, same in rows:
+        turbo, sparql = runs[(size, "turbo")], runs[(size, "sparql")]
+        assert turbo["same"].strip() == sparql["same"].strip() == "**yes**" and same == "yes", size
+        assert turbo_cell == f"{turbo['engine_s']} s / {turbo['validate']} s"
+        assert sparql_cell == f"{sparql['engine_s']} s / {sparql['validate']} s"
+        assert in_pipeline == f"{pipeline[size]} s"
+    inside = {m[1]: m.groups()[1:] for m in re.finditer(
+        r"^\| ([\d,]+) \| [\d,]+ \| [\d.]+ \| [\d,]+ \| [\d,]+ ms \| [^|]+ \| ([\d.]+) \| ([\d,]+) \| ([^|]+) \| "
+        r"(\d+) \|$", text, re.M)}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("**SHACL inside Virtuoso**")
+    para = " ".join(readme[start:readme.index("\n\n", start)].split())
+    load = re.search(r"load ([\d.]+) at start", text)[1]
+    assert inside and f"load {load} at start" in para
+    alone = (ROOT / "bench" / "results" / "scale_virtuoso_sparql.txt").read_text(encoding="utf-8")
+    inside.update({m[1]: m.groups()[1:] for m in re.finditer(
+        r"^\| ([\d,]+) \| [\d,]+ \| [\d.]+ \| [\d,]+ \| ([\d.]+) \| ([\d,]+) \| ([^|]+) \| (\d+) \|$", alone, re.M)})
+    assert f"load {re.search(r'load ([0-9.]+) at start', alone)[1]} at start" in para
+    assert {"1,000,000", "10,000,000"} <= set(inside)
+    for size, (seconds, results, same, rss) in inside.items():
+        assert f"{size} triples: {seconds} s, {results} results" in para, size
+        assert f"peak RSS {int(rss):,} MiB" in para, size
+        if same.strip() != "- (not run in process)":
+            assert same.strip() == "**yes**", size
