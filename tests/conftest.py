@@ -149,10 +149,32 @@ def cache_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def kg(cache_dir):
-    """The shipped ontology + data + inferred graph, built once."""
+    """The shipped ontology + data + inferred graph, built once (its inferred graph and Wikibase view
+    are left in ``cache_dir``, which the session's servers share: see ``live_server``)."""
     from cowkg.store import open_project
 
     return open_project(ROOT, reasoner="owlrl", cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="session")
+def checkout_cache(kg, cache_dir) -> Path:
+    """The checkout's own cache (``ROOT/.cache``: what ``cowkg`` run from the checkout, or a server
+    started without COWKG_CACHE_DIR, reads), holding the session's inferred graph and Wikibase view.
+
+    The files the ``kg`` fixture wrote are copied there when missing (same names, same bytes as the
+    CLI would write: content-addressed and checked by their header when read), so on a fresh clone
+    no server or CLI run of the session reasons over the shipped data again."""
+    from cowkg.settings import CACHE
+
+    if Path(CACHE).resolve() != (ROOT / ".cache").resolve():  # an installed cowkg: nothing to share
+        return Path(CACHE)
+    from cowkg.files import write_atomically
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    for made in (*cache_dir.glob("inferred-*.nt"), *cache_dir.glob("wikibase-*.nt")):
+        if not (CACHE / made.name).exists():
+            write_atomically(CACHE / made.name, made.read_bytes())
+    return Path(CACHE)
 
 
 @pytest.fixture(scope="session")
@@ -175,12 +197,15 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """``cowkg serve`` in a subprocess on a free loopback port; yields its base URL."""
+def live_server(tmp_path_factory, kg, cache_dir):
+    """``cowkg serve`` in a subprocess on a free loopback port; yields its base URL.
+
+    Its cache is the session's ``cache_dir``: it reads the inferred graph and the Wikibase view the
+    ``kg`` fixture computed instead of reasoning over the shipped data a second time."""
     from servers import COWKG_SERVE, serving
 
     log = tmp_path_factory.mktemp("server") / "server.log"
-    env = {**os.environ, "COWKG_CACHE_DIR": str(tmp_path_factory.mktemp("server-cache"))}
+    env = {**os.environ, "COWKG_CACHE_DIR": str(cache_dir)}
     with serving([*COWKG_SERVE, "--workers", "2"], log=log, env=env, cwd=ROOT, wait=240) as server:
         yield server.base
 

@@ -62,10 +62,10 @@ def canary():
 
 
 @pytest.fixture(scope="session")
-def attack_server(tmp_path_factory):
+def attack_server(tmp_path_factory, checkout_cache):
     """``cowkg serve`` on the shipped data (2 workers), with small limits an attack can reach fast."""
     log = tmp_path_factory.mktemp("attack") / "server.log"
-    env = {**os.environ,  # the checkout's cache: the closure is built once for the session's servers
+    env = {**os.environ,  # the checkout's cache, holding the session's closure (``checkout_cache``)
            "COWKG_QUERY_TIMEOUT": "4", "COWKG_QUERY_MEMORY": str(512 << 20), "COWKG_BODY_TIMEOUT": "3",
            "COWKG_HEADER_TIMEOUT": "3"}
     with serving([*COWKG_SERVE, "--workers", "2"], log=log, env=env, cwd=ROOT, wait=300) as server:

@@ -15,7 +15,9 @@ from conftest import ROOT
 from cowkg.files import write_atomically
 
 
-def test_kill_9_during_export_leaves_no_partial_file(tmp_path):
+def test_kill_9_during_export_leaves_no_partial_file(tmp_path, checkout_cache):
+    """The exports read the closure from the checkout's cache (``checkout_cache``): on a fresh clone
+    too, the kills land while they load and write, not while the first of them reasons for minutes."""
     target = tmp_path / "all.nt"
     target.write_bytes(b"<http://e/old> <http://e/p> <http://e/o> .\n")
     old = target.read_bytes()

@@ -97,8 +97,9 @@ def tight_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def project_server(tmp_path_factory):
-    """``cowkg serve`` (the installed console script, as users run it) on the shipped data."""
+def project_server(tmp_path_factory, checkout_cache):
+    """``cowkg serve`` (the installed console script, as users run it) on the shipped data, with the
+    checkout's cache (holding the session's closure: ``checkout_cache``)."""
     log = tmp_path_factory.getbasetemp() / "project-server.log"
     script = Path(sys.executable).with_name("cowkg")
     cmd = [str(script), "serve"] if script.exists() else list(COWKG_SERVE)
