@@ -3,6 +3,10 @@
 #   make test    install (apt, pip, npm), then run ruff and the whole test suite
 # and  make dist   the sdist and the wheel (which carries the graph) in dist/; see "Install with pip"
 PORT ?= 8000
+# pytest-xdist workers of `make test`: the suite alone keeps about one core busy (it mostly waits on
+# its servers, Virtuoso, chromium and Jena), so two workers use a 2-core CI machine; each test file
+# runs whole on one worker (--dist loadfile), so module-scoped servers are not started twice.
+TEST_WORKERS ?= 2
 
 .PHONY: serve test setup lint dist
 
@@ -13,7 +17,7 @@ serve:
 test:
 	scripts/setup.sh --test
 	.venv/bin/ruff check cowkg tests bench scripts
-	.venv/bin/python -m pytest -q
+	.venv/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 setup:
 	scripts/setup.sh --test

@@ -144,6 +144,13 @@ def shared() -> Path:
 
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory) -> Path:
+    """The session's cache directory. Under pytest-xdist (``make test`` runs two workers) the workers
+    share one, in the run's base temporary directory: the caches are made for several processes
+    (atomic writes, a lock around each build), and the project is reasoned over once per run."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        path = tmp_path_factory.getbasetemp().parent / "cowkg-cache"
+        path.mkdir(exist_ok=True)
+        return path
     return tmp_path_factory.mktemp("cowkg-cache")
 
 
@@ -151,9 +158,13 @@ def cache_dir(tmp_path_factory) -> Path:
 def kg(cache_dir):
     """The shipped ontology + data + inferred graph, built once (its inferred graph and Wikibase view
     are left in ``cache_dir``, which the session's servers share: see ``live_server``)."""
+    import fcntl
+
     from cowkg.store import open_project
 
-    return open_project(ROOT, reasoner="owlrl", cache_dir=cache_dir)
+    with open(cache_dir / ".kg.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another xdist worker reasoning: wait, then read its cache
+        return open_project(ROOT, reasoner="owlrl", cache_dir=cache_dir)
 
 
 @pytest.fixture(scope="session")
