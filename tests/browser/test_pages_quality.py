@@ -48,6 +48,18 @@ def chromium():
         yield browser
 
 
+@pytest.fixture(scope="module", autouse=True)
+def release_built(live_server):
+    """The server builds its release (the files /download/ lists) on the first request for it, which
+    takes seconds of CPU; it is asked for here, with time to spare, so that the downloads page is
+    then opened and checked like every other page instead of racing the build against the browser's
+    navigation timeout on a loaded machine."""
+    from urllib.request import urlopen
+
+    with urlopen(live_server + "/download/", timeout=600) as r:
+        assert r.status == 200
+
+
 class Visit:
     """One page in one viewport, with what went wrong on the way."""
 
