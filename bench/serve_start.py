@@ -6,10 +6,14 @@ cache directory (the inferred graph already computed) and timed from the process
 answer of ``GET /sparql`` (a COUNT over the default graph). Conditions, interleaved, each repeated:
 
 - ``validated``: no cached verdict, so SHACL + the QC queries run before the server binds
-  (``cowkg.validate.check_project``), with ``--shacl-engine turbo`` or ``pyshacl``;
+  (``cowkg.validate.check_project``), with ``--shacl-engine turbo``, ``pyshacl`` or ``sparql``
+  (the shapes as queries on the store just built);
 - ``cached verdict``: the conforming verdict for the same files and engine is in the cache, so
   SHACL is skipped (every restart on unchanged files);
 - ``--allow-invalid``: no check at all (the floor: loading, indexing, forking the workers).
+
+Warm caches include Python's bytecode (an installed package has it): the server runs without
+PYTHONDONTWRITEBYTECODE even when this script has it.
 
 Usage: .venv/bin/python bench/serve_start.py [--repeat 3]
 """
@@ -34,8 +38,8 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 FIRST = "/sparql?query=" + quote("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
-CONDITIONS = (("turbo", "validated"), ("pyshacl", "validated"), ("turbo", "cached verdict"),
-              ("pyshacl", "cached verdict"), ("-", "--allow-invalid"))
+ENGINES = ("turbo", "pyshacl", "sparql")
+CONDITIONS = (*((e, "validated") for e in ENGINES), *((e, "cached verdict") for e in ENGINES), ("-", "--allow-invalid"))
 
 
 def free_port() -> int:
@@ -52,7 +56,8 @@ def first_answer(engine: str, state: str, cache: Path) -> float:
     port = free_port()
     args = [str(VENV_BIN / "cowkg"), "serve", "--port", str(port), "--no-access-log"]
     args += ["--allow-invalid"] if state == "--allow-invalid" else ["--shacl-engine", engine]
-    env = {**os.environ, "COWKG_CACHE_DIR": str(cache)}
+    # warm caches include Python's bytecode, as for an installed package (pip compiles it)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"COWKG_CACHE_DIR": str(cache)}
     start = time.perf_counter()
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
@@ -91,9 +96,9 @@ def main() -> None:
         subprocess.run([str(VENV_BIN / "cowkg"), "reason"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
                        env={**os.environ, "COWKG_CACHE_DIR": str(tmp / "-")})  # the inferred graph, cached
         # one cache directory per engine, so that clearing one engine's verdict leaves the other's
-        caches = {engine: shutil.copytree(tmp / "-", tmp / engine) for engine in ("turbo", "pyshacl")}
+        caches = {engine: shutil.copytree(tmp / "-", tmp / engine) for engine in ENGINES}
         caches["-"] = tmp / "-"
-        for engine in ("turbo", "pyshacl"):
+        for engine in ENGINES:
             first_answer(engine, "cached verdict", caches[engine])  # warm-up: the engine's verdict, OS caches
         samples: dict[tuple[str, str], list[float]] = {c: [] for c in CONDITIONS}
         for _ in range(args.repeat):
@@ -113,7 +118,7 @@ def main() -> None:
         v = samples[(engine, state)]
         print(f"| {state} | {engine} | {med[(engine, state)]:.2f} ({min(v):.2f}–{max(v):.2f}) |")
     floor = med[("-", "--allow-invalid")]
-    for engine in ("turbo", "pyshacl"):
+    for engine in ENGINES:
         print(f"\n{engine}: validating at start adds {med[(engine, 'validated')] - floor:.2f} s to the "
               f"{floor:.2f} s of a start without a check; a cached verdict adds "
               f"{med[(engine, 'cached verdict')] - floor:.2f} s", end="")
