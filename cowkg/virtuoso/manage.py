@@ -51,6 +51,9 @@ DEFAULT_BUFFERS = 170_000
 DEFAULT_MAX_ROWS = 100_000
 DEFAULT_MAX_QUERY_SECONDS = 120
 
+#: Bytes a transaction may write before Virtuoso refuses to commit it (SR325; its default, 50 MB,
+#: stopped ``load --reason`` at 10M triples, where one rule's INSERT adds millions of triples).
+AFTER_IMAGE_LIMIT = 2_000_000_000
 _PROCESSES: dict[int, subprocess.Popen] = {}
 
 
@@ -130,6 +133,7 @@ DirsAllowed      = ., {d}, {d}/stage
 NumberOfBuffers  = {buffers}
 MaxDirtyBuffers  = {buffers * 3 // 4}
 MaxSortedTopRows = {max_rows}
+TransactionAfterImageLimit = {AFTER_IMAGE_LIMIT}
 
 [HTTPServer]
 ServerPort = 127.0.0.1:{http_port}

@@ -32,6 +32,10 @@ from .manage import Instance
 
 log = logging.getLogger(__name__)
 
+#: Virtuoso's default, transactional mode: each rule's update commits whole (with ``log_enable(2)``,
+#: row-by-row autocommit without a log, a run lost triples the next isql session should have seen;
+#: ``log_enable(3, 1)`` gave the right closure 3-4x slower). Large updates need the instance's
+#: ``TransactionAfterImageLimit`` (``manage.AFTER_IMAGE_LIMIT``).
 LOG_MODE = ""
 STAGING, DELTA, NEXT = WORK + "staging", WORK + "delta", WORK + "next"
 
