@@ -89,7 +89,7 @@ class Sources:
 class CachedTriples(Sequence):
     """The triples of a verified cache file (N-Triples, one per line), parsed only when asked for.
 
-    A server loads them into its store by the engine (``load_into``) without one Python object
+    A server loads them into its store by the engine (``add_to_store``) without one Python object
     per triple: at 1M triples that is the difference between seconds and most of a minute. The
     count is known without parsing (the caller checked it against the file's header).
 
@@ -102,6 +102,11 @@ class CachedTriples(Sequence):
         self.body = body
         self._count = count
         self._parsed: list[ox.Triple] | None = None
+
+    @property
+    def parsed(self) -> bool:
+        """Whether the triples were turned into Python objects (then a store takes those)."""
+        return self._parsed is not None
 
     def _triples(self) -> list[ox.Triple]:
         if self._parsed is None:
@@ -121,7 +126,7 @@ class CachedTriples(Sequence):
 def add_to_store(store: ox.Store, triples: Sequence[ox.Triple], graph: ox.NamedNode) -> None:
     """Put ``triples`` into ``graph`` of ``store``: a ``CachedTriples`` not yet parsed goes
     through the engine's own parser."""
-    if isinstance(triples, CachedTriples) and triples._parsed is None:
+    if isinstance(triples, CachedTriples) and not triples.parsed:
         store.load(triples.body, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
     else:
         store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)

@@ -651,7 +651,9 @@ def _build(store: ox.Store, graphs: list) -> tuple[list[ox.Triple], int]:
 
 
 def _write(statements: list[Statement], table: Table, runner: _Runner, items: dict[str, str]) -> Iterator[ox.Triple]:
-    n = _node
+    # One object per IRI within this build (few predicates and classes, named millions of times);
+    # the memo ends with the build, so no process keeps the IRIs of every view it built.
+    n = functools.lru_cache(maxsize=None)(ox.NamedNode)
     wb = str(WIKIBASE)
     used_props: set[str] = set()
     entities: set[str] = set()
@@ -696,12 +698,6 @@ def _write(statements: list[Statement], table: Table, runner: _Runner, items: di
 
 
 _RDF_TYPE = ox.NamedNode(RDF_TYPE)
-
-
-@functools.cache
-def _node(iri: str) -> ox.NamedNode:
-    """The view names few predicates and classes millions of times: one object each."""
-    return ox.NamedNode(iri)
 
 
 def _entity_terms(entities: list[str], runner: _Runner, items: dict[str, str]) -> Iterator[ox.Triple]:

@@ -23,7 +23,7 @@ def test_a_store_built_from_the_caches_holds_exactly_the_fresh_quads(tmp_path):
     cached = build_store(sources, inference, cache_dir=tmp_path)
     assert inference.cached and isinstance(inference.triples, CachedTriples)
     assert cached.wikibase.cached and isinstance(cached.wikibase.triples, CachedTriples)
-    assert inference.triples._parsed is None, "the cache was parsed into Python objects to be loaded"
+    assert not inference.triples.parsed, "the cache was parsed into Python objects to be loaded"
     assert quads(cached) == quads(fresh)
     for graph in (GRAPH_INFERRED, GRAPH_WIKIBASE):
         assert len(list(cached.store.quads_for_pattern(None, None, None, ox.NamedNode(str(graph))))) > 1000
