@@ -45,8 +45,13 @@ def damage(path, how: str) -> None:
         path.write_bytes(data + b"<https://w3id.org/cowkg/id/x> <http://www.w3.org/2002/07/owl#sameAs> "
                                 b"<http://www.wikidata.org/entity/Q1> .\n")
     elif how == "forged-same-length":  # one IRI changed, the file exactly as long
-        first = body.index(b"\n")
-        path.write_bytes(header + b"\n" + body[:first].replace(b"https", b"httpz", 1) + body[first:])
+        # the first IRI's first character, whatever the line order (a replace of "https" did
+        # nothing when the first triple happened to have only http: IRIs, and the test passed the
+        # untouched cache as "damaged")
+        at = body.index(b"<") + 1
+        forged = b"j" if body[at:at + 1] != b"j" else b"k"
+        assert forged != body[at:at + 1]
+        path.write_bytes(header + b"\n" + body[:at] + forged + body[at + 1:])
     elif how == "garbage":
         path.write_bytes(os.urandom(4096))
     elif how == "old-format":  # a cache written before the header existed
