@@ -23,14 +23,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import logging
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from .backends import GraphSource, as_backend
 from .export import canonical_quads, write_turtle
+from .files import write_atomically
 from .vocab import (
     ALL_GRAPHS,
     ASSERTED_GRAPHS,
@@ -57,8 +62,10 @@ from .vocab import NS_XSD as XSD
 if TYPE_CHECKING:
     from .release import ReleaseFile
 
-__all__ = ["ASSERTED_SUBSET", "DATASET", "WIKIDATA_LINKS", "DatasetSummary", "summarize", "void_counts",
-           "void_partitions", "void_triples", "void_turtle"]
+log = logging.getLogger(__name__)
+
+__all__ = ["ASSERTED_SUBSET", "DATASET", "WIKIDATA_LINKS", "DatasetSummary", "cached_summary", "summarize",
+           "summary_key", "void_counts", "void_partitions", "void_triples", "void_turtle"]
 
 WIKIDATA_LINKS = DATASET + "#wikidata-links"
 WIKIDATA = DATASET + "#wikidata"
@@ -156,6 +163,81 @@ def summarize(source: GraphSource, timeout: float | None = None) -> DatasetSumma
     links = backend.query(_wikidata_links_query(asserted), timeout=timeout).rows[0]["n"]
     return DatasetSummary(tuple(q.triple for q in backend.quads([str(GRAPH_META)])), counts, tuple(classes),
                           tuple(props), int(links.value))
+
+
+#: Bumped whenever ``summarize`` changes what it counts: a summary cached by an older one is not used.
+SUMMARY_VERSION = 1
+
+
+def summary_key(source: GraphSource) -> str:
+    """What a cached summary must have been computed from: the backend's data version (for files,
+    their digest and the reasoner's share), the triples of every graph (the Wikibase view included)
+    and ``SUMMARY_VERSION``. Cheap next to ``summarize``: one count per graph."""
+    backend = as_backend(source)
+    sizes = sorted(backend.graph_sizes().items())
+    return hashlib.sha256(repr((backend.version(), sizes, SUMMARY_VERSION)).encode()).hexdigest()
+
+
+def cached_summary(source: GraphSource, cache_dir: str | Path | None, timeout: float | None = None) -> DatasetSummary:
+    """``summarize(source)``, kept in ``cache_dir`` (``void-summary-<key>.json``, see ``summary_key``)
+    so that a server restarted on unchanged data does not count again (a fifth of ``cowkg serve``'s
+    start on the shipped graph).
+
+    The file carries a checksum of its own: one that is damaged, forged or from other data is
+    logged, ignored and replaced; one that cannot be written costs only the next start's time."""
+    key = summary_key(source)
+    cache_file = Path(cache_dir) / f"void-summary-{key[:32]}.json" if cache_dir else None
+    if cache_file is not None:
+        found = _read_summary(cache_file, key)
+        if found is not None:
+            return found
+    summary = summarize(source, timeout)
+    if cache_file is not None:
+        body = _summary_json(summary, key)
+        entry = {"sha256": hashlib.sha256(body.encode()).hexdigest(), "body": json.loads(body)}
+        try:
+            write_atomically(cache_file, json.dumps(entry))
+        except OSError as exc:
+            log.warning("VoID statistics not cached in %s (%s)", cache_file.parent, exc.strerror or exc)
+    return summary
+
+
+def _summary_json(summary: DatasetSummary, key: str) -> str:
+    return json.dumps({"key": key, "description": ox.serialize(summary.description, format=ox.RdfFormat.N_TRIPLES)
+                       .decode(), "counts": summary.counts, "classes": summary.classes,
+                       "properties": summary.properties, "wikidata_links": summary.wikidata_links}, sort_keys=True)
+
+
+def _read_summary(path: Path, key: str) -> DatasetSummary | None:
+    """The summary in ``path`` when its checksum holds and it was made under ``key``; else None
+    (after logging why and setting a damaged file aside)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.warning("VoID statistics cache %s unreadable (%s): counting again", path, exc.strerror)
+        return None
+    try:
+        entry = json.loads(raw)
+        body = json.dumps(entry["body"], sort_keys=True)
+        if entry["sha256"] != hashlib.sha256(body.encode()).hexdigest():
+            raise ValueError("checksum mismatch (edited or truncated)")
+        data = entry["body"]
+        if data["key"] != key:
+            raise ValueError("made from other data")
+        return DatasetSummary(
+            tuple(q.triple for q in ox.parse(data["description"].encode(), format=ox.RdfFormat.N_TRIPLES)),
+            {graph: {name: int(n) for name, n in counts.items()} for graph, counts in data["counts"].items()},
+            tuple((str(iri), int(n)) for iri, n in data["classes"]),
+            tuple((str(iri), int(n)) for iri, n in data["properties"]), int(data["wikidata_links"]))
+    except (ValueError, KeyError, TypeError, AttributeError, SyntaxError) as exc:
+        log.warning("VoID statistics cache %s is damaged (%s): setting it aside and counting again", path, exc)
+        try:
+            path.replace(path.with_name(f"{path.name}.damaged-{int(time.time())}"))
+        except OSError:
+            pass
+        return None
 
 
 def _node(term: str | ox.NamedNode | ox.Literal) -> ox.NamedNode | ox.Literal:

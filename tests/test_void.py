@@ -91,3 +91,70 @@ def test_each_document_adds_only_what_it_alone_has(release_void, endpoint_void):
     assert _objects(endpoint_void, DATASET, VOID + "uriLookupEndpoint") == {"http://localhost/data?iri="}
     assert _objects(release_void, DATASET, VOID + "sparqlEndpoint") == {BASE + "sparql"}
     assert not _objects(release_void, DATASET, VOID + "uriLookupEndpoint")
+
+
+# --- the summary cache (a restarted server does not count again) -------------------------------------------
+
+def test_a_cached_summary_is_the_summary(kg, tmp_path):
+    from cowkg.void import cached_summary, summarize
+
+    fresh = summarize(kg)
+    first = cached_summary(kg, tmp_path)
+    files = list(tmp_path.glob("void-summary-*.json"))
+    assert len(files) == 1
+    again = cached_summary(kg, tmp_path)
+    assert first == fresh and again == fresh
+    assert set(again.description) == set(fresh.description) and again.counts == fresh.counts
+
+
+def test_the_cache_is_read_not_counted_again(kg, tmp_path, monkeypatch):
+    import cowkg.void as void
+
+    void.cached_summary(kg, tmp_path)
+    monkeypatch.setattr(void, "summarize", lambda *a, **k: pytest.fail("counted again although cached"))
+    assert void.cached_summary(kg, tmp_path).counts[DATASET]["triples"] > 0
+
+
+@pytest.mark.parametrize("how", ["empty", "truncated", "edited-count", "garbage", "other-data"])
+def test_a_damaged_summary_cache_is_counted_again(kg, tmp_path, caplog, how):
+    import json
+
+    from cowkg.void import cached_summary, summarize
+
+    cached_summary(kg, tmp_path)
+    (path,) = tmp_path.glob("void-summary-*.json")
+    data = path.read_bytes()
+    if how == "empty":
+        path.write_bytes(b"")
+    elif how == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "edited-count":  # a number changed, the checksum left as it was
+        entry = json.loads(data)
+        entry["body"]["wikidata_links"] += 1
+        path.write_text(json.dumps(entry))
+    elif how == "garbage":
+        path.write_bytes(b"\x00\xff" * 100)
+    elif how == "other-data":  # a consistent file made for another key, renamed into place
+        entry = json.loads(data)
+        entry["body"]["key"] = "0" * 64
+        body = json.dumps(entry["body"], sort_keys=True)
+        import hashlib
+
+        entry["sha256"] = hashlib.sha256(body.encode()).hexdigest()
+        path.write_text(json.dumps(entry))
+    with caplog.at_level("WARNING"):
+        again = cached_summary(kg, tmp_path)
+    assert again == summarize(kg)
+    assert "damaged" in caplog.text
+    assert any(p.name.startswith(path.name + ".damaged-") for p in tmp_path.iterdir())
+    assert cached_summary(kg, tmp_path) == again  # rewritten whole
+
+
+def test_an_unwritable_cache_directory_costs_only_time(kg, tmp_path, caplog):
+    from cowkg.void import cached_summary, summarize
+
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the directory should be")
+    with caplog.at_level("WARNING"):
+        assert cached_summary(kg, blocker) == summarize(kg)
+    assert "not cached" in caplog.text

@@ -31,7 +31,7 @@ from ..vocab import NS_FORMATS as FORMATS
 from ..vocab import NS_SCHEMA as SCHEMA
 from ..vocab import NS_SD as SD
 from ..vocab import NS_VOID as VOID
-from ..void import ASSERTED_SUBSET, DatasetSummary, summarize, void_triples
+from ..void import ASSERTED_SUBSET, DatasetSummary, cached_summary, void_triples
 from .state import app_state
 
 bp = Blueprint("describe", __name__)
@@ -172,10 +172,11 @@ ENDPOINT_FEATURES = ("Turtle", "N-Triples", "JSON-LD", "RDF_XML")
 
 
 def void_stats() -> DatasetSummary:
-    """What VoID states (``cowkg.void.summarize``, as a release's void.ttl states it), computed once from the store."""
+    """What VoID states (``cowkg.void.summarize``, as a release's void.ttl states it), computed once
+    from the store, or read from the cache directory where a start on the same data left it."""
     stats = app_state().stats
     if "void" not in stats:
-        stats["void"] = summarize(app_state().backend, timeout=60)
+        stats["void"] = cached_summary(app_state().backend, current_app.config["COWKG"]["cache_dir"], timeout=60)
     return stats["void"]
 
 
