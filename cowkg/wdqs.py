@@ -32,10 +32,11 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .errors import QuerySyntaxError
 from .querytext import ParsedQuery, Token, unescape
-from .vocab import BD, WIKIBASE
+from .vocab import BD, PREFIXES, WIKIBASE
 
 #: Where an IRI says a query is written in Wikidata's vocabulary (entities, properties in every
 #: form, statements, values, references, the Wikibase ontology and Blazegraph's ``bd:``).
@@ -64,8 +65,54 @@ def visible(variables: list[str]) -> list[str]:
     return [v for v in variables if not v.startswith(HELPER_PREFIX)]
 
 
+#: Host names of ``WIKIDATA_NAMESPACES``: an IRI in them, written out, has one of these in its text.
+_HOSTS = tuple(sorted({ns.split("/")[2] for ns in WIKIDATA_NAMESPACES}))
+
+
+def _namespace_could_be_wikidata(namespace: str) -> bool:
+    return namespace.startswith(WIKIDATA_NAMESPACES) or any(ns.startswith(namespace) for ns in WIKIDATA_NAMESPACES)
+
+
+@lru_cache(maxsize=16)
+def _wikidata_prefixes(declared: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """The prefix names among ``declared`` whose prefixed names can be in Wikidata's namespaces."""
+    return tuple(f"{name}:" for name, namespace in declared if _namespace_could_be_wikidata(namespace))
+
+
+_WIKIDATA_PREDECLARED = _wikidata_prefixes(tuple(PREFIXES.items()))
+
+
+def _may_use_wikidata_vocabulary(parsed: ParsedQuery) -> bool:
+    """False only when no IRI past the cached prologue can be in Wikidata's namespaces, read from
+    the text by substring: no escape, no BASE, none of their host names, and no ``prefix:`` of a
+    prefix that could expand into them. Most queries are cleared here, without a walk over their
+    tokens (a quarter of reading a request on the endpoint); anything else takes the full walk.
+
+    >>> from cowkg.querytext import parse_query
+    >>> _may_use_wikidata_vocabulary(parse_query("SELECT ?s { ?s a cow:Meeting }"))
+    False
+    >>> _may_use_wikidata_vocabulary(parse_query("SELECT ?s { ?s wdt:P31 ?o }"))
+    True
+    """
+    text = parsed.text
+    cached = parsed.cached_prologue
+    body = text[cached.end:] if cached else text
+    if "\\" in text or (cached and cached.base) or "base" in body.lower() or any(host in body for host in _HOSTS):
+        return True
+    names = _wikidata_prefixes(tuple(parsed.predeclared.items())) if parsed.predeclared is not PREFIXES \
+        else _WIKIDATA_PREDECLARED
+    if parsed.prefixes:
+        names = names + _wikidata_prefixes(tuple(parsed.prefixes.items()))
+    return any(name in body for name in names)
+
+
 def uses_wikidata_vocabulary(parsed: ParsedQuery) -> bool:
     """Whether any IRI of the query (past its PREFIX declarations) is in Wikidata's namespaces."""
+    return _may_use_wikidata_vocabulary(parsed) and _names_wikidata_iri(parsed)
+
+
+def _names_wikidata_iri(parsed: ParsedQuery) -> bool:
+    """``uses_wikidata_vocabulary`` by walking the tokens past the cached prologue."""
     code = parsed.body  # past the cached prologue, which holds declarations only
     text = parsed.text
     could: dict[str, bool] = {}  # prefix → whether a name with it can be in Wikidata's namespaces
@@ -82,8 +129,7 @@ def uses_wikidata_vocabulary(parsed: ParsedQuery) -> bool:
             prefix = text[t.start:text.index(":", t.start)]
             if prefix not in could:
                 namespace = parsed.prefixes.get(prefix, parsed.predeclared.get(prefix))
-                could[prefix] = namespace is not None and (namespace.startswith(WIKIDATA_NAMESPACES) or any(
-                    ns.startswith(namespace) for ns in WIKIDATA_NAMESPACES))
+                could[prefix] = namespace is not None and _namespace_could_be_wikidata(namespace)
             if not could[prefix]:
                 continue
         try:

@@ -244,6 +244,39 @@ def test_wikidata_vocabulary_is_recognised_from_the_terms_used(query, wikidata):
     assert uses_wikidata_vocabulary(parse_query(query)) is wikidata
 
 
+TRICKY = [  # texts where a quick reading could miss a Wikidata IRI the token walk finds
+    "BASE <http://www.wikidata.org/entity/> SELECT ?x WHERE { ?x ?p <Q42> }",
+    "SELECT ?x WHERE { ?x <http://www.wiki\\u0064ata.org/prop/direct/P31> ?c }",
+    "PREFIX w: <http://www.> SELECT ?x WHERE { ?x w:wikidata.org/prop/direct/P31 ?c }",
+    "PREFIX : <http://www.wikidata.org/prop/direct/> SELECT ?x WHERE { ?x :P31 ?c }",
+    "PREFIX wd: <https://example.org/> SELECT ?x WHERE { ?x wdt:P31 wd:Q5 }",
+    "SELECT ?x WHERE { ?x schema:name ?n }",
+    "SELECT ?x WHERE { ?x <http://schema.org/name> ?n }",
+    "SELECT ?x WHERE { ?x bd:serviceParam ?n }",
+]
+
+
+@pytest.mark.parametrize("query", [p.read_text(encoding="utf-8") for p in sorted((ROOT / "queries").rglob("*.rq"))]
+                         + [FACTS.read_text(encoding="utf-8")] + TRICKY)
+def test_the_quick_reading_never_clears_a_query_the_token_walk_finds_in_wikidatas_vocabulary(query):
+    from cowkg.vocab import sparql_prologue
+    from cowkg.wdqs import _may_use_wikidata_vocabulary, _names_wikidata_iri
+
+    for text in (query, sparql_prologue() + query):  # with a long prologue, its reading is cached
+        parsed = parse_query(text)
+        if _names_wikidata_iri(parsed):
+            assert _may_use_wikidata_vocabulary(parsed), text
+
+
+def test_the_quick_reading_clears_the_common_query():
+    from cowkg.vocab import sparql_prologue
+    from cowkg.wdqs import _may_use_wikidata_vocabulary
+
+    cleared = [p.name for p in sorted((ROOT / "queries").glob("*.rq"))
+               if not _may_use_wikidata_vocabulary(parse_query(sparql_prologue() + p.read_text(encoding="utf-8")))]
+    assert len(cleared) >= 20, cleared
+
+
 def test_a_wdqs_query_finds_statements_qualifiers_and_truthy_values_without_a_parameter(kg):
     """Both member counts coexist with their dates; the later one is preferred and truthy."""
     counts = local_rows(kg, """SELECT ?n ?when ?rank WHERE { ?c wdt:P31 ?type ; p:P2124 ?st .
