@@ -109,7 +109,8 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("root", "", "Directory holding ontology/, data/, shapes/ and queries/ (a working copy to curate). "
             "Empty: the checkout cowkg runs from, else the graph shipped inside the installed package."),
-    Setting("cache_dir", str(CACHE), "Where the inferred graph is cached by input hash."),
+    Setting("cache_dir", str(CACHE), "Where derived data is cached by input hash: the inferred graph, the "
+            "Wikibase view, SHACL verdicts, VoID statistics."),
     Setting("query_timeout", 10.0, "Seconds a query may run before it is stopped (HTTP 503)."),
     Setting("max_rows", 100_000,
             "Most result rows (or triples) returned; longer results are cut and say so in the body (the results' "
