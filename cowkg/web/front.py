@@ -35,11 +35,14 @@ from flask import Flask
 
 from ..errors import CowkgError, Overloaded, PayloadTooLarge, RequestTimeout
 from .sparql import respond_directly
+from .state import app_state
 
 log = logging.getLogger(__name__)
 
 #: Threads of the page lane per worker: pages, views and files are short (milliseconds).
 PAGE_THREADS = 8
+#: Seconds after a worker starts serving when its remaining evaluators are forked.
+REST_OF_EVALUATORS_AFTER = 1.0
 
 
 class Front:
@@ -94,7 +97,20 @@ class Front:
                                      scope.headers.get("user-agent", "-"))
 
     def __rsgi_init__(self, loop) -> None:
-        """Called by granian once per worker when its event loop starts."""
+        """Called by granian once per worker when its event loop starts: the worker's remaining
+        evaluators are forked ``REST_OF_EVALUATORS_AFTER`` seconds later (the first few were forked
+        before it started, ``server._loader``), so forking all of them no longer delays the
+        server's first answer (issue 15: ready in < 1 s)."""
+        loop.call_later(REST_OF_EVALUATORS_AFTER, self._start_evaluators)
+
+    def _start_evaluators(self) -> None:
+        pool = app_state(self.app).pool
+        if pool is None:
+            return
+        try:
+            pool.prestart()
+        except Exception:  # a worker short of evaluators still serves; it forks them when needed
+            log.exception("could not start this worker's remaining query evaluators")
 
     def __rsgi_del__(self, loop) -> None:
         for pool in self._lanes.values():

@@ -57,14 +57,16 @@ def check_port(host: str, port: int) -> None:
 
 
 def _loader(app: Flask):
-    """What each worker serves: the front around ``app``, its evaluators forked now (the worker
-    is still single-threaded), its access log on stdout."""
+    """What each worker serves: the front around ``app``, the evaluators that answer its first
+    queries forked now (the worker is still single-threaded; the front forks the rest just after
+    the worker starts serving: ``Front.__rsgi_init__``), its access log on stdout."""
+    from .evaluator import RESERVED
     from .front import Front
 
     def load(_target: str = ""):
         pool = app_state(app).pool
         if pool is not None:
-            pool.prestart()
+            pool.prestart(RESERVED)
             if pool.confined is False:
                 log.warning("query evaluators are NOT network-confined on this platform (no seccomp): "
                             "the SERVICE check of the query text is the only line of defence")

@@ -1,0 +1,47 @@
+"""``cowkg serve`` as shipped, from its start: a worker serves as soon as the evaluators that
+answer its first queries are forked (``evaluator.RESERVED``), and holds all of them (the
+``evaluators`` setting) a moment later (``front.REST_OF_EVALUATORS_AFTER``) — issue 15: the first
+answer no longer waits for every evaluator of every worker."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import requests
+from servers import COWKG_SERVE, serving
+
+from cowkg.web.evaluator import RESERVED
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` forked (from any of its threads)."""
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return out
+
+
+def test_workers_answer_first_and_hold_all_their_evaluators_soon_after(tmp_path, checkout_cache):
+    env = {**os.environ, "COWKG_EVALUATORS": "6"}
+    with serving([*COWKG_SERVE, "--workers", "2"], log=tmp_path / "server.log", env=env, cwd=ROOT,
+                 wait=300) as server:
+        answered = requests.get(server.base + "/sparql", params={"query": "ASK { ?s ?p ?o }"},
+                                headers={"Accept": "application/sparql-results+json"}, timeout=30)
+        assert answered.status_code == 200 and answered.json()["boolean"] is True
+        workers = children(server.process.pid)
+        assert len(workers) == 2
+        assert all(len(children(w)) >= RESERVED for w in workers)
+        deadline = time.monotonic() + 30
+        while (counts := [len(children(w)) for w in workers]) != [6, 6]:
+            assert time.monotonic() < deadline, f"evaluators per worker after 30 s: {counts}"
+            time.sleep(0.2)
+        health = requests.get(server.base + "/health", timeout=30).json()
+        assert health["evaluators"]["per_worker"] == 6
+        assert health["evaluators"]["network_confined"] is True
