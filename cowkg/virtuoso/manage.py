@@ -54,9 +54,6 @@ DEFAULT_MAX_QUERY_SECONDS = 120
 #: Bytes a transaction may write before Virtuoso refuses to commit it (SR325; its default, 50 MB,
 #: stopped ``load --reason`` at 10M triples, where one rule's INSERT adds millions of triples).
 AFTER_IMAGE_LIMIT = 2_000_000_000
-#: Rows one vectored step may hold (its default, 1,000,000, stopped ``load --reason`` at 10M triples,
-#: FRVEC, when a round's 1.4M new triples were checked against the graphs already known in one step).
-MAX_VECTOR_SIZE = 20_000_000
 _PROCESSES: dict[int, subprocess.Popen] = {}
 
 
@@ -137,7 +134,6 @@ NumberOfBuffers  = {buffers}
 MaxDirtyBuffers  = {buffers * 3 // 4}
 MaxSortedTopRows = {max_rows}
 TransactionAfterImageLimit = {AFTER_IMAGE_LIMIT}
-MaxVectorSize    = {MAX_VECTOR_SIZE}
 
 [HTTPServer]
 ServerPort = 127.0.0.1:{http_port}

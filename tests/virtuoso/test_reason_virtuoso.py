@@ -54,6 +54,26 @@ def test_the_closure_computed_in_virtuoso_is_the_in_process_one(server, kg):
     assert manage.graph_counts(instance.endpoint, [STAGING])[STAGING] == 0  # the work graphs are gone
 
 
+def test_a_round_too_large_for_one_statement_is_removed_in_parts(server, kg, monkeypatch):
+    """At 10M triples a round's new triples are more than Virtuoso's vectored DELETE takes in one
+    statement (FRVEC past 1M rows): with parts of 200 rows, the project's rounds take several
+    statements each, and the closure is still the in-process one."""
+    import cowkg.virtuoso.reason as reason
+
+    statements = []
+    run = reason.run_isql
+    monkeypatch.setattr(reason, "CHUNK_ROWS", 200)
+    monkeypatch.setattr(reason, "run_isql", lambda address, script, **kw: (statements.append(script), run(
+        address, script, **kw))[1])
+    graphs = {str(g): list(kg.sources.graphs.get(str(g), [])) for g in ASSERTED_GRAPHS}
+    instance = load(server, {**graphs, str(GRAPH_INFERRED): [], EXPECTED: kg.inference.triples})
+    done = reason.reason_in_virtuoso(instance)
+    assert any(script.count("DELETE FROM DB.DBA.RDF_QUAD") >= 3 for script in statements)
+    only_virtuoso, only_owlrl = differences(instance)
+    assert not only_virtuoso and not only_owlrl, f"virtuoso only: {only_virtuoso[:5]}\nowlrl only: {only_owlrl[:5]}"
+    assert done.triples == len(set(kg.inference.triples))
+
+
 class FailingRunner(VirtuosoRunner):
     """A real runner whose second round sends Virtuoso an update it refuses."""
 
