@@ -102,7 +102,8 @@ def _code_hash() -> str:
     return hashlib.sha256(source).hexdigest()[:16]
 
 
-_CODE_HASH = _code_hash()
+#: Identifies the code that builds the view: part of its cache key and of the data version.
+VIEW_CODE_HASH = _code_hash()
 
 Term = ox.NamedNode | ox.Literal
 
@@ -559,7 +560,7 @@ def build_view(sources: Sources, cache_dir: str | Path | None = None, store: ox.
     ``KnowledgeGraph``'s): it is queried instead of building a private one. Raises ValueError when
     the alignment table is malformed.
     """
-    cache_file = Path(cache_dir) / f"wikibase-{_CODE_HASH}-{sources.digest[:32]}.nt" if cache_dir else None
+    cache_file = Path(cache_dir) / f"wikibase-{VIEW_CODE_HASH}-{sources.digest[:32]}.nt" if cache_dir else None
     if cache_file is not None:
         cached = _read_cache(cache_file)
         if cached is not None:

@@ -158,3 +158,26 @@ def test_an_unwritable_cache_directory_costs_only_time(kg, tmp_path, caplog):
     with caplog.at_level("WARNING"):
         assert cached_summary(kg, blocker) == summarize(kg)
     assert "not cached" in caplog.text
+
+
+def test_the_data_version_follows_the_code_that_derives_the_computed_graphs(kg, monkeypatch):
+    """Cached VoID statistics, ETags and the response cache are keyed by the data version: a new
+    closure or Wikibase view code (same files) must change it."""
+    import cowkg.reason as reason
+    import cowkg.wikibase as wikibase
+    from cowkg.backends.embedded import EmbeddedBackend
+
+    backend = EmbeddedBackend(kg)
+    before = backend.version()
+    monkeypatch.setattr(wikibase, "VIEW_CODE_HASH", "0" * 16)
+    after_view = backend.version()
+    monkeypatch.setattr(reason, "CLOSURE_VERSION", reason.CLOSURE_VERSION + 1)
+    assert len({before, after_view, backend.version()}) == 3
+
+
+def test_a_remote_stores_statistics_are_not_cached_on_disk():
+    """Its data version follows triple counts only: an edit that keeps them would be served stale."""
+    from cowkg.backends.embedded import EmbeddedBackend
+    from cowkg.backends.virtuoso import RemoteSparqlBackend
+
+    assert EmbeddedBackend.content_version is True and RemoteSparqlBackend.content_version is False

@@ -71,14 +71,23 @@ class EmbeddedBackend:
         """Triples per named graph, counted by the store."""
         return self.kg.graph_sizes()
 
+    #: ``version`` identifies the data itself (not only its size): what is cached under it stays true.
+    content_version = True
+
     def version(self) -> str:
-        """Hash of the data: the source files' digest (and the reasoner's share) when the graph was
+        """Hash of the data: the source files' digest and what derives the computed graphs from
+        them (the reasoner and closure version, the Wikibase view's code) when the graph was
         loaded from files, else the sorted quads of its named graphs."""
+        from ..reason import CLOSURE_VERSION
+        from ..wikibase import VIEW_CODE_HASH
+
         kg, h = self.kg, hashlib.sha256()
         if kg.sources is not None and kg.sources.files:
             h.update(kg.sources.digest.encode())
             if kg.inference is not None:
-                h.update(f"{kg.inference.reasoner}:{len(kg.inference.triples)}".encode())
+                h.update(f"{kg.inference.reasoner}:{CLOSURE_VERSION}:{len(kg.inference.triples)}".encode())
+            if kg.wikibase is not None:
+                h.update(f"wikibase:{VIEW_CODE_HASH}:{len(kg.wikibase.triples)}".encode())
         else:
             for line in sorted(str(q) for q in kg.named_quads()):
                 h.update(line.encode())

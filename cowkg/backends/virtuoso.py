@@ -384,6 +384,9 @@ class RemoteSparqlBackend:
             for row in res.rows:
                 yield ox.Quad(row["s"], row["p"], stored_term(row["o"]), name)
 
+    #: ``version`` follows the triple counts only: nothing is cached on disk under it.
+    content_version = False
+
     def version(self) -> str:
         """Hash of the triple counts per graph: the remote store gives no digest of its data."""
         return hashlib.sha256(repr(self.graph_sizes()).encode()).hexdigest()[:16]

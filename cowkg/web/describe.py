@@ -176,7 +176,10 @@ def void_stats() -> DatasetSummary:
     from the store, or read from the cache directory where a start on the same data left it."""
     stats = app_state().stats
     if "void" not in stats:
-        stats["void"] = cached_summary(app_state().backend, current_app.config["COWKG"]["cache_dir"], timeout=60)
+        backend = app_state().backend
+        # on disk only where the data version identifies the data (a remote store's follows counts)
+        cache_dir = current_app.config["COWKG"]["cache_dir"] if getattr(backend, "content_version", False) else None
+        stats["void"] = cached_summary(backend, cache_dir, timeout=60)
     return stats["void"]
 
 
