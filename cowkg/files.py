@@ -18,8 +18,8 @@ import secrets
 import tempfile
 from pathlib import Path
 
-__all__ = ["exchange", "fsync_dir", "pid_alive", "point_link", "rename_directory", "swap_directory",
-           "temporary_directory", "write_atomically"]
+__all__ = ["exchange", "fsync_dir", "pid_alive", "point_link", "read_cached", "rename_directory", "set_aside",
+           "swap_directory", "temporary_directory", "write_atomically"]
 
 
 def write_atomically(path: str | Path, content: bytes | str) -> None:
@@ -153,3 +153,26 @@ def point_link(link: Path, target: str) -> None:
     fresh.unlink(missing_ok=True)
     os.symlink(target, fresh)
     os.replace(fresh, link)
+
+
+def read_cached(path: str | Path, what: str, log, redo: str) -> bytes | None:
+    """The bytes of a cache file, or None when there is none or it cannot be read (logged as
+    ``what`` at ``path``, ``redo`` said instead): a cache that fails costs only time."""
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.warning("%s %s unreadable (%s): %s", what, path, exc.strerror, redo)
+        return None
+
+
+def set_aside(path: str | Path) -> None:
+    """Rename a damaged cache file to ``<name>.damaged-<time>``, kept for inspection (best effort)."""
+    import time
+
+    path = Path(path)
+    try:
+        path.replace(path.with_name(f"{path.name}.damaged-{int(time.time())}"))
+    except OSError:
+        pass

@@ -107,18 +107,27 @@ def _ascii_reading(pattern: str) -> str:
     return re.sub(r"[^\x00-\x7f]-[^\x00-\x7f]|[^\x00-\x7f]", "", pattern)
 
 
-#: The code tokens of an ASCII text (nearly every query): compiled at import.
-_CODE_RE_ASCII = re.compile(_ascii_reading(_CODE_PATTERN))
+class _Readings:
+    """A pattern compiled two ways: ``ascii`` (``_ascii_reading``) at once, ``full`` on first use;
+    called with a text, the one to read it with."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.ascii = re.compile(_ascii_reading(pattern))
+        self._full: re.Pattern | None = None
+
+    @property
+    def full(self) -> re.Pattern:
+        if self._full is None:
+            self._full = re.compile(self.pattern)
+        return self._full
+
+    def __call__(self, text: str) -> re.Pattern:
+        return self.ascii if text.isascii() else self.full
 
 
-@lru_cache(maxsize=1)
-def _code_re_unicode() -> re.Pattern:
-    """The code tokens of any text, compiled on first use (a query with a non-ASCII character)."""
-    return re.compile(_CODE_PATTERN)
-
-
-def _code_re(text: str) -> re.Pattern:
-    return _CODE_RE_ASCII if text.isascii() else _code_re_unicode()
+#: The code tokens of a text (an ASCII one, nearly every query, by the pattern compiled at import).
+_code_re = _Readings(_CODE_PATTERN)
 #: Group names that are one kind of token under another name (kept apart only for speed).
 _KIND = {"name": "word", "op": "punct"}
 _STRING_STARTS = {
@@ -552,16 +561,7 @@ def code_tokens(text: str) -> list[Token]:
 #: (IRIs with ``\\u`` escapes end it early: they are read with the rest.)
 _PROLOGUE_PATTERN = (rf"(?:[ \t\r\n]+|#[^\r\n]*\n|[Pp][Rr][Ee][Ff][Ii][Xx][ \t\r\n]+(?:{_PN_PREFIX})?:"
                      rf"[ \t\r\n]*{_IRI_PLAIN}|[Bb][Aa][Ss][Ee][ \t\r\n]*{_IRI_PLAIN})*")
-_PROLOGUE_RE_ASCII = re.compile(_ascii_reading(_PROLOGUE_PATTERN))
-
-
-@lru_cache(maxsize=1)
-def _prologue_re_unicode() -> re.Pattern:
-    return re.compile(_PROLOGUE_PATTERN)
-
-
-def _prologue_re(text: str) -> re.Pattern:
-    return _PROLOGUE_RE_ASCII if text.isascii() else _prologue_re_unicode()
+_prologue_re = _Readings(_PROLOGUE_PATTERN)
 
 
 #: Shorter prologues are read with the rest of the text (a cache lookup would cost more).

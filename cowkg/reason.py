@@ -33,7 +33,7 @@ import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from .errors import UnsupportedConstruct
-from .files import write_atomically
+from .files import read_cached, set_aside, write_atomically
 from .load import CachedTriples, Sources, from_rdflib, term_from_rdflib, to_rdflib
 from .vocab import ASSERTED_GRAPHS, GRAPH_ONTOLOGY
 
@@ -281,12 +281,8 @@ def read_cache(path: Path, inputs: str) -> CachedTriples | None:
 
     The body is parsed when its triples are first used (a store loads it with the engine's own
     parser): the checksum already proves it is the file this code wrote, one triple per line."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        log.warning("inferred-graph cache %s unreadable (%s): reasoning again", path, exc.strerror)
+    data = read_cached(path, "inferred-graph cache", log, "reasoning again")
+    if data is None:
         return None
     problem = None
     header = _HEADER_RE.match(data)
@@ -304,10 +300,7 @@ def read_cache(path: Path, inputs: str) -> CachedTriples | None:
                 return CachedTriples(body, lines)
             problem = f"{lines} triples where the header says {int(header.group(2))}"
     log.warning("inferred-graph cache %s is damaged: %s; setting it aside and reasoning again", path, problem)
-    try:
-        path.replace(path.with_name(path.name + f".damaged-{int(time.time())}"))
-    except OSError:
-        pass
+    set_aside(path)
     return None
 
 

@@ -25,7 +25,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,7 @@ import pyoxigraph as ox
 
 from .backends import GraphSource, as_backend
 from .export import canonical_quads, write_turtle
-from .files import write_atomically
+from .files import read_cached, set_aside, write_atomically
 from .vocab import (
     ALL_GRAPHS,
     ASSERTED_GRAPHS,
@@ -211,12 +210,8 @@ def _summary_json(summary: DatasetSummary, key: str) -> str:
 def _read_summary(path: Path, key: str) -> DatasetSummary | None:
     """The summary in ``path`` when its checksum holds and it was made under ``key``; else None
     (after logging why and setting a damaged file aside)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        log.warning("VoID statistics cache %s unreadable (%s): counting again", path, exc.strerror)
+    raw = read_cached(path, "VoID statistics cache", log, "counting again")
+    if raw is None:
         return None
     try:
         entry = json.loads(raw)
@@ -233,10 +228,7 @@ def _read_summary(path: Path, key: str) -> DatasetSummary | None:
             tuple((str(iri), int(n)) for iri, n in data["properties"]), int(data["wikidata_links"]))
     except (ValueError, KeyError, TypeError, AttributeError, SyntaxError) as exc:
         log.warning("VoID statistics cache %s is damaged (%s): setting it aside and counting again", path, exc)
-        try:
-            path.replace(path.with_name(f"{path.name}.damaged-{int(time.time())}"))
-        except OSError:
-            pass
+        set_aside(path)
         return None
 
 

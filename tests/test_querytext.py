@@ -61,18 +61,18 @@ def test_the_ascii_reading_lexes_an_ascii_text_as_the_unicode_one() -> None:
     """The lexer's patterns are compiled without their non-ASCII class members for ASCII texts
     (5x faster to compile, at every server start); on such a text both must give the same tokens
     and the same cached prologue."""
-    from cowkg.querytext import _CODE_RE_ASCII, _PROLOGUE_RE_ASCII, _code_re_unicode, _prologue_re_unicode
+    from cowkg.querytext import _code_re, _prologue_re
 
     ascii_texts = [t for t in texts() if t.isascii()]
     assert len(ascii_texts) > 3000
     rnd = random.Random(5)
     letters = "azAZ09_-.:?$<>'\"#\\ \n{}()@^|!=,;*/+PREFIXprefixBASE"
     ascii_texts += ["".join(rnd.choice(letters) for _ in range(rnd.randint(0, 80))) for _ in range(3000)]
-    full_code, full_prologue = _code_re_unicode(), _prologue_re_unicode()
     for text in ascii_texts:
-        assert [(m.lastgroup, m.span()) for m in _CODE_RE_ASCII.finditer(text)] == \
-            [(m.lastgroup, m.span()) for m in full_code.finditer(text)], text
-        assert _PROLOGUE_RE_ASCII.match(text).end() == full_prologue.match(text).end(), text
+        assert _code_re(text) is _code_re.ascii and _prologue_re(text) is _prologue_re.ascii
+        assert [(m.lastgroup, m.span()) for m in _code_re.ascii.finditer(text)] == \
+            [(m.lastgroup, m.span()) for m in _code_re.full.finditer(text)], text
+        assert _prologue_re.ascii.match(text).end() == _prologue_re.full.match(text).end(), text
 
 
 def test_a_text_with_non_ascii_names_takes_the_unicode_reading() -> None:
