@@ -16,6 +16,7 @@ import ctypes
 import os
 import secrets
 import tempfile
+import time
 from pathlib import Path
 
 __all__ = ["exchange", "fsync_dir", "pid_alive", "point_link", "read_cached", "rename_directory", "set_aside",
@@ -169,8 +170,6 @@ def read_cached(path: str | Path, what: str, log, redo: str) -> bytes | None:
 
 def set_aside(path: str | Path) -> None:
     """Rename a damaged cache file to ``<name>.damaged-<time>``, kept for inspection (best effort)."""
-    import time
-
     path = Path(path)
     try:
         path.replace(path.with_name(f"{path.name}.damaged-{int(time.time())}"))

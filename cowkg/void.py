@@ -170,11 +170,9 @@ SUMMARY_VERSION = 1
 
 def summary_key(source: GraphSource) -> str:
     """What a cached summary must have been computed from: the backend's data version (for files,
-    their digest and the reasoner's share), the triples of every graph (the Wikibase view included)
-    and ``SUMMARY_VERSION``. Cheap next to ``summarize``: one count per graph."""
-    backend = as_backend(source)
-    sizes = sorted(backend.graph_sizes().items())
-    return hashlib.sha256(repr((backend.version(), sizes, SUMMARY_VERSION)).encode()).hexdigest()
+    their digest and what derives the computed graphs from them) and ``SUMMARY_VERSION``. Only a
+    backend whose version identifies its data (``content_version``) should have it cached."""
+    return hashlib.sha256(repr((as_backend(source).version(), SUMMARY_VERSION)).encode()).hexdigest()
 
 
 def cached_summary(source: GraphSource, cache_dir: str | Path | None, timeout: float | None = None) -> DatasetSummary:
@@ -192,8 +190,10 @@ def cached_summary(source: GraphSource, cache_dir: str | Path | None, timeout: f
             return found
     summary = summarize(source, timeout)
     if cache_file is not None:
-        body = _summary_json(summary, key)
-        entry = {"sha256": hashlib.sha256(body.encode()).hexdigest(), "body": json.loads(body)}
+        data = {"key": key, "description": ox.serialize(summary.description, format=ox.RdfFormat.N_TRIPLES).decode(),
+                "counts": summary.counts, "classes": summary.classes, "properties": summary.properties,
+                "wikidata_links": summary.wikidata_links}
+        entry = {"sha256": _checksum(data), "body": data}
         try:
             write_atomically(cache_file, json.dumps(entry))
         except OSError as exc:
@@ -201,10 +201,9 @@ def cached_summary(source: GraphSource, cache_dir: str | Path | None, timeout: f
     return summary
 
 
-def _summary_json(summary: DatasetSummary, key: str) -> str:
-    return json.dumps({"key": key, "description": ox.serialize(summary.description, format=ox.RdfFormat.N_TRIPLES)
-                       .decode(), "counts": summary.counts, "classes": summary.classes,
-                       "properties": summary.properties, "wikidata_links": summary.wikidata_links}, sort_keys=True)
+def _checksum(data: dict) -> str:
+    """SHA-256 of ``data`` as canonical JSON (tuples and the lists they come back as agree)."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
 def _read_summary(path: Path, key: str) -> DatasetSummary | None:
@@ -215,10 +214,9 @@ def _read_summary(path: Path, key: str) -> DatasetSummary | None:
         return None
     try:
         entry = json.loads(raw)
-        body = json.dumps(entry["body"], sort_keys=True)
-        if entry["sha256"] != hashlib.sha256(body.encode()).hexdigest():
-            raise ValueError("checksum mismatch (edited or truncated)")
         data = entry["body"]
+        if entry["sha256"] != _checksum(data):
+            raise ValueError("checksum mismatch (edited or truncated)")
         if data["key"] != key:
             raise ValueError("made from other data")
         return DatasetSummary(

@@ -49,8 +49,11 @@ class VirtuosoRunner:
 
     def update(self, texts: Sequence[str]) -> None:
         if texts:
-            script = LOG_MODE + "\n".join(f"SPARQL {t};" for t in texts)
-            run_isql(self.instance.sql_address, script, timeout=self.timeout)
+            self.sql([f"SPARQL {t};" for t in texts])
+
+    def sql(self, statements: Sequence[str]) -> None:
+        """Run SQL ``statements`` (each ending with ``;``) in one isql session."""
+        run_isql(self.instance.sql_address, LOG_MODE + "\n".join(statements), timeout=self.timeout)
 
     def select(self, text: str) -> list[tuple]:
         try:
@@ -77,7 +80,7 @@ class VirtuosoRunner:
             self.update([f"DELETE {{ GRAPH <{layout.next}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{layout.next}> "
                          f"{{ ?s ?p ?o }} GRAPH <{g}> {{ ?s ?p ?o }} }}" for g in layout.sources])
         else:
-            run_isql(self.instance.sql_address, "\n".join(_known_removed(layout, parts)), timeout=self.timeout)
+            self.sql(_known_removed(layout, parts))
         n = self.count(layout.next)
         self.update([f"ADD <{layout.next}> TO <{layout.staging}>", f"MOVE <{layout.next}> TO <{layout.delta}>"])
         return n
