@@ -10,7 +10,11 @@ plus the project's ontology and shapes, through the same library calls as ``cowk
 - validate: SHACL with ``--shacl-engine`` (default turbo; ``cowkg.validate``), skipped above
   ``--validate-max`` triples (the table says when it was skipped); with ``sparql`` it runs after
   the index, on the store just built (no rdflib copy), and the table says so;
-- index: the pyoxigraph store with its named graphs (``cowkg.store.build_store``);
+- index: the pyoxigraph store with its named graphs (``cowkg.store.build_store``) and the Wikibase
+  view; ``--view beside`` builds the view as ``cowkg serve`` does (``cowkg.wikibase.PendingView``:
+  from 50,000 triples in a forked helper, during reasoning and validation, the index stage then
+  waiting for it), ``--view serial`` in the index stage, ``--view both`` (the default) runs each
+  size both ways and says how much faster the build is beside;
 - virtuoso: the same graphs (asserted + inferred) into a private Virtuoso with the bulk loader.
 
 Sizes given with ``--virtuoso-sizes`` (10M here) go to Virtuoso alone: one process no longer holds
@@ -67,8 +71,12 @@ STAGES = ("load", "reason", "validate", "index", "virtuoso")
 ENGINES = ("pyshacl", "turbo", "sparql")
 
 
-def one(size: int, seed: int, validate_max: int, virtuoso: bool, engine: str = "turbo") -> dict:
-    """Run the pipeline once on ``size`` synthetic triples; seconds per stage (None = skipped)."""
+def one(size: int, seed: int, validate_max: int, virtuoso: bool, engine: str = "turbo", view: str = "beside") -> dict:
+    """Run the pipeline once on ``size`` synthetic triples; seconds per stage (None = skipped).
+
+    ``view``: "beside" builds the Wikibase view as ``cowkg serve`` does (in a forked helper from
+    ``BESIDE_MIN_TRIPLES``, during reasoning and validation), "serial" in this process, in the
+    index stage."""
     from generate import write
 
     from cowkg.load import default_layout, load_files
@@ -77,6 +85,7 @@ def one(size: int, seed: int, validate_max: int, virtuoso: bool, engine: str = "
     from cowkg.store import build_store
     from cowkg.validate import load_shapes, validate
     from cowkg.vocab import GRAPH_DATA, GRAPH_INFERRED, GRAPH_ONTOLOGY
+    from cowkg.wikibase import PendingView
 
     path, count = write(size, seed, ROOT / ".cache" / "bench")
     layout = [(p, g) for p, g in default_layout(ROOT) if g == str(GRAPH_ONTOLOGY)] + [(path, str(GRAPH_DATA))]
@@ -84,6 +93,8 @@ def one(size: int, seed: int, validate_max: int, virtuoso: bool, engine: str = "
     t = time.perf_counter()
     sources = load_files(layout)
     out["load"] = time.perf_counter() - t
+    pending = PendingView(sources, beside=None if view == "beside" else False)
+    out["view"] = "beside" if pending.beside else "serial"
     t = time.perf_counter()
     inference = infer(sources, "auto")
     out["reason"] = time.perf_counter() - t
@@ -95,13 +106,18 @@ def one(size: int, seed: int, validate_max: int, virtuoso: bool, engine: str = "
         out["validate"], out["violations"] = time.perf_counter() - t, len(report.violations)
         out["validate_engine"] = report.engine
     t = time.perf_counter()
-    kg = build_store(sources, inference)
+    kg = build_store(sources, inference, wikibase=False)
     out["index"] = time.perf_counter() - t
     if sources.count() <= validate_max and engine == "sparql":  # on the store just built: no copy
         t = time.perf_counter()
         report = validate(sources, load_shapes(project_paths(ROOT)["shapes"]), engine=engine, store=kg.store)
         out["validate"], out["violations"] = time.perf_counter() - t, len(report.violations)
         out["validate_engine"] = report.engine
+    t = time.perf_counter()  # the view (waited for, when a helper builds it) is part of the index
+    kg.attach_view(pending.result(kg.store))
+    out["index"] += time.perf_counter() - t
+    out["view_seconds"], out["view_triples"] = kg.wikibase.seconds, len(kg.wikibase.triples)
+    out["helper_peak_rss_mib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if pending.beside else None
     out["quads"] = sum(1 for _ in kg.named_quads())
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["virtuoso"] = None
@@ -316,6 +332,9 @@ def main() -> None:
     ap.add_argument("--virtuoso-sizes", default="", help="sizes bulk-loaded into Virtuoso alone, e.g. 1m,10m")
     ap.add_argument("--no-engines", action="store_true", help="skip the SHACL engines side by side")
     ap.add_argument("--shacl-engine", choices=ENGINES, default="turbo", help="the pipeline's SHACL engine")
+    ap.add_argument("--view", choices=("beside", "serial", "both"), default="both",
+                    help="the Wikibase view built in a helper beside the pipeline (as cowkg serve does), "
+                         "in its index stage, or each size both ways")
     ap.add_argument("--compare-max", default="1m",
                     help="Virtuoso-only sizes up to this compare the closure reasoned in Virtuoso with the in-process")
     ap.add_argument("--no-queries", action="store_true", help="Virtuoso-only sizes: no competency mix")
@@ -327,7 +346,8 @@ def main() -> None:
     args = ap.parse_args()
     validate_max = parse_size(args.validate_max) + 100_000  # the ontology's triples come on top
     if args.one:
-        print(json.dumps(one(parse_size(args.one), args.seed, validate_max, not args.no_virtuoso, args.shacl_engine)))
+        print(json.dumps(one(parse_size(args.one), args.seed, validate_max, not args.no_virtuoso, args.shacl_engine,
+                             args.view)))
         return
     if args.one_virtuoso:
         size, *results_dir = args.one_virtuoso
@@ -344,8 +364,10 @@ def main() -> None:
         lines = Path(args.report).read_text(encoding="utf-8").splitlines()
         report([json.loads(line) for line in lines if line.startswith("{")])
         return
-    runs = [["--one", size, "--validate-max", args.validate_max, "--shacl-engine", args.shacl_engine]
-            + (["--no-virtuoso"] if args.no_virtuoso else []) for size in args.sizes.split(",") if size]
+    views = ("beside", "serial") if args.view == "both" else (args.view,)
+    runs = [["--one", size, "--validate-max", args.validate_max, "--shacl-engine", args.shacl_engine, "--view", view]
+            + (["--no-virtuoso"] if args.no_virtuoso or view == "serial" else [])
+            for size in args.sizes.split(",") if size for view in views]
     results_dir = Path(tempfile.mkdtemp(prefix="cowkg-bench-shacl-"))
     if not args.no_engines:
         runs += [["--one-shacl", size, engine, str(results_dir)]
@@ -510,19 +532,28 @@ def report_virtuoso_reasoning(rows: list[dict]) -> None:
 def report_pipeline(rows: list[dict]) -> None:
     """The in-process pipeline table, the growth exponents and the overall ratio."""
     print(f"\nBuild pipeline vs size (seconds; one run, {date.today().isoformat()}, {_machine()})\n")
-    print("| data triples | load | reason (reasoner) | validate (engine) | index | total in-process |"
+    print("| data triples | view | load | reason (reasoner) | validate (engine) | index | total in-process |"
           " Virtuoso bulk load | peak RSS MiB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         total = sum(r[s] or 0 for s in ("load", "reason", "validate", "index"))
         validated = f"{_s(r['validate'])} ({r.get('validate_engine', 'pyshacl')})" if r["validate"] is not None \
             else "skipped"
         if r.get("validate_engine") == "sparql":
             validated += ", after index"
-        cells = [f"{r['size']:,}", _s(r["load"]), f"{_s(r['reason'])} ({r['reasoner']})",
+        cells = [f"{r['size']:,}", _view(r), _s(r["load"]), f"{_s(r['reason'])} ({r['reasoner']})",
                  validated, _s(r["index"]), _s(total),
                  _s(r["virtuoso"]) if r["virtuoso"] is not None else "-", f"{r['peak_rss_mib']:.0f}"]
         print("| " + " | ".join(cells) + " |")
+    both = _view_pairs(rows)
+    if both:
+        print("\nThe Wikibase view built beside (a forked helper, during reasoning, indexing and validation) "
+              "vs in the index stage, same process otherwise:")
+        for size, (beside, serial) in both.items():
+            print(f"  {size:,} triples: total {_s(_total(beside))} s vs {_s(_total(serial))} s "
+                  f"({_total(serial) / _total(beside):.2f}x faster; the view itself {_s(beside['view_seconds'])} s "
+                  f"vs {_s(serial['view_seconds'])} s)")
+    rows = [r for r in rows if r.get("view", "serial") != "serial" or r["size"] not in both]
     print("\nGrowth exponent b (time ≈ a·size^b; 1 = linear):")
     for stage in STAGES:
         same = [r for r in rows if stage != "reason" or r["reasoner"] == rows[-1]["reasoner"]]
@@ -535,6 +566,19 @@ def report_pipeline(rows: list[dict]) -> None:
         growth = last["size"] / first["size"]
         print(f"\n{growth:.0f}x the data: total time x{_total(last) / _total(first):.1f}, "
               f"peak memory x{last['peak_rss_mib'] / first['peak_rss_mib']:.1f}")
+
+
+def _view(r: dict) -> str:
+    """Where the row's Wikibase view was built (rows from before the helper existed: in the index)."""
+    return {"beside": "beside (helper)", "serial": "in index"}.get(r.get("view", "serial"), "?")
+
+
+def _view_pairs(rows: list[dict]) -> dict[int, tuple[dict, dict]]:
+    """Sizes run both ways: size → (beside row, serial row)."""
+    by: dict[int, dict[str, dict]] = {}
+    for r in rows:
+        by.setdefault(r["size"], {})[r.get("view", "serial")] = r
+    return {size: (v["beside"], v["serial"]) for size, v in by.items() if "beside" in v and "serial" in v}
 
 
 def _total(r: dict) -> float:

@@ -129,7 +129,7 @@ def add_to_store(store: ox.Store, triples: Sequence[ox.Triple], graph: ox.NamedN
     if isinstance(triples, CachedTriples) and not triples.parsed:
         store.load(triples.body, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
     else:
-        store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+        store.extend(ox.Quad(*t, graph) for t in triples)
 
 
 def default_layout(root: str | Path) -> list[tuple[Path, str]]:

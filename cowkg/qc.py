@@ -69,7 +69,7 @@ def run_qc(sources: Sources | None, queries: list[QcQuery],
         return []
     if store is None:
         store = ox.Store()
-        store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+        store.extend(ox.Quad(*t, ox.DefaultGraph())
                      for t in sources.triples(str(g) for g in ASSERTED_GRAPHS))
     found = []
     for query in queries:

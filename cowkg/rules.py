@@ -594,7 +594,7 @@ class OxigraphRunner:
 
     def __init__(self, asserted: Iterable[ox.Triple]) -> None:
         self._work = ox.Store()
-        self._work.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in asserted)
+        self._work.bulk_extend(ox.Quad(*t, ox.DefaultGraph()) for t in asserted)
 
     layout = Layout(sources=(), staging=WORK + "staging", delta=WORK + "delta", next=WORK + "next",
                     default_is_all=True)

@@ -6,6 +6,8 @@ and the README): 10–80× faster than rdflib's SPARQL engine on this graph's qu
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from .load import Sources, add_to_store, load_project
 from .progress import Progress, report
 from .reason import Inference, infer
 from .vocab import ALL_GRAPHS, ASSERTED_GRAPHS, GRAPH_INFERRED, GRAPH_WIKIBASE
-from .wikibase import WikibaseView, build_view
+from .wikibase import PendingView, WikibaseView, build_view
 
 
 @dataclass
@@ -39,6 +41,11 @@ class KnowledgeGraph:
         if next(iter(self.store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is None:
             for g in ASSERTED_GRAPHS:  # copied by the engine: 2.5x less CPU than through Python objects
                 self.store.update(f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} }}")
+
+    def attach_view(self, view: WikibaseView) -> None:
+        """Add the Wikibase view's triples as their own named graph."""
+        add_to_store(self.store, view.triples, ox.NamedNode(str(GRAPH_WIKIBASE)))
+        self.wikibase = view
 
     def graph_sizes(self) -> dict[str, int]:
         """Triples per named graph, computed from the store."""
@@ -69,43 +76,56 @@ class KnowledgeGraph:
             yield from self.store.quads_for_pattern(None, None, None, ox.NamedNode(str(g)))
 
 
-def build_store(sources: Sources, inference: Inference | None = None, wikibase: WikibaseView | bool = True,
+def build_store(sources: Sources, inference: Inference | None = None,
+                wikibase: WikibaseView | PendingView | bool = True,
                 cache_dir: str | Path | None = None) -> KnowledgeGraph:
     """Put each asserted graph, the inferred triples and the Wikibase view into their own named
     graph (the ``KnowledgeGraph`` adds the merge of the asserted ones as the store's default graph).
 
-    ``wikibase``: a view already built, True to build it here (read from ``cache_dir`` if cached
-    there), False for none."""
+    ``wikibase``: a view already built, one being built (``PendingView``: waited for once the
+    rest is in), True to build it here (read from ``cache_dir`` if cached there), False for none."""
     store = ox.Store()
     quads = []
     for graph, triples in sources.graphs.items():
         g = ox.NamedNode(graph)
-        quads.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in triples)
+        quads.extend(ox.Quad(*t, g) for t in triples)
     store.extend(quads)
+    del quads
     if inference is not None:
         add_to_store(store, inference.triples, ox.NamedNode(str(GRAPH_INFERRED)))
     kg = KnowledgeGraph(store, sources, inference)
-    view = build_view(sources, cache_dir, store=store) if wikibase is True else wikibase or None
-    if view is not None:
-        add_to_store(store, view.triples, ox.NamedNode(str(GRAPH_WIKIBASE)))
-        kg.wikibase = view
+    if wikibase is True:
+        wikibase = build_view(sources, cache_dir, store=store)
+    elif isinstance(wikibase, PendingView):
+        wikibase = wikibase.result(store)
+    if wikibase:
+        kg.attach_view(wikibase)
     return kg
 
 
 def open_project(root: str | Path, *, reasoner: str = "auto", cache_dir: str | Path | None = None,
                  with_inference: bool = True, with_wikibase: bool = True,
-                 progress: Progress | None = None) -> KnowledgeGraph:
+                 progress: Progress | None = None,
+                 before_view: Callable[[KnowledgeGraph], None] | None = None) -> KnowledgeGraph:
     """Load, reason and index the project at ``root``: the one call the CLI and web app share.
 
     ``progress`` hears the stages "load" (files), "reason" and "index" (one step each); the index
-    stage builds the Wikibase view (cowkg.wikibase) unless ``with_wikibase`` is false."""
+    stage adds the Wikibase view (cowkg.wikibase) unless ``with_wikibase`` is false. A large
+    graph's view is built in a helper process meanwhile (``PendingView``), so ``before_view``
+    (validation, say) runs on the store of the asserted and inferred graphs before the view is
+    waited for; what it raises stops the helper."""
     sources = load_project(root, progress=progress)
-    inference = None
-    if with_inference:
-        report(progress, "reason", 0, 1)
-        inference = infer(sources, reasoner, cache_dir)
-        report(progress, "reason", 1, 1)
-    report(progress, "index", 0, 1)
-    kg = build_store(sources, inference, wikibase=with_wikibase, cache_dir=cache_dir)
-    report(progress, "index", 1, 1)
+    with PendingView(sources, cache_dir) if with_wikibase else nullcontext() as view:
+        inference = None
+        if with_inference:
+            report(progress, "reason", 0, 1)
+            inference = infer(sources, reasoner, cache_dir)
+            report(progress, "reason", 1, 1)
+        report(progress, "index", 0, 1)
+        kg = build_store(sources, inference, wikibase=False)
+        if before_view is not None:
+            before_view(kg)
+        if view is not None:
+            kg.attach_view(view.result(kg.store))
+        report(progress, "index", 1, 1)
     return kg

@@ -151,7 +151,7 @@ def run_shacl(data: rdflib.Graph, shapes: rdflib.Graph, engine: str = "turbo") -
         from .load import from_rdflib
 
         store = ox.Store()
-        store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in from_rdflib(data))
+        store.extend(ox.Quad(*t, ox.DefaultGraph()) for t in from_rdflib(data))
         return run_shacl_store(store, shapes)
     options = {"shacl_graph": shapes, "inference": "none", "advanced": True, "allow_warnings": True}
     if engine == "turbo":
@@ -196,7 +196,7 @@ def asserted_store(sources: Sources) -> ox.Store:
     """An in-memory pyoxigraph store whose default graph is the merge of the asserted graphs (what
     SHACL and the QC queries read)."""
     store = ox.Store()
-    store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+    store.extend(ox.Quad(*t, ox.DefaultGraph())
                  for t in sources.triples(str(g) for g in ASSERTED_GRAPHS))
     return store
 

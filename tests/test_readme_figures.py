@@ -106,6 +106,31 @@ def test_the_build_pipeline_figures_are_quoted_from_the_bench_file():
             f"{virtuoso} s", f"{int(peak):,} MiB"]
 
 
+def test_the_build_with_the_view_beside_is_quoted_from_the_bench_file():
+    text = (ROOT / "bench" / "results" / "scale_pipeline_view.txt").read_text(encoding="utf-8")
+    measured = {(m[1], m[2]): [c.strip() for c in m[3].split("|")] for m in re.finditer(
+        r"^\| ([\d,]+) \| (beside \(helper\)|in index) \| ([^\n]*) \|$", text, re.M)}
+    rows = readme_table("**The 1M build in under a minute")
+    assert rows and len(rows) == len(measured) == 4
+    for size, view, *cells in rows:
+        load, reason, shacl, index, total, _virtuoso, peak = measured[(size, view)]
+        assert [c.replace("**", "") for c in cells] == [
+            f"{load} s", reason.replace(" (", " s ("), shacl.split(",")[0].replace(" (", " s ("), f"{index} s",
+            f"{total} s", f"{int(peak):,} MiB"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("**The 1M build in under a minute")
+    para = " ".join(readme[start:readme.index("**Reasoners**", start)].split())
+    m = re.search(r"1,000,000 triples: total ([\d.]+) s vs ([\d.]+) s \(([\d.]+)x faster; the view itself "
+                  r"([\d.]+) s vs ([\d.]+) s\)", text)
+    helper = re.search(r'"size": 1000000, [^\n]*"view": "beside"[^\n]*', (
+        ROOT / "bench" / "results" / "scale_pipeline_view.jsonl").read_text(encoding="utf-8"))
+    peak = float(re.search(r'"helper_peak_rss_mib": ([\d.]+)', helper[0])[1])
+    assert (f"the view takes {m[4]} s in the helper" in para and f"and {m[5]} s in the index stage" in para
+            and f"the build takes {m[1]} s instead of {m[2]} s ({m[3]}x faster)" in para
+            and f"peak RSS was {peak:,.0f} MiB" in para and "load 0.77 at start" in para
+            and "# 2026-12-04T07:36Z, 2 cores, load 0.77 at start" in text)
+
+
 def test_the_serve_start_figures_are_quoted_from_the_bench_file():
     text = (ROOT / "bench" / "results" / "serve_start.txt").read_text(encoding="utf-8")
     median = {(m[2], m[1]): m[3] for m in re.finditer(r"^\| ([^|]+?) \| ([^|]+?) \| ([\d.]+) \(", text, re.M)}

@@ -114,14 +114,16 @@ def open_backend(cfg: dict[str, Any], *, check: bool = False, with_inference: bo
         from ..validate import check_project
         from .embedded import EmbeddedBackend
 
-        kg = open_project(cfg["root"], reasoner=cfg["reasoner"], cache_dir=cfg["cache_dir"],
-                          with_inference=with_inference, progress=progress)
-        if check and cfg["allow_invalid"]:
-            log.warning("allow_invalid: serving the data without checking it against the shapes")
-        elif check:
+        def checked(kg) -> None:  # before the Wikibase view is waited for: a helper may still build it
             paths = project_paths(cfg["root"])
             check_project(kg.sources, paths["shapes"], cfg["cache_dir"], cfg["root"], paths["queries"],
                           cfg["shacl_engine"], kg.store)
+
+        if check and cfg["allow_invalid"]:
+            log.warning("allow_invalid: serving the data without checking it against the shapes")
+        kg = open_project(cfg["root"], reasoner=cfg["reasoner"], cache_dir=cfg["cache_dir"],
+                          with_inference=with_inference, progress=progress,
+                          before_view=checked if check and not cfg["allow_invalid"] else None)
         return EmbeddedBackend(kg)
     if cfg["backend"] == "virtuoso":
         from ..virtuoso import find_instance

@@ -8,15 +8,17 @@ Wikidata Query Service find it with no cowkg parameter.
 from __future__ import annotations
 
 import csv
+import os
+import signal
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
 from cowkg.backends.embedded import run_query
-from cowkg.load import load_project
+from cowkg.load import CachedTriples, load_project
 from cowkg.vocab import ASSERTED_GRAPHS, GRAPH_INFERRED, GRAPH_WIKIBASE, WD
-from cowkg.wikibase import build_view, quantity_value, read_table, time_value
+from cowkg.wikibase import PendingView, build_view, quantity_value, read_table, time_value
 
 ROOT = Path(__file__).resolve().parents[2]
 VIEW = [str(g) for g in (*ASSERTED_GRAPHS, GRAPH_WIKIBASE)]
@@ -222,6 +224,88 @@ def test_a_malformed_row_is_reported_with_its_pattern(tmp_path):
     sources = load_project(ROOT, extra=[bad])
     with pytest.raises(ValueError, match="malformed pattern"):
         build_view(sources)
+
+
+@pytest.fixture(scope="module")
+def sources():
+    return load_project(ROOT)
+
+
+@pytest.fixture(scope="module")
+def here(sources):
+    return build_view(sources)
+
+
+def test_a_view_built_beside_is_the_view_built_here_and_is_cached(sources, here, tmp_path):
+    pending = PendingView(sources, tmp_path, beside=True)
+    assert pending.beside
+    view = pending.result()
+    assert isinstance(view.triples, CachedTriples) and not view.triples.parsed  # the store parses it
+    assert set(view.triples) == set(here.triples) and view.statements == here.statements
+    again = PendingView(sources, tmp_path, beside=True)
+    assert not again.beside and again.result().cached  # read from the cache the first one wrote
+
+
+def test_a_malformed_row_is_reported_from_the_helper_too(tmp_path):
+    bad = tmp_path / "bad-row.ttl"
+    bad.write_text("@prefix cowa: <https://w3id.org/cowkg/alignment#> .\n"
+                   "@prefix wdt: <http://www.wikidata.org/prop/direct/> .\n"
+                   'cowa:broken a cowa:StatementMapping ; cowa:property wdt:P31 ; cowa:where "?item ?value" .\n')
+    with pytest.raises(ValueError, match="malformed pattern"):
+        PendingView(load_project(ROOT, extra=[bad]), beside=True).result()
+
+
+def test_a_lost_helper_costs_only_time(sources, here, caplog):
+    pending = PendingView(sources, beside=True)
+    os.kill(pending._job._process.pid, signal.SIGKILL)
+    view = pending.result()
+    assert "ended without an answer" in caplog.text and "building the Wikibase view in this process" in caplog.text
+    assert set(view.triples) == set(here.triples)
+
+
+def test_small_graphs_build_their_view_here_and_large_ones_beside(sources, monkeypatch):
+    assert not PendingView(sources).beside  # the shipped graph: below BESIDE_MIN_TRIPLES
+    monkeypatch.setattr("cowkg.wikibase.BESIDE_MIN_TRIPLES", 1)
+    with PendingView(sources) as pending:
+        assert pending.beside
+
+
+def test_open_project_stops_the_helper_when_the_check_before_the_view_fails(monkeypatch, tmp_path):
+    from cowkg.store import open_project
+
+    monkeypatch.setattr("cowkg.wikibase.BESIDE_MIN_TRIPLES", 1)
+    started = []
+    real = PendingView.__init__
+
+    def spy(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        started.append(self)
+
+    monkeypatch.setattr(PendingView, "__init__", spy)
+
+    def check(kg):
+        assert (kg.wikibase is None and len(kg.store) > 0
+                and not any(kg.store.quads_for_pattern(None, None, None, ox.NamedNode(str(GRAPH_WIKIBASE)))))
+        raise RuntimeError("does not conform")
+
+    with pytest.raises(RuntimeError, match="does not conform"):
+        open_project(ROOT, cache_dir=tmp_path, before_view=check, with_inference=False)
+    (pending,) = started
+    assert pending.beside and pending._job is None  # cancelled: no helper left running
+    assert not list(tmp_path.glob("wikibase-*.nt"))
+
+
+def test_open_project_with_the_view_beside_gives_the_same_store(monkeypatch, tmp_path, kg):
+    from cowkg.store import open_project
+
+    monkeypatch.setattr("cowkg.wikibase.BESIDE_MIN_TRIPLES", 1)
+    beside = open_project(ROOT, cache_dir=tmp_path, with_inference=False)
+    sizes = kg.graph_sizes()
+    assert beside.graph_sizes() == {**sizes, str(GRAPH_INFERRED): 0}  # (blank nodes differ between two parses)
+
+    def view(graph):
+        return set(graph.store.quads_for_pattern(None, None, None, ox.NamedNode(str(GRAPH_WIKIBASE))))
+    assert view(beside) == view(kg)
 
 
 def _runner_over(sources):
