@@ -117,7 +117,8 @@ def one(size: int, seed: int, validate_max: int, virtuoso: bool, engine: str = "
     kg.attach_view(pending.result(kg.store))
     out["index"] += time.perf_counter() - t
     out["view_seconds"], out["view_triples"] = kg.wikibase.seconds, len(kg.wikibase.triples)
-    out["helper_peak_rss_mib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if pending.beside else None
+    helper = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the view's helper, the only child yet
+    out["helper_peak_rss_mib"] = helper if pending.beside else None
     out["quads"] = sum(1 for _ in kg.named_quads())
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["virtuoso"] = None

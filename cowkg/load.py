@@ -125,8 +125,9 @@ class CachedTriples(Sequence):
 
 def add_to_store(store: ox.Store, triples: Sequence[ox.Triple], graph: ox.NamedNode) -> None:
     """Put ``triples`` into ``graph`` of ``store``: a ``CachedTriples`` not yet parsed goes
-    through the engine's own parser."""
-    if isinstance(triples, CachedTriples) and not triples.parsed:
+    through the engine's own parser, unless it names blank nodes (the engine's loader labels them
+    anew, and they are the asserted graphs' nodes)."""
+    if isinstance(triples, CachedTriples) and not triples.parsed and b"_:" not in triples.body:
         store.load(triples.body, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
     else:
         store.extend(ox.Quad(*t, graph) for t in triples)
@@ -201,13 +202,56 @@ def load_files(layout: Iterable[tuple[Path, str]], progress: Progress | None = N
         if not path.is_file():
             raise NotFound(f"no such file: {path}", hint="check the path given with --data")
         content = path.read_bytes()
-        triples = parse_bytes(content, path)
+        sha = hashlib.sha256(content).hexdigest()
+        scope = hashlib.sha256(f"{done}\0{graph}\0{path.name}\0{sha}".encode()).hexdigest()[:16]
+        triples = scope_blank_nodes(parse_bytes(content, path), scope, may_have=_may_have_blank_nodes(content, path))
         sources.graphs.setdefault(graph, []).extend(triples)
-        sources.files.append(SourceFile(path, graph, len(triples), hashlib.sha256(content).hexdigest()))
+        sources.files.append(SourceFile(path, graph, len(triples), sha))
         if path.suffix == ".ttl":
             sources.turtle.append((str(path), content.decode("utf-8", "replace")))
     report(progress, "load", len(layout), len(layout))
     return sources
+
+
+def scope_blank_nodes(triples: list[ox.Triple], scope: str, may_have: bool = True) -> list[ox.Triple]:
+    """``triples`` of one document with its blank nodes labelled ``f<scope>b<n>``, n counting
+    them in order of first use.
+
+    Why: RDF keeps the blank nodes of two documents apart (``_:n`` in two files is two nodes),
+    and the parser labels Turtle's ``[]`` at random on each parse, while the inferred graph and the
+    Wikibase view are cached and name these nodes. A label made of the file (``scope``, from its
+    place in the layout, graph, name and content) and the node's rank is the same on every load
+    of the same files, and is different in another file.
+
+    >>> doc = ox.parse(b'_:n <http://e/p> [ <http://e/q> "1" ] .', format=ox.RdfFormat.TURTLE)
+    >>> [str(t) for t in scope_blank_nodes([q.triple for q in doc], "0123")]
+    ['_:f0123b0 <http://e/p> _:f0123b1', '_:f0123b1 <http://e/q> "1"']
+    """
+    if not may_have:
+        return triples
+    blank = ox.BlankNode
+    labels: dict[ox.BlankNode, ox.BlankNode] = {}
+
+    def label(node: ox.BlankNode) -> ox.BlankNode:
+        if node not in labels:
+            labels[node] = blank(f"f{scope}b{len(labels)}")
+        return labels[node]
+
+    out = []
+    for t in triples:
+        s, o = t.subject, t.object
+        if type(s) is blank or type(o) is blank:
+            t = ox.Triple(label(s) if type(s) is blank else s, t.predicate, label(o) if type(o) is blank else o)
+        out.append(t)
+    return out
+
+
+def _may_have_blank_nodes(content: bytes, path: Path) -> bool:
+    """Whether a document can hold blank nodes: in N-Triples and N-Quads only as ``_:``, in the
+    other syntaxes also as ``[]``, collections and nested elements (always assumed)."""
+    if rdf_format_for(path) in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
+        return b"_:" in content
+    return True
 
 
 def rdf_format_for(path: Path) -> ox.RdfFormat:

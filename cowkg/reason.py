@@ -44,8 +44,10 @@ log = logging.getLogger(__name__)
 #: ontology uses a construct the compiled rules lack.
 AUTO_THRESHOLD = 50_000
 REASONERS = ("owlrl", "reasonable", "sparql", "rules", "auto")
-#: Part of the cache key: bump when the closure or its noise filter changes, so old caches are ignored.
-CLOSURE_VERSION = 2
+#: Part of the cache key: bump when the closure or its noise filter changes, so old caches are ignored
+#: (3: blank nodes are labelled by file and rank at load, cowkg.load.scope_blank_nodes, so a cache
+#: written before names nodes no load gives any more).
+CLOSURE_VERSION = 3
 
 
 @dataclass

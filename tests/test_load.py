@@ -75,3 +75,16 @@ def test_to_rdflib_keeps_datatypes_and_languages(tmp_path):
     langs = {o.language for o in g.objects()}
     dts = {str(o.datatype) for o in g.objects() if o.datatype}
     assert "fr" in langs and "http://www.w3.org/2001/XMLSchema#date" in dts and len(g) == 3
+
+
+def test_blank_node_labels_are_scoped_to_their_file(tmp_path):
+    """RDF merges documents apart: ``_:n`` in two files is two nodes, and a file parsed twice gives
+    the same labels both times (the inferred graph's cache names them)."""
+    a, b = tmp_path / "a.ttl", tmp_path / "b.ttl"
+    a.write_text('_:n <http://e/p> "a" . <http://e/s> <http://e/q> [ <http://e/p> "c" ] .\n', encoding="utf-8")
+    b.write_text('_:n <http://e/p> "b" .\n', encoding="utf-8")
+    sources = load_files([(a, "http://e/g"), (b, "http://e/g")])
+    subjects = {t.object.value: t.subject for t in sources.graphs["http://e/g"] if t.predicate.value == "http://e/p"}
+    assert len(set(subjects.values())) == 3
+    again = load_files([(a, "http://e/g"), (b, "http://e/g")])
+    assert set(again.graphs["http://e/g"]) == set(sources.graphs["http://e/g"])

@@ -41,3 +41,30 @@ def test_auto_picks_by_size():
     assert pick_reasoner("auto", 10_000_000) == "rules"
     with pytest.raises(ValueError):
         pick_reasoner("hermit", 1)
+
+
+ANONYMOUS_SUMMIT = """@prefix cow: <https://w3id.org/cowkg/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+[] a cow:LeadersSummit ; rdfs:label "an unnamed summit"@en .
+"""
+
+
+@pytest.mark.parametrize("reasoner", ["rules", "owlrl"])
+def test_a_warm_cache_types_anonymous_nodes_as_a_cold_start_does(tmp_path, reasoner):
+    """The inferred graph read from the cache must speak of the blank nodes of this load, not of
+    the load that wrote it: Turtle's ``[]`` gets a new label each time a file is parsed."""
+    from cowkg.store import build_store
+
+    extra = tmp_path / "anonymous.ttl"
+    extra.write_text(ANONYMOUS_SUMMIT, encoding="utf-8")
+    query = "SELECT ?label WHERE { ?m a cow:Meeting ; rdfs:label ?label FILTER(STR(?label) = 'an unnamed summit') }"
+    answers = []
+    for _ in range(2):  # cold, then warm
+        sources = load_project(ROOT, extra=[extra])
+        kg = build_store(sources, infer(sources, reasoner, tmp_path / "cache"), wikibase=False)
+        answers.append([r["label"].value for r in run_query(kg, query, infer=True).rows])
+        orphans = run_query(kg, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH cowg:inferred { ?s ?p ?o } FILTER(isBlank(?s)) "
+                                "FILTER NOT EXISTS { GRAPH ?g { ?s ?x ?y } FILTER(?g != cowg:inferred) } }")
+        assert int(orphans.rows[0]["n"].value) == 0
+    assert kg.inference.cached
+    assert answers == [["an unnamed summit"], ["an unnamed summit"]]
