@@ -616,6 +616,7 @@ class PendingView:
         #: whether a helper process was started for it (not when the cache held it)
         self.beside = bool(beside) and self._view is None
         if self.beside:
+            log.info("building the Wikibase view of %d asserted triples in a helper process", sources.count())
             self._job = forked.Forked(_view_in_helper, sources)
 
     def result(self, store: ox.Store | None = None) -> WikibaseView:
