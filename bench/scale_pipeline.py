@@ -13,8 +13,10 @@ plus the project's ontology and shapes, through the same library calls as ``cowk
 - index: the pyoxigraph store with its named graphs (``cowkg.store.build_store``) and the Wikibase
   view; ``--view beside`` builds the view as ``cowkg serve`` does (``cowkg.wikibase.PendingView``:
   from 50,000 triples in a forked helper, during reasoning and validation, the index stage then
-  waiting for it), ``--view serial`` in the index stage, ``--view both`` (the default) runs each
-  size both ways and says how much faster the build is beside;
+  waiting for it), ``--view serial`` in the index stage, ``--view none`` not at all (the pipeline
+  as issue 15 measured it, before the view existed: its 285 s at 1M had none), ``--view both``
+  (the default) runs each size beside and serial and says how much faster the build is beside,
+  ``--view all`` the three;
 - virtuoso: the same graphs (asserted + inferred) into a private Virtuoso with the bulk loader.
 
 Sizes given with ``--virtuoso-sizes`` (10M here) go to Virtuoso alone: one process no longer holds
@@ -76,7 +78,7 @@ def one(size: int, seed: int, validate_max: int, virtuoso: bool, engine: str = "
 
     ``view``: "beside" builds the Wikibase view as ``cowkg serve`` does (in a forked helper from
     ``BESIDE_MIN_TRIPLES``, during reasoning and validation), "serial" in this process, in the
-    index stage."""
+    index stage, "none" not at all."""
     from generate import write
 
     from cowkg.load import default_layout, load_files
@@ -93,8 +95,8 @@ def one(size: int, seed: int, validate_max: int, virtuoso: bool, engine: str = "
     t = time.perf_counter()
     sources = load_files(layout)
     out["load"] = time.perf_counter() - t
-    pending = PendingView(sources, beside=None if view == "beside" else False)
-    out["view"] = "beside" if pending.beside else "serial"
+    pending = PendingView(sources, beside=None if view == "beside" else False) if view != "none" else None
+    out["view"] = "none" if pending is None else "beside" if pending.beside else "serial"
     t = time.perf_counter()
     inference = infer(sources, "auto")
     out["reason"] = time.perf_counter() - t
@@ -113,12 +115,13 @@ def one(size: int, seed: int, validate_max: int, virtuoso: bool, engine: str = "
         report = validate(sources, load_shapes(project_paths(ROOT)["shapes"]), engine=engine, store=kg.store)
         out["validate"], out["violations"] = time.perf_counter() - t, len(report.violations)
         out["validate_engine"] = report.engine
-    t = time.perf_counter()  # the view (waited for, when a helper builds it) is part of the index
-    kg.attach_view(pending.result(kg.store))
-    out["index"] += time.perf_counter() - t
-    out["view_seconds"], out["view_triples"] = kg.wikibase.seconds, len(kg.wikibase.triples)
-    helper = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the view's helper, the only child yet
-    out["helper_peak_rss_mib"] = helper if pending.beside else None
+    if pending is not None:
+        t = time.perf_counter()  # the view (waited for, when a helper builds it) is part of the index
+        kg.attach_view(pending.result(kg.store))
+        out["index"] += time.perf_counter() - t
+        out["view_seconds"], out["view_triples"] = kg.wikibase.seconds, len(kg.wikibase.triples)
+        helper = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the view's helper, the only child yet
+        out["helper_peak_rss_mib"] = helper if pending.beside else None
     out["quads"] = sum(1 for _ in kg.named_quads())
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["virtuoso"] = None
@@ -333,9 +336,10 @@ def main() -> None:
     ap.add_argument("--virtuoso-sizes", default="", help="sizes bulk-loaded into Virtuoso alone, e.g. 1m,10m")
     ap.add_argument("--no-engines", action="store_true", help="skip the SHACL engines side by side")
     ap.add_argument("--shacl-engine", choices=ENGINES, default="turbo", help="the pipeline's SHACL engine")
-    ap.add_argument("--view", choices=("beside", "serial", "both"), default="both",
+    ap.add_argument("--view", choices=("beside", "serial", "none", "both", "all"), default="both",
                     help="the Wikibase view built in a helper beside the pipeline (as cowkg serve does), "
-                         "in its index stage, or each size both ways")
+                         "in its index stage, not at all (as issue 15 measured), each size beside and in the "
+                         "index (both), or the three (all)")
     ap.add_argument("--compare-max", default="1m",
                     help="Virtuoso-only sizes up to this compare the closure reasoned in Virtuoso with the in-process")
     ap.add_argument("--no-queries", action="store_true", help="Virtuoso-only sizes: no competency mix")
@@ -365,9 +369,9 @@ def main() -> None:
         lines = Path(args.report).read_text(encoding="utf-8").splitlines()
         report([json.loads(line) for line in lines if line.startswith("{")])
         return
-    views = ("beside", "serial") if args.view == "both" else (args.view,)
+    views = {"both": ("beside", "serial"), "all": ("beside", "serial", "none")}.get(args.view, (args.view,))
     runs = [["--one", size, "--validate-max", args.validate_max, "--shacl-engine", args.shacl_engine, "--view", view]
-            + (["--no-virtuoso"] if args.no_virtuoso or view == "serial" else [])
+            + (["--no-virtuoso"] if args.no_virtuoso or view != views[0] else [])
             for size in args.sizes.split(",") if size for view in views]
     results_dir = Path(tempfile.mkdtemp(prefix="cowkg-bench-shacl-"))
     if not args.no_engines:
@@ -554,7 +558,14 @@ def report_pipeline(rows: list[dict]) -> None:
             print(f"  {size:,} triples: total {_s(_total(beside))} s vs {_s(_total(serial))} s "
                   f"({_total(serial) / _total(beside):.2f}x faster; the view itself {_s(beside['view_seconds'])} s "
                   f"vs {_s(serial['view_seconds'])} s)")
-    rows = [r for r in rows if r.get("view", "serial") != "serial" or r["size"] not in both]
+    for size, r in _view_rows(rows, "none").items():
+        print(f"  {size:,} triples without the view (issue 15's pipeline, one process): total {_s(_total(r))} s")
+    fitted: dict[int, tuple[int, dict]] = {}
+    for r in rows:  # one row per size for the fit: the build as serve does it, when a size ran several ways
+        rank = ("beside", "serial", "none").index(r.get("view", "serial"))
+        if r["size"] not in fitted or rank < fitted[r["size"]][0]:
+            fitted[r["size"]] = (rank, r)
+    rows = [r for _, r in sorted(fitted.values(), key=lambda pair: pair[1]["size"])]
     print("\nGrowth exponent b (time ≈ a·size^b; 1 = linear):")
     for stage in STAGES:
         same = [r for r in rows if stage != "reason" or r["reasoner"] == rows[-1]["reasoner"]]
@@ -571,7 +582,11 @@ def report_pipeline(rows: list[dict]) -> None:
 
 def _view(r: dict) -> str:
     """Where the row's Wikibase view was built (rows from before the helper existed: in the index)."""
-    return {"beside": "beside (helper)", "serial": "in index"}.get(r.get("view", "serial"), "?")
+    return {"beside": "beside (helper)", "serial": "in index", "none": "none"}.get(r.get("view", "serial"), "?")
+
+
+def _view_rows(rows: list[dict], view: str) -> dict[int, dict]:
+    return {r["size"]: r for r in rows if r.get("view", "serial") == view}
 
 
 def _view_pairs(rows: list[dict]) -> dict[int, tuple[dict, dict]]:
