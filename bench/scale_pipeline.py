@@ -20,7 +20,8 @@ plus the project's ontology and shapes, through the same library calls as ``cowk
 - virtuoso: the same graphs (asserted + inferred) into a private Virtuoso with the bulk loader.
 
 Sizes given with ``--virtuoso-sizes`` (10M here) go to Virtuoso alone: one process no longer holds
-them (the in-process pipeline peaked at 4.6 GiB for 1M triples, growing about linearly). The synthetic N-Triples file
+them (the in-process pipeline peaks at 1.8 GiB for 1M triples, plus 1.6 GiB in the Wikibase view's helper,
+growing about linearly). The synthetic N-Triples file
 and the ontology are bulk-loaded as they are (no in-process reasoning or SHACL), then the
 competency queries that need no inferred graph run on it through ``RemoteSparqlBackend``, and
 Virtuoso validates the graphs itself (the shapes compiled to SPARQL, ``cowkg.virtuoso.validate``);
