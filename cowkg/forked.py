@@ -91,7 +91,7 @@ def _child(sender, fn: Callable[..., Any], args: tuple) -> None:
         answer: tuple[str, Any] = ("ok", fn(*args))
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
         try:
-            pickle.dumps(exc)
+            pickle.loads(pickle.dumps(exc))  # both ways: some exceptions pickle but cannot be rebuilt
             answer = ("error", exc)
         except Exception:  # noqa: BLE001 - an exception that cannot travel is told by its text
             answer = ("error", RuntimeError(f"{type(exc).__name__}: {exc}"))

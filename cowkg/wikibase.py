@@ -617,7 +617,11 @@ class PendingView:
         self.beside = bool(beside) and self._view is None
         if self.beside:
             log.info("building the Wikibase view of %d asserted triples in a helper process", sources.count())
-            self._job = forked.Forked(_view_in_helper, sources)
+            try:
+                self._job = forked.Forked(_view_in_helper, sources)
+            except OSError as exc:  # no process to spare (ulimit, memory): the view is built here
+                log.warning("cannot start a helper process (%s): the Wikibase view is built in this one", exc)
+                self.beside = False
 
     def result(self, store: ox.Store | None = None) -> WikibaseView:
         """The view (waiting for the helper). ``store``: as ``build_view``'s, for building it here.

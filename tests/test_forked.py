@@ -42,6 +42,21 @@ def test_an_exception_that_cannot_travel_is_told_by_its_text():
         Forked(fails).result()
 
 
+class NeedsTwo(Exception):
+    """Pickles, but cannot be rebuilt from its args alone (the parent's recv would fail)."""
+
+    def __init__(self, what: str, where: str) -> None:
+        super().__init__(f"{what} at {where}")
+
+
+def test_an_exception_that_pickles_but_cannot_be_rebuilt_is_told_by_its_text():
+    def fails() -> None:
+        raise NeedsTwo("a broken row", "line 3")
+
+    with pytest.raises(RuntimeError, match="NeedsTwo: a broken row at line 3"):
+        Forked(fails).result()
+
+
 def test_a_helper_killed_before_answering_is_lost_not_awaited():
     job = Forked(time.sleep, 60)
     os.kill(job._process.pid, signal.SIGKILL)

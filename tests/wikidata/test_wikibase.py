@@ -263,6 +263,16 @@ def test_a_lost_helper_costs_only_time(sources, here, caplog):
     assert set(view.triples) == set(here.triples)
 
 
+def test_a_helper_that_cannot_start_costs_only_time(sources, here, monkeypatch, caplog):
+    def refuse():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    pending = PendingView(sources, beside=True)
+    assert not pending.beside and "cannot start a helper process" in caplog.text
+    assert set(pending.result().triples) == set(here.triples)
+
+
 def test_small_graphs_build_their_view_here_and_large_ones_beside(sources, monkeypatch):
     assert not PendingView(sources).beside  # the shipped graph: below BESIDE_MIN_TRIPLES
     monkeypatch.setattr("cowkg.wikibase.BESIDE_MIN_TRIPLES", 1)
