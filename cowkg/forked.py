@@ -8,7 +8,8 @@ sends back its answer (bytes, in practice) through a pipe.
 
 The caller decides when it pays (``available`` says only whether it can); whatever happens to the
 child, the caller gets either the answer, the exception the function raised, or ``HelperLost`` —
-never a hang: a child that dies closes its end of the pipe.
+it never waits for a child that died, since a dying child closes its end of the pipe (a child
+that runs on is waited for: the function's own duration is the caller's to bound).
 
 >>> job = Forked(sum, [1, 2, 3]) if available() else None
 >>> job.result() if job else 6
