@@ -77,13 +77,13 @@ class KnowledgeGraph:
 
 
 def build_store(sources: Sources, inference: Inference | None = None,
-                wikibase: WikibaseView | PendingView | bool = True,
+                wikibase: WikibaseView | bool = True,
                 cache_dir: str | Path | None = None) -> KnowledgeGraph:
     """Put each asserted graph, the inferred triples and the Wikibase view into their own named
     graph (the ``KnowledgeGraph`` adds the merge of the asserted ones as the store's default graph).
 
-    ``wikibase``: a view already built, one being built (``PendingView``: waited for once the
-    rest is in), True to build it here (read from ``cache_dir`` if cached there), False for none."""
+    ``wikibase``: a view already built, True to build it here (read from ``cache_dir`` if cached
+    there), False for none (``open_project`` attaches one built meanwhile, ``PendingView``)."""
     store = ox.Store()
     quads = []
     for graph, triples in sources.graphs.items():
@@ -96,8 +96,6 @@ def build_store(sources: Sources, inference: Inference | None = None,
     kg = KnowledgeGraph(store, sources, inference)
     if wikibase is True:
         wikibase = build_view(sources, cache_dir, store=store)
-    elif isinstance(wikibase, PendingView):
-        wikibase = wikibase.result(store)
     if wikibase:
         kg.attach_view(wikibase)
     return kg

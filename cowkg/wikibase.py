@@ -554,10 +554,6 @@ class WikibaseView:
     cached: bool = False
 
 
-def _cache_file(sources: Sources, cache_dir: str | Path | None) -> Path | None:
-    return Path(cache_dir) / f"wikibase-{VIEW_CODE_HASH}-{sources.digest[:32]}.nt" if cache_dir else None
-
-
 def build_view(sources: Sources, cache_dir: str | Path | None = None, store: ox.Store | None = None) -> WikibaseView:
     """The Wikibase view of ``sources`` (read from ``cache_dir`` when it holds this input's view).
 
@@ -565,15 +561,7 @@ def build_view(sources: Sources, cache_dir: str | Path | None = None, store: ox.
     ``KnowledgeGraph``'s): it is queried instead of building a private one. Raises ValueError when
     the alignment table is malformed.
     """
-    cache_file = _cache_file(sources, cache_dir)
-    if cache_file is not None:
-        cached = _read_cache(cache_file)
-        if cached is not None:
-            return cached
-    view = _computed(sources, store)
-    if cache_file is not None:
-        _write_cache(cache_file, view)
-    return view
+    return PendingView(sources, cache_dir, beside=False).result(store)
 
 
 def _computed(sources: Sources, store: ox.Store | None = None) -> WikibaseView:
@@ -590,7 +578,7 @@ def _computed(sources: Sources, store: ox.Store | None = None) -> WikibaseView:
 
 #: From this many asserted triples a build computes the view in a forked helper, beside its
 #: reasoning, indexing and validation (``PendingView``): 1M triples build in ~45 s instead of ~75 s
-#: on two cores (bench/results/scale_pipeline.txt). Below it the view takes less than a second
+#: on two cores (bench/results/scale_pipeline_view.txt). Below it the view takes less than a second
 #: and the fork is not worth its start.
 BESIDE_MIN_TRIPLES = 50_000
 
@@ -607,8 +595,9 @@ class PendingView:
     """
 
     def __init__(self, sources: Sources, cache_dir: str | Path | None = None, beside: bool | None = None) -> None:
-        self.sources, self.cache_dir = sources, cache_dir
-        self._cache_file = _cache_file(sources, cache_dir)
+        self.sources = sources
+        self._cache_file = Path(cache_dir) / f"wikibase-{VIEW_CODE_HASH}-{sources.digest[:32]}.nt" \
+            if cache_dir else None
         self._view = _read_cache(self._cache_file) if self._cache_file is not None else None
         self._job: forked.Forked | None = None
         if beside is None:
@@ -637,7 +626,9 @@ class PendingView:
                 if self._cache_file is not None:
                     _write_cache(self._cache_file, self._view, body)
         if self._view is None:
-            self._view = build_view(self.sources, self.cache_dir, store=store)
+            self._view = _computed(self.sources, store)
+            if self._cache_file is not None:
+                _write_cache(self._cache_file, self._view)
         return self._view
 
     def cancel(self) -> None:
