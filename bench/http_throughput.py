@@ -13,12 +13,20 @@ the project's PREFIX lines so every server understands it. Three rounds per serv
   the query as the engine reads it, without comments and layout;
 - ``heavy-unique``: the slowest third of the queries (by in-process time), unique.
 
+Servers: ``cowkg`` (``cowkg serve`` as shipped), ``oxigraph``, ``rdflib``, and on request two
+variants of ``cowkg serve`` with one change made by this script, never by the product
+(``VARIANTS``): ``cowkg-in-worker`` evaluates each query in the worker process itself instead of
+an evaluator process (so no query timeout and no memory limit: only a measurement; beside
+``cowkg`` it gives the cost of the evaluator hop, beside ``oxigraph`` what the Python front costs
+without it), and ``cowkg-uvloop`` runs the workers on uvloop (why the server names asyncio's loop).
+
 Prints req/s, p50/p99 latency, each server's CPU time per request (all its processes, from
 /proc), the per-request overhead (HTTP p50 minus the in-process median of the same queries), and
 the ratios cowkg / Oxigraph and cowkg / rdflib.
 Also the bounded load test: ``--only cowkg --clients 8 --seconds 30`` (0 errors expected).
 
 Usage: .venv/bin/python bench/http_throughput.py [--seconds 10] [--clients 4] [--only cowkg,oxigraph,rdflib]
+       .venv/bin/python bench/http_throughput.py --only cowkg,cowkg-in-worker,oxigraph --rounds mix-unique
 """
 
 from __future__ import annotations
@@ -238,15 +246,42 @@ def in_process_median(round_name: str) -> float:
     return IN_PROCESS["heavy" if round_name.startswith("heavy") else "mix"]
 
 
+#: Code run before ``cowkg serve`` for the variants this script measures (never shipped):
+#: ``cowkg-in-worker`` evaluates each query in the worker itself (the process that reads the
+#: request, on its event loop), skipping the evaluator process; ``cowkg-uvloop`` runs the workers
+#: on uvloop instead of asyncio's loop (``pip install uvloop`` first).
+VARIANTS = {
+    "cowkg-in-worker": """
+from cowkg.web.evaluator import EvaluatorPool
+async def _in_worker(self, payload, timeout):
+    return self._work(payload)
+EvaluatorPool.run_async = _in_worker
+""",
+    "cowkg-uvloop": """
+import uvloop, granian.server
+from granian.constants import Loops
+_init = granian.server.Server.__init__
+def _on_uvloop(self, *args, **kwargs):
+    _init(self, *args, **{**kwargs, "loop": Loops.uvloop})
+granian.server.Server.__init__ = _on_uvloop
+""",
+}
+
+
 def start_servers(names: list[str], data: Path, tmp: Path, workers: int) -> dict:
     servers = {}
-    if "cowkg" in names:
+    for name in ("cowkg", *VARIANTS):
+        if name not in names:
+            continue
         port = free_port()
         exe = VENV_BIN / "cowkg"
-        cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from cowkg.cli import main; main()"]
+        if name == "cowkg" and exe.exists():
+            cmd = [str(exe)]
+        else:
+            cmd = [sys.executable, "-c", VARIANTS.get(name, "") + "\nfrom cowkg.cli import main; main()"]
         proc = subprocess.Popen([*cmd, "serve", "--port", str(port), "--workers", str(workers), "--no-access-log"],
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        servers["cowkg"] = (proc, port, "/sparql")
+        servers[name] = (proc, port, "/sparql")
     if "oxigraph" in names:
         oxi = shutil.which("oxigraph", path=str(VENV_BIN)) or shutil.which("oxigraph")
         location = tmp / "oxigraph"
@@ -302,7 +337,7 @@ def main() -> None:
                 inner = in_process_median(round_name)
                 for name in names:
                     results[(round_name, name)] = r = merge(slices[name])
-                    print(f"{round_name:<13} {name:<9} {r['rps']:>9.1f} req/s  p50 {r['p50'] * 1e3:>8.2f} ms  "
+                    print(f"{round_name:<13} {name:<15} {r['rps']:>9.1f} req/s  p50 {r['p50'] * 1e3:>8.2f} ms  "
                           f"p99 {r['p99'] * 1e3:>8.2f} ms  errors {r['errors']}/{r['requests']}  "
                           f"server CPU {r['cpu_per_request'] * 1e3:.2f} ms/request  "
                           f"overhead (p50 - in-process median {inner * 1e3:.2f} ms) {(r['p50'] - inner) * 1e3:.2f} ms",
@@ -317,15 +352,15 @@ def main() -> None:
     print(f"\nratios ({args.clients} clients, {args.seconds:g} s per server and round in {args.slices} interleaved "
           "slices, one run on this machine):")
     for round_name in args.rounds.split(","):
-        cow = results.get((round_name, "cowkg"))
-        for other in ("oxigraph", "rdflib"):
-            o = results.get((round_name, other))
+        for ours, other in (("cowkg", "oxigraph"), ("cowkg", "rdflib"), ("cowkg", "cowkg-in-worker"),
+                            ("cowkg-in-worker", "oxigraph"), ("cowkg-uvloop", "cowkg")):
+            cow, o = results.get((round_name, ours)), results.get((round_name, other))
             if cow and o:
                 cpu = f"{cow['cpu_per_request'] / o['cpu_per_request']:>6.2f}x" if o["cpu_per_request"] else "     -"
-                print(f"  {round_name:<13} cowkg/{other:<8} throughput {cow['rps'] / o['rps']:>6.2f}x  "
+                print(f"  {round_name:<13} {ours + '/' + other:<25} throughput {cow['rps'] / o['rps']:>6.2f}x  "
                       f"p50 {cow['p50'] / o['p50']:>6.2f}x  p99 {cow['p99'] / o['p99']:>6.2f}x  "
                       f"server CPU per request {cpu}")
-    cow_errors = sum(r["errors"] for (_, name), r in results.items() if name == "cowkg")
+    cow_errors = sum(r["errors"] for (_, name), r in results.items() if name.startswith("cowkg"))
     print(f"cowkg errors: {cow_errors} (rdflib's baseline server fails some queries; its errors are only counted)")
     if cow_errors:
         sys.exit(1)

@@ -242,3 +242,29 @@ def test_the_100k_virtuoso_equality_is_quoted_from_the_bench_file():
     assert (f"At 100k (`bench/scale_pipeline.py --sizes 100k --virtuoso-sizes 100k --shacl-engine sparql`, "
             f"`bench/results/virtuoso_100k.txt`, 2026-12-04, load 0.73 at start) Virtuoso inferred {closure[1]} "
             f"triples, the in-process closure, and its SHACL gave {shacl[1]} results") in readme
+
+
+def test_the_evaluator_hop_figures_are_quoted_from_the_bench_file():
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    hop = (ROOT / "bench" / "results" / "http_hop.txt").read_text(encoding="utf-8")
+    load = re.search(r"load ([\d.]+) at start", hop).group(1)
+
+    def ratio(pair: str, what: str) -> str:
+        line = re.search(rf"^\s+mix-unique\s+{re.escape(pair)}\s.*$", hop, re.M).group(0)
+        return re.search(rf"{what}\s+([\d.]+)x", line).group(1)
+
+    para = readme[readme.index("**The evaluator hop, measured**"):]
+    para = para[:para.index("(`bench/results/event_loop.txt`")]
+    assert f"load {load} at start" in para
+    assert f"{ratio('cowkg-in-worker/oxigraph', 'throughput')}× Oxigraph's throughput" in para
+    assert f"p50 of {ratio('cowkg-in-worker/oxigraph', 'p50')}×" in para
+    assert f"{ratio('cowkg/cowkg-in-worker', 'server CPU per request')}× the server CPU" in para
+    assert f"no throughput ({ratio('cowkg/cowkg-in-worker', 'throughput')}×)" in para
+    before = (ROOT / "bench" / "results" / "event_loop_before_fix.txt").read_text(encoding="utf-8")
+    errors, total = re.search(r"^mix-unique\s+cowkg-uvloop .* errors (\d+)/(\d+)", before, re.M).groups()
+    assert f"{errors} of {int(total):,} unique queries" in para
+    after = (ROOT / "bench" / "results" / "event_loop.txt").read_text(encoding="utf-8")
+    tail = readme[readme.index("(`bench/results/event_loop.txt`"):][:120]
+    for round_name in ("mix-unique", "mix"):
+        line = re.search(rf"^\s+{round_name}\s+cowkg-uvloop/cowkg\s.*$", after, re.M).group(0)
+        assert re.search(r"throughput\s+([\d.]+)x", line).group(1) + "×" in tail

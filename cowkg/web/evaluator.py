@@ -53,6 +53,9 @@ _PR_SET_PDEATHSIG = 1
 HEAVY_AFTER = 1.0
 #: Evaluators per worker that heavy queries may never all take: kept for short queries.
 RESERVED = 2
+#: Seconds a child whose pipe broke is given to finish ending by itself (one that ran out of memory
+#: may still be releasing it) before it is taken for alive and killed.
+ENDING_WAIT = 1.0
 _RESET_SIGNALS = ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCHLD", "SIGABRT")
 
 
@@ -106,21 +109,25 @@ class _Child:
             pass
         self.reap()
 
-    def reap_after_kill(self) -> int | None:
-        """Reap a child whose pipe broke: the signal that ended it (it may still be ending)."""
+    def reap_after_kill(self) -> tuple[bool, int | None]:
+        """Reap a child whose pipe broke: whether it had ended by itself (it may still be ending),
+        and the signal that ended it. A child still alive is killed here; its SIGKILL then says
+        nothing about the query, so (False, None)."""
         try:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid == 0:
-                time.sleep(0.05)
-                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            deadline = time.monotonic() + ENDING_WAIT
+            while (found := os.waitpid(self.pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            pid, status = found
             if pid == 0:
                 os.kill(self.pid, signal.SIGKILL)
-                _pid, status = os.waitpid(self.pid, 0)
-            self.conn.close()
-            return os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+                os.waitpid(self.pid, 0)
+                self.conn.close()
+                return False, None
         except (ChildProcessError, ProcessLookupError):
             self.conn.close()
-            return None
+            return True, None
+        self.conn.close()
+        return True, (os.WTERMSIG(status) if os.WIFSIGNALED(status) else None)
 
     def reap(self) -> int | None:
         """Wait for the process to end and close the pipe; the signal that ended it, if any."""
@@ -298,7 +305,7 @@ class EvaluatorPool:
                 raise self._stop(child, timeout)
             status, value = _receive(child)
             healthy = True
-        except (EOFError, OSError) as exc:
+        except (EOFError, OSError, pickle.UnpicklingError) as exc:
             raise self._broken(child, exc) from None
         finally:
             self._finish(child, healthy)
@@ -330,7 +337,10 @@ class EvaluatorPool:
 
     def _broken(self, child: _Child, exc: BaseException) -> Exception:
         """The error for a child whose pipe broke: over its memory, or crashed."""
-        signum = child.reap_after_kill()
+        ended, signum = child.reap_after_kill()
+        if not ended:
+            return EvaluatorCrashed(f"the pipe to evaluator process {child.pid} broke while it was answering "
+                                    f"({exc!r}); the process was stopped")
         if signum in (signal.SIGABRT, signal.SIGKILL) and self.memory_bytes:
             log.warning("evaluator %d ended by signal %s: query over its memory limit", child.pid, signum)
             return _memory_exceeded(self.memory_bytes)
@@ -460,6 +470,8 @@ async def _wait_readable(conn: Connection, seconds: float | None) -> bool:
         loop.remove_reader(fd)
         if timer is not None:
             timer.cancel()
+        if not os.get_blocking(fd):  # uvloop (libuv) makes what it watches non-blocking: the
+            os.set_blocking(fd, True)  # answer is then read in pieces, never waited for
 
 
 def _settle(future: asyncio.Future, value: bool) -> None:

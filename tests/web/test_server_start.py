@@ -45,3 +45,31 @@ def test_workers_answer_first_and_hold_all_their_evaluators_soon_after(tmp_path,
         health = requests.get(server.base + "/health", timeout=30).json()
         assert health["evaluators"]["per_worker"] == 6
         assert health["evaluators"]["network_confined"] is True
+
+
+def fake_loop_package(where: Path, name: str, marker: Path) -> None:
+    """A package ``name`` whose ``new_event_loop`` leaves ``marker`` behind, then gives asyncio's
+    loop: granian's ``auto`` loop picks rloop, then uvloop, when it can import them."""
+    (where / name).mkdir(parents=True)
+    (where / name / "__init__.py").write_text(
+        "import asyncio, pathlib\n"
+        "def new_event_loop():\n"
+        f"    pathlib.Path({str(marker)!r}).write_text({name!r})\n"
+        "    return asyncio.new_event_loop()\n")
+
+
+def test_an_installed_uvloop_or_rloop_does_not_change_the_event_loop(tmp_path, checkout_cache):
+    """Workers run asyncio's own loop, the one the server is tested on, even when uvloop or rloop
+    is installed: granian's ``auto`` would take either one silently (with uvloop, 61 of 2,594
+    unique queries were wrongly answered 503: bench/results/event_loop_before_fix.txt)."""
+    site, marker = tmp_path / "site", tmp_path / "picked"
+    for name in ("uvloop", "rloop"):
+        fake_loop_package(site, name, marker)
+    env = {**os.environ, "COWKG_EVALUATORS": "2",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
+    with serving([*COWKG_SERVE, "--workers", "1"], log=tmp_path / "server.log", env=env, cwd=ROOT,
+                 wait=300) as server:
+        answered = requests.get(server.base + "/sparql", params={"query": "ASK { ?s ?p ?o }"},
+                                headers={"Accept": "application/sparql-results+json"}, timeout=30)
+        assert answered.status_code == 200 and answered.json()["boolean"] is True
+    assert not marker.exists(), f"the worker ran {marker.read_text()}'s event loop"
