@@ -7,9 +7,10 @@ plus the project's ontology and shapes, through the same library calls as ``cowk
 - load: parse ontology + data (``cowkg.load.load_files``);
 - reason: the OWL 2 RL closure (``cowkg.reason.infer``, ``auto`` picks the reasoner by size and
   the table says which ran);
-- validate: SHACL with ``--shacl-engine`` (default turbo; ``cowkg.validate``), skipped above
-  ``--validate-max`` triples (the table says when it was skipped); with ``sparql`` it runs after
-  the index, on the store just built (no rdflib copy), and the table says so;
+- validate: SHACL with ``--shacl-engine`` (default auto, as ``serve``; ``cowkg.validate``),
+  skipped above ``--validate-max`` triples (the table says when it was skipped); with ``sparql``
+  or ``auto`` it runs after the index, on the store just built (no rdflib copy), and the table
+  says which engine ran;
 - index: the pyoxigraph store with its named graphs (``cowkg.store.build_store``) and the Wikibase
   view; ``--view beside`` builds the view as ``cowkg serve`` does (``cowkg.wikibase.PendingView``:
   from 50,000 triples in a forked helper, during reasoning and validation, the index stage then
@@ -74,7 +75,7 @@ STAGES = ("load", "reason", "validate", "index", "virtuoso")
 ENGINES = ("pyshacl", "turbo", "sparql")
 
 
-def one(size: int, seed: int, validate_max: int, virtuoso: bool, engine: str = "turbo", view: str = "beside") -> dict:
+def one(size: int, seed: int, validate_max: int, virtuoso: bool, engine: str = "auto", view: str = "beside") -> dict:
     """Run the pipeline once on ``size`` synthetic triples; seconds per stage (None = skipped).
 
     ``view``: "beside" builds the Wikibase view as ``cowkg serve`` does (in a forked helper from
@@ -103,7 +104,7 @@ def one(size: int, seed: int, validate_max: int, virtuoso: bool, engine: str = "
     out["reason"] = time.perf_counter() - t
     out["reasoner"], out["inferred"] = inference.reasoner, len(inference.triples)
     out["validate"] = None
-    if sources.count() <= validate_max and engine != "sparql":
+    if sources.count() <= validate_max and engine not in ("sparql", "auto"):
         t = time.perf_counter()
         report = validate(sources, load_shapes(project_paths(ROOT)["shapes"]), engine=engine)
         out["validate"], out["violations"] = time.perf_counter() - t, len(report.violations)
@@ -111,7 +112,7 @@ def one(size: int, seed: int, validate_max: int, virtuoso: bool, engine: str = "
     t = time.perf_counter()
     kg = build_store(sources, inference, wikibase=False)
     out["index"] = time.perf_counter() - t
-    if sources.count() <= validate_max and engine == "sparql":  # on the store just built: no copy
+    if sources.count() <= validate_max and engine in ("sparql", "auto"):  # on the store just built: no copy
         t = time.perf_counter()
         report = validate(sources, load_shapes(project_paths(ROOT)["shapes"]), engine=engine, store=kg.store)
         out["validate"], out["violations"] = time.perf_counter() - t, len(report.violations)
@@ -336,7 +337,8 @@ def main() -> None:
     ap.add_argument("--no-virtuoso", action="store_true")
     ap.add_argument("--virtuoso-sizes", default="", help="sizes bulk-loaded into Virtuoso alone, e.g. 1m,10m")
     ap.add_argument("--no-engines", action="store_true", help="skip the SHACL engines side by side")
-    ap.add_argument("--shacl-engine", choices=ENGINES, default="turbo", help="the pipeline's SHACL engine")
+    ap.add_argument("--shacl-engine", choices=("auto", *ENGINES), default="auto",
+                    help="the pipeline's SHACL engine (default: serve's, auto: sparql when the shapes compile)")
     ap.add_argument("--view", choices=("beside", "serial", "none", "both", "all"), default="both",
                     help="the Wikibase view built in a helper beside the pipeline (as cowkg serve does), "
                          "in its index stage, not at all (as issue 15 measured), each size beside and in the "

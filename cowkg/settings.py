@@ -132,10 +132,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("reasoner", "auto",
             "OWL 2 RL reasoner: owlrl, reasonable, sparql (the compiled rules in a store), rules (the same rules "
             "over Python sets), or auto (by input size)."),
-    Setting("shacl_engine", "turbo",
-            "SHACL engine of `validate`, `stats` and `serve`'s check at start: turbo (pyshacl-turbo, Rust; gives "
-            "exactly pySHACL's results on this project), pyshacl (the reference) or sparql (the shapes compiled "
-            "to SPARQL, run by pyoxigraph on the store: the same results, no rdflib copy of the data). If turbo "
+    Setting("shacl_engine", "auto",
+            "SHACL engine of `validate`, `stats` and `serve`'s check at start: sparql (the shapes compiled to "
+            "SPARQL, run by pyoxigraph on the store: the fastest, no rdflib copy of the data), turbo "
+            "(pyshacl-turbo, Rust), pyshacl (the reference), or auto: sparql when the compiler translates the "
+            "shapes, else turbo, with a warning. All give exactly pySHACL's results on this project. If turbo "
             "cannot be imported or fails, pySHACL validates instead, with a warning."),
     Setting("allow_invalid", False,
             "Serve data that does not conform to the SHACL shapes (`cowkg serve` refuses to, by default)."),

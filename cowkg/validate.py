@@ -6,19 +6,23 @@ quality-control queries (``queries/qc/*-violation.rq``, see ``cowkg.qc``). Outpu
 constraint (a SHACL constraint component or ``qc:<query>``) and, where the loader indexed it, the
 file and line that describe the focus node.
 
-Three SHACL engines return the same report graph (``SHACL_ENGINES``): ``turbo`` (pyshacl-turbo,
-pySHACL's API in Rust, the default: its engine is 7 to 13 times faster from 10k to 1M triples,
-bench/results/scale_pipeline.txt, fast enough for ``serve`` to validate at every start) and
-``pyshacl`` (the reference). ``turbo`` is the default because it gives exactly pySHACL's result set
-on this project: the shipped graph, every fixture (tests/test_validate_engines.py) and the
-synthetic 100k and 1M graphs (bench/scale_pipeline.py, ``result_set`` compares them). Should turbo
-fail to import or to run, pySHACL validates instead, with a warning: a verdict always comes from an
-engine that ran to the end. The third, ``sparql`` (``cowkg.shacl_sparql``), compiles the shapes
-into SPARQL queries that pyoxigraph runs on a store holding the asserted graphs (the store
-``serve`` builds anyway, when it is given): no rdflib conversion, the same result set as pySHACL on
-the same inputs; it is also how Virtuoso validates the data it holds (``cowkg virtuoso load
---validate``). Shapes it cannot translate are an InputError naming the construct, never a shorter
-report.
+Three SHACL engines return the same report graph (``SHACL_ENGINES``), each giving exactly
+pySHACL's result set on this project: the shipped graph, every fixture
+(tests/test_validate_engines.py, tests/test_shacl_sparql.py) and the synthetic 100k and 1M graphs
+(bench/scale_pipeline.py, ``result_set`` compares them).
+
+- ``sparql`` (``cowkg.shacl_sparql``) compiles the shapes into SPARQL queries that pyoxigraph runs
+  on a store holding the asserted graphs (the store ``serve`` builds anyway, when it is given): no
+  rdflib copy of the data, the fastest at every size measured (bench/results/scale_pipeline.txt:
+  2.4x turbo at 10k, 2.9x at 100k and 1M, copies included). It is also how Virtuoso validates the
+  data it holds (``cowkg virtuoso load --validate``). Shapes it cannot translate are an InputError
+  naming the construct, never a shorter report.
+- ``turbo`` (pyshacl-turbo, pySHACL's API in Rust): should it fail to import or to run, pySHACL
+  validates instead, with a warning: a verdict always comes from an engine that ran to the end.
+- ``pyshacl``: the reference.
+
+The default, ``auto``, is ``sparql`` for shapes the compiler translates (all of this project's)
+and ``turbo`` for the others, with a warning naming what was not translated.
 """
 
 from __future__ import annotations
@@ -42,9 +46,10 @@ from .load import Sources, load_files, to_rdflib
 from .qc import QcQuery, load_qc, run_qc
 from .vocab import ASSERTED_GRAPHS, shorten
 
-#: The SHACL engines ``validate`` can run: pyshacl-turbo (the default), pySHACL (the reference) and
-#: the shapes compiled to SPARQL run by pyoxigraph (``cowkg.shacl_sparql``).
-SHACL_ENGINES = ("turbo", "pyshacl", "sparql")
+#: The SHACL engines ``validate`` can run: ``auto`` (the default: ``sparql`` when the shapes
+#: compile, else ``turbo``), the shapes compiled to SPARQL run by pyoxigraph (``cowkg.shacl_sparql``),
+#: pyshacl-turbo and pySHACL (the reference).
+SHACL_ENGINES = ("auto", "sparql", "turbo", "pyshacl")
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +132,8 @@ def engine_version(engine: str) -> str | None:
     """The installed version of a SHACL engine's package, None when it cannot be imported; raises
     InputError for an unknown engine."""
     _check_engine(engine)
+    if engine == "auto":
+        return f"sparql: {engine_version('sparql')}; turbo: {engine_version('turbo')}"  # imports turbo
     if engine == "sparql":
         from .shacl_sparql import compiler_version
 
@@ -138,21 +145,25 @@ def engine_version(engine: str) -> str | None:
     return getattr(module, "__version__", "unknown")
 
 
-def run_shacl(data: rdflib.Graph, shapes: rdflib.Graph, engine: str = "turbo") -> ShaclRun:
+def run_shacl(data: rdflib.Graph, shapes: rdflib.Graph, engine: str = "auto") -> ShaclRun:
     """Validate ``data`` against ``shapes`` with ``engine`` (SHACL-AF targets on, no inference,
     warnings allowed): pySHACL's (conforms, results graph, text) and the engine that ran.
 
-    ``turbo`` falls back to pySHACL, with a warning, when pyshacl-turbo cannot be imported, raises
-    (a Rust panic included), or returns a report that contradicts its own verdict. Raises
-    InputError when pySHACL cannot use the shapes or the engine is unknown.
+    ``auto`` runs ``sparql``, or ``turbo`` when the compiler does not translate the shapes (with a
+    warning naming what). ``turbo`` falls back to pySHACL, with a warning, when pyshacl-turbo
+    cannot be imported, raises (a Rust panic included), or returns a report that contradicts its
+    own verdict. Raises InputError when pySHACL cannot use the shapes or the engine is unknown.
     """
     _check_engine(engine)
-    if engine == "sparql":
+    if engine in ("sparql", "auto"):
         from .load import from_rdflib
 
         store = ox.Store()
         store.extend(ox.Quad(*t, ox.DefaultGraph()) for t in from_rdflib(data))
-        return run_shacl_store(store, shapes)
+        run = _sparql_or_none(store, shapes, engine)
+        if run is not None:
+            return run
+        engine = "turbo"
     options = {"shacl_graph": shapes, "inference": "none", "advanced": True, "allow_warnings": True}
     if engine == "turbo":
         try:
@@ -190,6 +201,21 @@ def run_shacl_store(store: ox.Store, shapes: rdflib.Graph, default_graph=None) -
 
     conforms, results, owners, queries = validate_select(shapes, store_select(store, default_graph))
     return ShaclRun(conforms, results, f"{len(owners)} results from {queries} SPARQL queries", "sparql", owners)
+
+
+def _sparql_or_none(store: ox.Store, shapes: rdflib.Graph, engine: str) -> ShaclRun | None:
+    """The ``sparql`` engine's run; for ``auto``, None (after a warning) when the compiler does not
+    translate the shapes: the caller then runs turbo. The compiler refuses a whole run, never
+    part of one, so nothing of a refused run is kept."""
+    from .shacl_sparql import UnsupportedShape
+
+    try:
+        return run_shacl_store(store, shapes)
+    except UnsupportedShape as exc:
+        if engine != "auto":
+            raise
+        log.warning("SHACL: %s; validating with turbo", exc.message)
+        return None
 
 
 def asserted_store(sources: Sources) -> ox.Store:
@@ -239,15 +265,19 @@ def _canonical(graph: rdflib.Graph, term, seen: frozenset = frozenset()) -> tupl
 
 
 def validate(sources: Sources, shapes: rdflib.Graph, qc: Sequence[QcQuery] = (),
-             engine: str = "turbo", store: ox.Store | None = None) -> ValidationReport:
+             engine: str = "auto", store: ox.Store | None = None) -> ValidationReport:
     """Run SHACL with ``engine`` (``SHACL_ENGINES``), then the QC queries ``qc``, over the asserted
     graphs; every violation carries its file:line when known. ``store`` (optional): a pyoxigraph
     store whose default graph already holds the merged asserted graphs of ``sources`` (as
     ``cowkg.store.build_store`` fills it), read by the ``sparql`` engine and the QC queries instead
     of a copy. Raises InputError when the shapes or a QC query cannot be used."""
-    if engine == "sparql":
+    _check_engine(engine)
+    if engine in ("sparql", "auto"):
         store = store if store is not None else asserted_store(sources)
-        return build_report(run_shacl_store(store, shapes), sources, shapes, None, qc, store)
+        run = _sparql_or_none(store, shapes, engine)
+        if run is not None:
+            return build_report(run, sources, shapes, None, qc, store)
+        engine = "turbo"
     data = to_rdflib(sources.triples(str(g) for g in ASSERTED_GRAPHS))
     return build_report(run_shacl(data, shapes, engine), sources, shapes, data, qc, store)
 
@@ -287,31 +317,40 @@ def build_report(run: ShaclRun, sources: Sources | None, shapes: rdflib.Graph, d
 
 def check_project(sources: Sources, shapes_dir: str | Path, cache_dir: str | Path | None = None,
                   root: str | Path | None = None, queries_dir: str | Path | None = None,
-                  engine: str = "turbo", store: ox.Store | None = None) -> ValidationReport:
+                  engine: str = "auto", store: ox.Store | None = None) -> ValidationReport:
     """Validate what a server is about to serve; raise ValidationFailed (exit 1) with the report
     when it does not conform.
 
     A conforming verdict is remembered in ``cache_dir`` under the digest of the data and shapes
     (and the SHACL engine and its version), with a checksum of its own, so a restart on unchanged
     files skips SHACL; any other verdict, or a cache entry that does not check out, means validating
-    again. The QC queries under ``queries_dir`` (``queries/qc``) count as shapes: as ``cowkg validate``.
-    ``store``: see ``validate``.
+    again. ``auto``'s verdict is kept under the engine it ran (sparql, or turbo for shapes the
+    compiler does not translate), and sparql's is looked for first: a warm start never imports
+    turbo (0.3 s) to learn its version. The QC queries under ``queries_dir`` (``queries/qc``)
+    count as shapes: as ``cowkg validate``. ``store``: see ``validate``.
     """
     files = shapes_files(shapes_dir)
     qc = load_qc(queries_dir) if queries_dir is not None else []
-    key = hashlib.sha256("\n".join([sources.digest, engine, str(engine_version(engine))]
-                                   + [hashlib.sha256(p.read_bytes()).hexdigest() for p in files]
-                                   + [hashlib.sha256(q.sparql.encode()).hexdigest() for q in qc]).encode()).hexdigest()
-    marker = Path(cache_dir) / f"conforms-{key[:32]}.json" if cache_dir else None
-    if marker is not None and _conforms_marker_holds(marker, key):
-        return ValidationReport(conforms=True, shapes_files=[str(p) for p in files])
+    inputs = ([sources.digest] + [hashlib.sha256(p.read_bytes()).hexdigest() for p in files]
+              + [hashlib.sha256(q.sparql.encode()).hexdigest() for q in qc])
+
+    def marker_of(ran: str) -> tuple[Path | None, str]:
+        key = hashlib.sha256("\n".join([engine, ran, str(engine_version(ran)), *inputs]).encode()).hexdigest()
+        return (Path(cache_dir) / f"conforms-{key[:32]}.json" if cache_dir else None), key
+
+    if cache_dir:
+        for ran in (("sparql", "turbo") if engine == "auto" else (engine,)):
+            marker, key = marker_of(ran)
+            if _conforms_marker_holds(marker, key):
+                return ValidationReport(conforms=True, shapes_files=[str(p) for p in files])
     report = validate(sources, load_shapes(shapes_dir), qc, engine, store)
     if not report.conforms:
         raise ValidationFailed("the data does not conform to the shapes: not serving it\n"
                                + format_report(report, root),
                                hint="fix the data (cowkg validate shows the same report), or start with "
                                     "--allow-invalid to serve it anyway", details={"counts": report.counts})
-    if marker is not None:
+    if cache_dir:  # turbo's verdict counts as turbo's even when pySHACL stood in for it, as before
+        marker, key = marker_of(engine if engine != "auto" else "sparql" if report.engine == "sparql" else "turbo")
         _write_marker(marker, key)
     return report
 

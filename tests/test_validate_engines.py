@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from pathlib import Path
 
 import pyshacl_turbo
@@ -22,6 +23,7 @@ from cowkg.validate import (
     SHACL_ENGINES,
     build_report,
     check_project,
+    engine_version,
     load_shapes,
     result_set,
     run_shacl,
@@ -171,7 +173,104 @@ def test_cli_validate_says_which_engine_ran(engine):
                                     "tests/fixtures/broken/person-without-label.ttl"])
     assert res.exit_code == 1, res.output
     out = json.loads(res.output)
-    assert out["engine"] == engine and out["counts"] == {"Violation": 2}
+    assert out["engine"] == ("sparql" if engine == "auto" else engine) and out["counts"] == {"Violation": 2}
+
+
+def test_auto_is_the_default_and_runs_the_compiled_shapes():
+    """The default engine (the shacl_engine setting) is auto: the project's shapes all compile, so
+    the SPARQL engine validates (bench/results/scale_pipeline.txt: the fastest at every size)."""
+    from cowkg.settings import load_settings
+
+    assert load_settings(environ={})["shacl_engine"] == "auto"
+    res = CliRunner().invoke(main, ["validate", "--format", "json", "--data",
+                                    "tests/fixtures/broken/geo-latitude-not-decimal.ttl"])
+    assert res.exit_code == 1, res.output
+    assert json.loads(res.output)["engine"] == "sparql"
+
+
+@pytest.mark.parametrize("fixture", [None, *FIXTURES],
+                         ids=["shipped", *(f"{p.parent.name}/{p.stem}" for p in FIXTURES)])
+def test_auto_gives_the_sparql_engines_report(shapes, fixture):
+    """On this project auto is the sparql engine, whose report is pySHACL's on every fixture
+    (tests/test_shacl_sparql.py)."""
+    sources = load_project(ROOT, data=[fixture] if fixture else None)
+    ours, sparql = validate(sources, shapes, QC, "auto"), validate(sources, shapes, QC, "sparql")
+    assert ours.engine == "sparql"
+    assert [v.as_dict() for v in ours.violations] == [v.as_dict() for v in sparql.violations]
+    assert ours.conforms == sparql.conforms
+
+
+CLOSED_SHAPE = "\ncowsh:ClosedShape a sh:NodeShape ; sh:targetClass cow:Person ; sh:closed true .\n"
+
+
+def test_auto_with_shapes_the_compiler_cannot_translate_validates_with_turbo(tmp_path, caplog):
+    """A project whose shapes use what the SPARQL compiler does not translate (sh:closed) is still
+    validated — by turbo, with a warning naming the construct — never refused, never cut short."""
+    for name in ("ontology", "data", "queries", "shapes"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    with open(tmp_path / "shapes" / "cowkg-shapes.ttl", "a", encoding="utf-8") as fh:
+        fh.write(CLOSED_SHAPE)
+    sources, shapes = load_project(tmp_path), load_shapes(tmp_path / "shapes")
+    with caplog.at_level(logging.WARNING, logger="cowkg.validate"):
+        report = validate(sources, shapes, QC, "auto")
+    assert report.engine == "turbo" and not report.conforms
+    assert "sh:closed on <https://w3id.org/cowkg/shapes#ClosedShape>" in caplog.text
+    assert "validating with turbo" in caplog.text
+    assert [v.as_dict() for v in report.violations] == \
+        [v.as_dict() for v in validate(sources, shapes, QC, "turbo").violations]
+    # the same results as pySHACL's but for the wording of sh:closed's message
+    assert [{**v.as_dict(), "message": None} for v in report.violations] == \
+        [{**v, "message": None} for v in expected(sources, shapes)]
+    data = to_rdflib(sources.triples(str(g) for g in ASSERTED_GRAPHS))
+    assert run_shacl(data, shapes, "auto").engine == "turbo"
+    res = CliRunner().invoke(main, ["--root", str(tmp_path), "validate", "--format", "json"])
+    assert res.exit_code == 1 and json.loads(res.output[res.output.index("{"):])["engine"] == "turbo"
+
+
+def test_auto_run_on_an_rdflib_graph_compiles_the_shapes(shapes, broken):
+    data = to_rdflib(broken.triples(str(g) for g in ASSERTED_GRAPHS))
+    run, reference = run_shacl(data, shapes, "auto"), run_shacl(data, shapes, "pyshacl")
+    assert run.engine == "sparql" and result_set(run.results) == result_set(reference.results)
+
+
+def test_the_auto_verdict_is_cached_apart_and_read_without_importing_turbo(tmp_path, monkeypatch):
+    """auto's verdict is its own (not sparql's marker), kept under the engine it ran; a restart
+    finds it without importing pyshacl-turbo (0.3 s of a warm start)."""
+    sources = load_project(ROOT)
+    paths = (ROOT / "shapes", tmp_path, ROOT, ROOT / "queries")
+    for engine in ("auto", "sparql"):
+        assert check_project(sources, *paths, engine=engine).conforms
+    assert len(list(tmp_path.glob("conforms-*.json"))) == 2
+    both = engine_version("auto")
+    assert engine_version("sparql") in both and str(engine_version("turbo")) in both
+    import cowkg.validate as module
+
+    monkeypatch.setattr(module, "validate", lambda *a, **k: pytest.fail("validated again"))
+    real_version = module.engine_version
+
+    def version(engine: str) -> str | None:
+        if engine == "turbo":
+            pytest.fail("asked turbo's version")
+        return real_version(engine)
+
+    monkeypatch.setattr(module, "engine_version", version)
+    assert check_project(sources, *paths, engine="auto").conforms
+
+
+def test_the_auto_verdict_after_turbo_stood_in_is_cached_as_turbos(tmp_path, caplog):
+    """Shapes the compiler does not translate: auto validates with turbo once, then a restart
+    finds turbo's verdict without validating again."""
+    for name in ("ontology", "data", "queries", "shapes"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    with open(tmp_path / "shapes" / "cowkg-shapes.ttl", "a", encoding="utf-8") as fh:
+        fh.write("\ncowsh:Closed a sh:NodeShape ; sh:targetClass cow:Nothing ; sh:closed true .\n")
+    sources, cache = load_project(tmp_path), tmp_path / "cache"
+    paths = (tmp_path / "shapes", cache, tmp_path, tmp_path / "queries")
+    with caplog.at_level(logging.WARNING, logger="cowkg.validate"):
+        assert check_project(sources, *paths, engine="auto").engine == "turbo"
+        assert check_project(sources, *paths, engine="auto").engine is None  # the cached verdict
+    assert caplog.text.count("validating with turbo") == 1
+    assert len(list(cache.glob("conforms-*.json"))) == 1
 
 
 def test_cli_validate_reads_the_engine_setting(monkeypatch):

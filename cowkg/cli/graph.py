@@ -144,7 +144,8 @@ def coverage_table(report) -> str:
               help="Validate these data files instead of data/*.ttl (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--shacl-engine", type=click.Choice(SHACL_ENGINES), default=None,
-              help="SHACL engine (default: the shacl_engine setting, turbo; pyshacl is the reference).")
+              help="SHACL engine (default: the shacl_engine setting, auto: sparql when the shapes compile, "
+                   "else turbo; pyshacl is the reference).")
 @click.pass_obj
 def validate(obj: Context, data: tuple[str, ...], fmt: str, shacl_engine: str | None) -> None:
     """Parse ontology + data, check them against the SHACL shapes in shapes/ and run the

@@ -24,7 +24,8 @@ from .base import Context
 @click.option("--allow-invalid", is_flag=True, default=None,
               help="Serve data that does not conform to the shapes (refused by default, with the report; exit 1).")
 @click.option("--shacl-engine", type=click.Choice(SHACL_ENGINES), default=None,
-              help="SHACL engine of the check at start (default: the shacl_engine setting, turbo).")
+              help="SHACL engine of the check at start (default: the shacl_engine setting, auto: sparql "
+                   "when the shapes compile, else turbo).")
 @click.pass_obj
 def serve(obj: Context, host: str, port: int, workers: int | None, access_log: bool, backend: str | None,
           endpoint: str | None, allow_invalid: bool | None, shacl_engine: str | None) -> None:
