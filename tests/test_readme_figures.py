@@ -142,17 +142,18 @@ def test_the_build_with_the_view_beside_is_quoted_from_the_bench_file():
 def test_the_serve_start_figures_are_quoted_from_the_bench_file():
     text = (ROOT / "bench" / "results" / "serve_start.txt").read_text(encoding="utf-8")
     median = {(m[2], m[1]): m[3] for m in re.finditer(r"^\| ([^|]+?) \| ([^|]+?) \| ([\d.]+) \(", text, re.M)}
-    added = dict(re.findall(r"^(turbo|pyshacl): validating at start adds ([\d.]+) s", text, re.M))
+    added = dict(re.findall(r"^(auto|turbo|pyshacl): validating at start adds ([\d.]+) s", text, re.M))
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     start = readme.index("**Serve start**")
     para = " ".join(readme[start:readme.index("\n\n", start)].split())
     load = re.search(r"load ([\d.]+) at start", text)[1]
     assert f"load {load};" in para
-    assert (f"turbo {median[('turbo', 'validated')]} s, with pySHACL {median[('pyshacl', 'validated')]} s"
-            in para)
-    assert f"{median[('turbo', 'cached verdict')]} s; without any check" in para
+    assert (f"server's store) {median[('auto', 'validated')]} s, with turbo {median[('turbo', 'validated')]} s, "
+            f"with pySHACL {median[('pyshacl', 'validated')]} s") in para
+    assert f"default engine) {median[('auto', 'cached verdict')]} s; without any check" in para
     assert f"(`--allow-invalid`) {median[('-', '--allow-invalid')]} s" in para
-    assert f"adds {added['turbo']} s with turbo against {added['pyshacl']} s with pySHACL" in para
+    assert (f"adds {added['auto']} s with the default engine, {added['turbo']} s with turbo and "
+            f"{added['pyshacl']} s with pySHACL") in para
 
 
 def test_the_reasoner_figures_are_quoted_from_the_bench_file():
