@@ -14,7 +14,7 @@ pySHACL's result set on this project: the shipped graph, every fixture
 - ``sparql`` (``cowkg.shacl_sparql``) compiles the shapes into SPARQL queries that pyoxigraph runs
   on a store holding the asserted graphs (the store ``serve`` builds anyway, when it is given): no
   rdflib copy of the data, the fastest at every size measured (bench/results/scale_pipeline.txt:
-  2.4x turbo at 10k, 2.9x at 100k and 1M, copies included). It is also how Virtuoso validates the
+  1.4x turbo at 10k, 2.5x at 100k, 3.0x at 1M, copies included). It is also how Virtuoso validates the
   data it holds (``cowkg virtuoso load --validate``). Shapes it cannot translate are an InputError
   naming the construct, never a shorter report.
 - ``turbo`` (pyshacl-turbo, pySHACL's API in Rust): should it fail to import or to run, pySHACL

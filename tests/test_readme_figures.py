@@ -91,6 +91,15 @@ def test_the_shacl_engine_figures_are_quoted_from_the_bench_file():
         assert turbo_cell == f"{turbo['engine_s']} s / {turbo['validate']} s"
         assert (engine_ratio, validate_ratio) == tuple(f"{r}×" for r in ratios[size])
         assert peaks == f"{int(ref['peak']):,} / {int(turbo['peak']):,} MiB"
+    sparql = [m.groups() for m in re.finditer(
+        r"^\| [\d,]+ \| sparql \| [\d.]+ \| [\d.]+ \| ([\d.]+) \| \d+ → (\d+) \| [\d,]+ \| \*\*yes\*\* \|$",
+        text, re.M)]
+    versus = re.findall(r"^[\d,]+ triples: sparql vs turbo [\d.]+x \(engine\), ([\d.]+)x \(validate", text, re.M)
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert len(sparql) == len(versus) == 3
+    assert (f"validates in {sparql[0][0]} s, {sparql[1][0]} s and {sparql[2][0]} s (copy included; "
+            f"{versus[0]}×, {versus[1]}× and {versus[2]}× turbo) with a peak of {sparql[0][1]}, {sparql[1][1]} "
+            f"and {sparql[2][1]} MiB") in readme
 
 
 def test_the_build_pipeline_figures_are_quoted_from_the_bench_file():
