@@ -278,3 +278,17 @@ def test_the_evaluator_hop_figures_are_quoted_from_the_bench_file():
     for round_name in ("mix-unique", "mix"):
         line = re.search(rf"^\s+{round_name}\s+cowkg-uvloop/cowkg\s.*$", after, re.M).group(0)
         assert re.search(r"throughput\s+([\d.]+)x", line).group(1) + "×" in tail
+
+
+def test_the_serving_stack_figures_are_quoted_from_the_bench_file():
+    text = (ROOT / "bench" / "results" / "serving_stack.txt").read_text(encoding="utf-8")
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    para = readme[readme.index("The server was chosen the same way"):]
+    para = para[:para.index("Workers run asyncio's own loop")]
+    load = re.search(r"load ([\d.]+) at start", text)[1]
+    ratio = re.search(r"^  gunicorn-gthread\s+unique throughput\s+([\d.]+)x", text, re.M)[1]
+    slow = re.search(r"^granian .* beside (\d+) slow clients: .* p50\s+([\d.]+) ms\s+errors 0/", text, re.M)
+    gthread = re.search(r"^gunicorn-gthread .* beside \d+ slow clients:\s+0\.0 req/s", text, re.M)
+    assert f"load {load} at start" in para and f"gave {ratio}× granian's throughput" in para
+    assert gthread and f"beside {slow[1]} slow clients they answered nothing" in para
+    assert f"p50 of {slow[2]} ms" in para
