@@ -5,6 +5,7 @@ live under tests/, and every setting is documented in the README."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -216,3 +217,19 @@ def test_serving_the_embedded_store_imports_no_http_client():
             "print(sorted(m for m in ('requests', 'urllib3', 'charset_normalizer') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_every_bench_file_the_repository_cites_exists():
+    """A figure's source must be there to check: every ``bench/results/...`` file and ``bench/*.py``
+    script named in the code, docs and tests is committed (server.py once cited a results file
+    that never was)."""
+    cited = set()
+    for path in [*ROOT.glob("*.md"), *ROOT.glob("docs/*.md"), *ROOT.glob("bench/*.md"), *ROOT.glob("bench/*.py"),
+                 *ROOT.glob("cowkg/**/*.py"), *ROOT.glob("tests/**/*.py")]:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        cited |= set(re.findall(r"bench/results/[A-Za-z0-9_.-]+\.(?:txt|jsonl|log)", text))
+        cited |= set(re.findall(r"bench/[a-z_]+\.py", text))
+        if path.name == "README.md" and path.parent.name == "bench":
+            cited |= {f"bench/{m}" for m in re.findall(r"`(results/[A-Za-z0-9_.-]+\.(?:txt|jsonl))`", text)}
+    missing = sorted(c for c in cited if not (ROOT / c).exists())
+    assert not missing, missing
