@@ -270,6 +270,11 @@ granian.server.Server.__init__ = _on_uvloop
 
 def start_servers(names: list[str], data: Path, tmp: Path, workers: int) -> dict:
     servers = {}
+    if "cowkg-uvloop" in names:
+        import importlib.util
+
+        if importlib.util.find_spec("uvloop") is None:
+            sys.exit("cowkg-uvloop runs the workers on uvloop, which is not installed: .venv/bin/pip install uvloop")
     for name in ("cowkg", *VARIANTS):
         if name not in names:
             continue
