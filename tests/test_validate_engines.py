@@ -1,6 +1,7 @@
-"""The two SHACL engines of cowkg.validate: pyshacl-turbo (the default) gives exactly pySHACL's
-results (the reference) on the shipped graph and on every fixture, and a turbo that cannot run
-hands over to pySHACL instead of giving a verdict of its own."""
+"""The SHACL engines of cowkg.validate: pyshacl-turbo gives exactly pySHACL's results (the
+reference) on the shipped graph and on every fixture, and a turbo that cannot run hands over to
+pySHACL instead of giving a verdict of its own; the default, auto, runs the shapes as SPARQL
+(tests/test_shacl_sparql.py) when they compile and turbo otherwise."""
 
 from __future__ import annotations
 
