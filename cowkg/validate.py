@@ -334,14 +334,13 @@ def check_project(sources: Sources, shapes_dir: str | Path, cache_dir: str | Pat
     inputs = ([sources.digest] + [hashlib.sha256(p.read_bytes()).hexdigest() for p in files]
               + [hashlib.sha256(q.sparql.encode()).hexdigest() for q in qc])
 
-    def marker_of(ran: str) -> tuple[Path | None, str]:
+    def marker_of(ran: str) -> tuple[Path, str]:
         key = hashlib.sha256("\n".join([engine, ran, str(engine_version(ran)), *inputs]).encode()).hexdigest()
-        return (Path(cache_dir) / f"conforms-{key[:32]}.json" if cache_dir else None), key
+        return Path(cache_dir) / f"conforms-{key[:32]}.json", key
 
     if cache_dir:
         for ran in (("sparql", "turbo") if engine == "auto" else (engine,)):
-            marker, key = marker_of(ran)
-            if _conforms_marker_holds(marker, key):
+            if _conforms_marker_holds(*marker_of(ran)):
                 return ValidationReport(conforms=True, shapes_files=[str(p) for p in files])
     report = validate(sources, load_shapes(shapes_dir), qc, engine, store)
     if not report.conforms:
@@ -349,9 +348,9 @@ def check_project(sources: Sources, shapes_dir: str | Path, cache_dir: str | Pat
                                + format_report(report, root),
                                hint="fix the data (cowkg validate shows the same report), or start with "
                                     "--allow-invalid to serve it anyway", details={"counts": report.counts})
-    if cache_dir:  # turbo's verdict counts as turbo's even when pySHACL stood in for it, as before
-        marker, key = marker_of(engine if engine != "auto" else "sparql" if report.engine == "sparql" else "turbo")
-        _write_marker(marker, key)
+    if cache_dir:  # auto's verdict under the engine it ran; turbo's stays turbo's when pySHACL stood in
+        ran = engine if engine != "auto" else report.engine if report.engine == "sparql" else "turbo"
+        _write_marker(*marker_of(ran))
     return report
 
 

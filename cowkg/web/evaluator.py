@@ -121,13 +121,12 @@ class _Child:
             if pid == 0:
                 os.kill(self.pid, signal.SIGKILL)
                 os.waitpid(self.pid, 0)
-                self.conn.close()
                 return False, None
+            return True, (os.WTERMSIG(status) if os.WIFSIGNALED(status) else None)
         except (ChildProcessError, ProcessLookupError):
-            self.conn.close()
             return True, None
-        self.conn.close()
-        return True, (os.WTERMSIG(status) if os.WIFSIGNALED(status) else None)
+        finally:
+            self.conn.close()
 
     def reap(self) -> int | None:
         """Wait for the process to end and close the pipe; the signal that ended it, if any."""
@@ -336,7 +335,8 @@ class EvaluatorPool:
                             details={"limit_seconds": timeout})
 
     def _broken(self, child: _Child, exc: BaseException) -> Exception:
-        """The error for a child whose pipe broke: over its memory, or crashed."""
+        """The error for a child whose pipe broke: over its memory, crashed, or alive under a
+        broken pipe (then stopped)."""
         ended, signum = child.reap_after_kill()
         if not ended:
             return EvaluatorCrashed(f"the pipe to evaluator process {child.pid} broke while it was answering "
