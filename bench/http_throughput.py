@@ -18,7 +18,15 @@ variants of ``cowkg serve`` with one change made by this script, never by the pr
 (``VARIANTS``): ``cowkg-in-worker`` evaluates each query in the worker process itself instead of
 an evaluator process (so no query timeout and no memory limit: only a measurement; beside
 ``cowkg`` it gives the cost of the evaluator hop, beside ``oxigraph`` what the Python front costs
-without it), and ``cowkg-uvloop`` runs the workers on uvloop (why the server names asyncio's loop).
+without it), ``cowkg-uvloop`` runs the workers on uvloop (why the server names asyncio's loop), and
+``cowkg-bare`` answers each query with no checks at all: the query string's text straight to
+pyoxigraph in an evaluator and back (the fastest the Python request path could be).
+
+Two more servers answer the question what a native front would give (``bench/native_front``, a
+measurement prototype built with cargo, never shipped): a Rust front that hands each request to
+evaluator processes over a Unix socket, killing one that overruns the time limit, with
+``native-full`` doing in the evaluator what cowkg does for a query (read and check the protocol
+request, cache, evaluate, headers) and ``native-bare`` only the engine.
 
 Prints req/s, p50/p99 latency, each server's CPU time per request (all its processes, from
 /proc), the per-request overhead (HTTP p50 minus the in-process median of the same queries), and
@@ -27,6 +35,8 @@ Also the bounded load test: ``--only cowkg --clients 8 --seconds 30`` (0 errors 
 
 Usage: .venv/bin/python bench/http_throughput.py [--seconds 10] [--clients 4] [--only cowkg,oxigraph,rdflib]
        .venv/bin/python bench/http_throughput.py --only cowkg,cowkg-in-worker,oxigraph --rounds mix-unique
+       .venv/bin/python bench/http_throughput.py --only cowkg,cowkg-bare,native-full,native-bare,oxigraph \
+           --rounds mix-unique,heavy-unique
 """
 
 from __future__ import annotations
@@ -151,10 +161,16 @@ def process_tree(pid: int) -> list[int]:
     return out
 
 
+#: Processes that belong to a server without being its descendants: the native front prototype's
+#: evaluators (front pid -> evaluators' parent pid), counted in the front's CPU time.
+COMPANIONS: dict[int, int] = {}
+
+
 def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) used so far by ``pid``'s process tree (Linux /proc; 0 elsewhere)."""
+    """CPU time (user + system) used so far by ``pid``'s process tree (Linux /proc; 0 elsewhere),
+    with its companion's tree (``COMPANIONS``)."""
     total = 0.0
-    for p in process_tree(pid):
+    for p in process_tree(pid) + (process_tree(COMPANIONS[pid]) if pid in COMPANIONS else []):
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
@@ -257,6 +273,31 @@ async def _in_worker(self, payload, timeout):
     return self._work(payload)
 EvaluatorPool.run_async = _in_worker
 """,
+    "cowkg-bare": """
+import pyoxigraph as ox
+from urllib.parse import parse_qs
+import cowkg.web.front as front
+from cowkg.answer import Answer
+from cowkg.web.evaluator import EvaluatorPool
+from cowkg.web.state import app_state
+_init = EvaluatorPool.__init__
+def _bare_pool(self, work, *args, **kwargs):
+    store = work.args[0].kg.store
+    def bare(text):
+        result = store.query(text)
+        json = "application/sparql-results+json"
+        if isinstance(result, ox.QuerySolutions):
+            return Answer(result.serialize(format=ox.QueryResultsFormat.JSON), json, "solutions", 0, False, 0.0)
+        if isinstance(result, ox.QueryTriples):
+            return Answer(result.serialize(format=ox.RdfFormat.TURTLE), "text/turtle", "graph", 0, False, 0.0)
+        return Answer(b'{"head":{},"boolean":%s}' % (b"true" if result else b"false"), json, "boolean", 0, False, 0.0)
+    _init(self, bare, *args, **kwargs)
+EvaluatorPool.__init__ = _bare_pool
+async def _bare_respond(app, environ):
+    found = await app_state(app).pool.run_async(parse_qs(environ["QUERY_STRING"])["query"][0], 30)
+    return 200, [("Content-Type", found.content_type), ("Content-Length", str(len(found.body)))], found.body
+front.respond_directly = _bare_respond
+""",
     "cowkg-uvloop": """
 import uvloop, granian.server
 from granian.constants import Loops
@@ -287,6 +328,21 @@ def start_servers(names: list[str], data: Path, tmp: Path, workers: int) -> dict
         proc = subprocess.Popen([*cmd, "serve", "--port", str(port), "--workers", str(workers), "--no-access-log"],
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         servers[name] = (proc, port, "/sparql")
+    native = [name for name in ("native-full", "native-bare") if name in names]
+    if native:
+        front = build_native_front()
+    for name in native:
+        socket_path = str(tmp / f"{name}.sock")
+        mode = name.split("-")[1]
+        evaluators = subprocess.Popen([sys.executable, str(NATIVE / "evaluators.py"), socket_path,
+                                       str(NATIVE_EVALUATORS), mode], cwd=ROOT,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        port = free_port()
+        proc = subprocess.Popen([str(front), str(port), socket_path, str(NATIVE_EVALUATORS), "30"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        COMPANIONS[proc.pid] = evaluators.pid
+        servers[name] = (proc, port, "/sparql")
+        servers[name + " evaluators"] = (evaluators, None, None)
     if "oxigraph" in names:
         oxi = shutil.which("oxigraph", path=str(VENV_BIN)) or shutil.which("oxigraph")
         location = tmp / "oxigraph"
@@ -302,8 +358,25 @@ def start_servers(names: list[str], data: Path, tmp: Path, workers: int) -> dict
                                  "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         servers["rdflib"] = (proc, port, "/sparql")
     for _name, (proc, port, path) in servers.items():
-        wait_up(port, path + "?query=" + quote("ASK {}"), proc)
+        if port is not None:
+            wait_up(port, path + "?query=" + quote("ASK {}"), proc)
     return servers
+
+
+#: The native front prototype (measurement only, never shipped): ``bench/native_front``.
+NATIVE = ROOT / "bench" / "native_front"
+#: Evaluator processes behind it: one front instead of two workers, with as many evaluators as one
+#: worker of ``cowkg serve`` has (the ``evaluators`` setting, 8).
+NATIVE_EVALUATORS = 8
+
+
+def build_native_front() -> Path:
+    """The prototype's binary, built with cargo (offline: it needs no crate)."""
+    cargo = shutil.which("cargo")
+    if cargo is None:
+        sys.exit("the native-* servers need cargo to build bench/native_front: apt-get install cargo")
+    subprocess.run([cargo, "build", "--release", "--offline", "--quiet"], cwd=NATIVE, check=True)
+    return NATIVE / "target" / "release" / "cowkg-native-front-prototype"
 
 
 def main() -> None:
@@ -358,14 +431,16 @@ def main() -> None:
           "slices, one run on this machine):")
     for round_name in args.rounds.split(","):
         for ours, other in (("cowkg", "oxigraph"), ("cowkg", "rdflib"), ("cowkg", "cowkg-in-worker"),
-                            ("cowkg-in-worker", "oxigraph"), ("cowkg-uvloop", "cowkg")):
+                            ("cowkg-in-worker", "oxigraph"), ("cowkg-uvloop", "cowkg"),
+                            ("cowkg-bare", "oxigraph"), ("native-full", "oxigraph"), ("native-bare", "oxigraph"),
+                            ("native-full", "cowkg")):
             cow, o = results.get((round_name, ours)), results.get((round_name, other))
             if cow and o:
                 cpu = f"{cow['cpu_per_request'] / o['cpu_per_request']:>6.2f}x" if o["cpu_per_request"] else "     -"
                 print(f"  {round_name:<13} {ours + '/' + other:<25} throughput {cow['rps'] / o['rps']:>6.2f}x  "
                       f"p50 {cow['p50'] / o['p50']:>6.2f}x  p99 {cow['p99'] / o['p99']:>6.2f}x  "
                       f"server CPU per request {cpu}")
-    cow_errors = sum(r["errors"] for (_, name), r in results.items() if name.startswith("cowkg"))
+    cow_errors = sum(r["errors"] for (_, name), r in results.items() if name.startswith(("cowkg", "native")))
     print(f"cowkg errors: {cow_errors} (rdflib's baseline server fails some queries; its errors are only counted)")
     if cow_errors:
         sys.exit(1)

@@ -8,7 +8,10 @@ import json
 import pickle
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cowkg.answer import QuerySpec, evaluate
 from cowkg.backends.embedded import EmbeddedBackend, json_rows
@@ -43,6 +46,25 @@ def test_a_trailing_values_nonce_changes_no_answer(backend, path) -> None:
     plain = evaluate(backend, QuerySpec(query=text, accept=JSON))
     nonced = evaluate(backend, QuerySpec(query=text + "\nVALUES ?cowkg_nonce { 123456 }", accept=JSON))
     assert nonced.body == plain.body
+
+
+#: Text that looks like the JSON around it: braces, quotes, escapes, the words the counter keys on.
+_TRICKY = st.lists(st.sampled_from(['{', '}', '"', ',', ':', '[', ']', '\\', '{"', '{}', ',{"', '{"type":', 'triple',
+                                    '"triple"', 'a', ' ', '\n', 'é']), max_size=8).map("".join)
+_CELL = st.one_of(st.none(), _TRICKY.map(ox.Literal), _TRICKY.map(lambda t: ox.Literal(t, language="en")),
+                  st.integers(-5, 5).map(ox.Literal), st.sampled_from([ox.NamedNode("http://e/%7Bx%7D"),
+                                                                       ox.NamedNode("http://e/a")]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_CELL, _CELL), max_size=8))
+def test_rows_counted_without_parsing_on_any_result_pyoxigraph_writes(rows) -> None:
+    """Literals holding what the counter looks for (``{"``, ``{}``, ``"triple"``, escapes), unbound
+    cells and rows with no binding at all: the count is always the parsed one."""
+    cells = " ".join("(" + " ".join("UNDEF" if c is None else str(c) for c in row) + ")" for row in rows)
+    body = ox.Store().query(f"SELECT ?a ?b WHERE {{ VALUES (?a ?b) {{ {cells} }} }}").serialize(
+        format=ox.QueryResultsFormat.JSON)
+    assert json_rows(body) == len(json.loads(body)["results"]["bindings"]) == len(rows)
 
 
 @pytest.mark.parametrize(("a", "b", "same"), [
