@@ -280,6 +280,32 @@ def test_the_evaluator_hop_figures_are_quoted_from_the_bench_file():
         assert re.search(r"throughput\s+([\d.]+)x", line).group(1) + "×" in tail
 
 
+def test_the_native_front_figures_are_quoted_from_the_bench_file():
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    text = (ROOT / "bench" / "results" / "native_front.txt").read_text(encoding="utf-8")
+
+    def ratio(round_name: str, pair: str, what: str) -> str:
+        line = re.search(rf"^\s+{round_name}\s+{re.escape(pair)}\s.*$", text, re.M).group(0)
+        return re.search(rf"{what}\s+([\d.]+)x", line).group(1)
+
+    def cpu(name: str) -> float:
+        return float(re.search(rf"^mix-unique\s+{name}\s.* server CPU ([\d.]+) ms/request", text, re.M).group(1))
+
+    para = readme[readme.index("**A native front, measured**"):]
+    para = para[:para.index("The server was chosen the same way")]
+    assert re.search(r"load ([\d.]+) at start", text).group(1) in para
+    assert re.search(r"^cowkg errors: 0 ", text, re.M), "every cowkg and native server answered every request"
+    for name in ("cowkg-bare", "native-full", "native-bare"):
+        said = para[para.index(f"`{name}` is"):][:600]  # what the README says of this server
+        pair = f"{name}/oxigraph"
+        assert f"{ratio('mix-unique', pair, 'throughput')}× " in said, name
+        assert re.search(rf"p50 (of )?{re.escape(ratio('mix-unique', pair, 'p50'))}×", said), name
+    assert f"{cpu('native-full') - cpu('native-bare'):.2f} ms of server CPU" in para
+    assert f"gave {ratio('heavy-unique', 'cowkg/oxigraph', 'throughput')}× (p50 " \
+           f"{ratio('heavy-unique', 'cowkg/oxigraph', 'p50')}×)" in para
+    assert f"`native-full` {ratio('heavy-unique', 'native-full/oxigraph', 'throughput')}×" in para
+
+
 def test_the_serving_stack_figures_are_quoted_from_the_bench_file():
     text = (ROOT / "bench" / "results" / "serving_stack.txt").read_text(encoding="utf-8")
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
