@@ -23,7 +23,8 @@ virtuoso-opensource-7 virtuoso-opensource-7/dba-password-again password dba' | d
 }
 
 if [ "$WITH_TEST" -eq 1 ]; then
-  apt_install chromium virtuoso-opensource-7 curl libapache-jena-java libslf4j-java
+  # cargo (with Debian's rustc) builds the native query-text scanner the tests compare with Python's.
+  apt_install chromium virtuoso-opensource-7 curl libapache-jena-java libslf4j-java cargo
 fi
 
 PY=${PYTHON:-python3}
@@ -41,5 +42,9 @@ fi
 if [ -f frontend/package.json ]; then
   (cd frontend && { [ -d node_modules ] && npm ls >/dev/null 2>&1; } || npm install --no-audit --no-fund --loglevel=error)
   (cd frontend && npm run --silent build)
+fi
+if [ "$WITH_TEST" -eq 1 ]; then
+  # The native query-text scanner (issue 15), standard library only: builds offline.
+  (cd native/querytext && cargo build --release --offline --quiet)
 fi
 echo "setup: ok"

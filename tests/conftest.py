@@ -295,3 +295,20 @@ def virtuoso_project_server(virtuoso_server, project_graphs, tmp_path_factory):
     endpoint = virtuoso_server.ensure("project", project_graphs).endpoint
     with serve_virtuoso(endpoint, tmp_path_factory.mktemp("virtuoso-server") / "server.log") as base:
         yield base
+
+
+@pytest.fixture(scope="session")
+def native_querytext() -> Path:
+    """The native query-text scanner's library (``native/querytext``), as ``scripts/setup.sh``
+    builds it; built here with cargo when it is missing or older than its source. Needs cargo
+    (Debian's ``cargo``): fails under CI without it, skips elsewhere (``require``)."""
+    import subprocess
+
+    crate = ROOT / "native" / "querytext"
+    library = crate / "target" / "release" / "libcowkg_querytext.so"
+    sources = [crate / "Cargo.toml", *sorted((crate / "src").glob("*.rs"))]
+    if not library.exists() or library.stat().st_mtime < max(s.stat().st_mtime for s in sources):
+        cargo = shutil.which("cargo")
+        require(cargo is not None, "cargo (apt-get install cargo) builds native/querytext")
+        subprocess.run([cargo, "build", "--release", "--offline", "--quiet"], cwd=crate, check=True)
+    return library
