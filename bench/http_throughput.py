@@ -20,7 +20,9 @@ an evaluator process (so no query timeout and no memory limit: only a measuremen
 ``cowkg`` it gives the cost of the evaluator hop, beside ``oxigraph`` what the Python front costs
 without it), ``cowkg-uvloop`` runs the workers on uvloop (why the server names asyncio's loop), and
 ``cowkg-bare`` answers each query with no checks at all: the query string's text straight to
-pyoxigraph in an evaluator and back (the fastest the Python request path could be).
+pyoxigraph in an evaluator and back (the fastest the Python request path could be), and
+``cowkg-no-native`` reads every query in Python (``COWKG_NATIVE=off``: without the native
+scanner's plain decisions, ``cowkg.native``).
 
 Two more servers answer the question what a native front would give (``bench/native_front``, a
 measurement prototype built with cargo, never shipped): a Rust front that hands each request to
@@ -298,6 +300,10 @@ async def _bare_respond(app, environ):
     return 200, [("Content-Type", found.content_type), ("Content-Length", str(len(found.body)))], found.body
 front.respond_directly = _bare_respond
 """,
+    "cowkg-no-native": """
+import os
+os.environ["COWKG_NATIVE"] = "off"
+""",
     "cowkg-uvloop": """
 import uvloop, granian.server
 from granian.constants import Loops
@@ -433,7 +439,8 @@ def main() -> None:
         for ours, other in (("cowkg", "oxigraph"), ("cowkg", "rdflib"), ("cowkg", "cowkg-in-worker"),
                             ("cowkg-in-worker", "oxigraph"), ("cowkg-uvloop", "cowkg"),
                             ("cowkg-bare", "oxigraph"), ("native-full", "oxigraph"), ("native-bare", "oxigraph"),
-                            ("native-full", "cowkg")):
+                            ("native-full", "cowkg"), ("cowkg", "cowkg-no-native"),
+                            ("cowkg-no-native", "oxigraph")):
             cow, o = results.get((round_name, ours)), results.get((round_name, other))
             if cow and o:
                 cpu = f"{cow['cpu_per_request'] / o['cpu_per_request']:>6.2f}x" if o["cpu_per_request"] else "     -"

@@ -405,12 +405,7 @@ class ParsedQuery:
         """
         from .wdqs import label_service_edits
 
-        edits = self._group_concat_edits() + label_service_edits(self)
-        text = self.text
-        # From the end, so offsets hold; of two edits at one offset, the first listed comes first.
-        for _pos, _index, (pos, size, insert) in sorted(((e[0], i, e) for i, e in enumerate(edits)), reverse=True):
-            text = text[:pos] + insert + text[pos + size:]
-        self.edits = sorted((pos, size, len(insert)) for pos, size, insert in edits)
+        text, self.edits = _edited(self.text, self._group_concat_edits() + label_service_edits(self))
         return text
 
     def _group_concat_edits(self) -> list[tuple[int, int, str]]:
@@ -514,6 +509,36 @@ def parse_query(text: str, predeclared: Mapping[str, str] = PREFIXES) -> ParsedQ
     if len(text) > MAX_TOKENS and len(parsed.code) > MAX_TOKENS:
         raise QueryTooComplex(f"the query has {len(parsed.code)} tokens; at most {MAX_TOKENS} are accepted",
                               hint="split it into smaller queries", details={"max_tokens": MAX_TOKENS})
+    return parsed
+
+
+def _edited(text: str, edits: list[tuple[int, int, str]]) -> tuple[str, list[tuple[int, int, int]]]:
+    """``text`` with ``edits`` (offset, length replaced, new text) made, and the edits as
+    ``written_offset`` reads them (offset, length replaced, length inserted)."""
+    # From the end, so offsets hold; of two edits at one offset, the first listed comes first.
+    for _pos, _index, (pos, size, insert) in sorted(((e[0], i, e) for i, e in enumerate(edits)), reverse=True):
+        text = text[:pos] + insert + text[pos + size:]
+    return text, sorted((pos, size, len(insert)) for pos, size, insert in edits)
+
+
+def parse_plain(text: str) -> ParsedQuery | None:
+    """The parse of a *plain* query (``cowkg.native``: one of the four forms, no SERVICE, FROM or
+    BASE, not ``SELECT *``, nothing of Wikidata's vocabulary, within the limits)
+    with every decision ``decide`` takes already taken by the native scanner, so the text is not
+    read again here; None when the query is not plain or the scanner is not built (then
+    ``parse_query``). The decisions are the ones ``parse_query`` reaches on the same text
+    (tests/test_native_querytext.py), for the project's predeclared prefixes."""
+    from . import native
+
+    found = native.plain(text)
+    if found is None:
+        return None
+    form, key, group_concat = found
+    engine_text, edits = _edited(text, [e for start, end in group_concat for e in ((start, 0, "STR("), (end, 0, ")"))])
+    parsed = ParsedQuery(text)
+    parsed.__dict__.update(form=form, select_star=False, dataset=(), dataset_clauses=[], engine_text=engine_text,
+                           edits=edits, wikidata_vocabulary=False, cache_text=key,
+                           verdicts={("service", True): True, ("service", False): True})
     return parsed
 
 

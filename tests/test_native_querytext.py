@@ -1,7 +1,11 @@
 """The native query-text scanner (``native/querytext``, issue 15) gives exactly the Python scanner's
 tokens: the code tokens (``_lex_code``) and every token of every reading (``_all_readings``, what
 the SERVICE refusal rests on), including when the work budget runs out, on every query of the
-project, thousands of mutations of them, the SSRF corpus's pieces and generated texts."""
+project, thousands of mutations of them, the SSRF corpus's pieces and generated texts.
+
+And where it calls a query plain (``cowkg.native.plain``, what the endpoint then takes instead of
+reading the text in Python), every decision is the one the Python parse and refusals reach on
+the same text: the same form, dataset, cache key, engine text and edits, and no refusal."""
 
 from __future__ import annotations
 
@@ -13,9 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_querytext import texts
 
+from cowkg import native as native_module
 from cowkg import querytext
-from cowkg.errors import QueryTooComplex
-from cowkg.querytext import _all_readings, _lex_code
+from cowkg.errors import CowkgError, QueryTooComplex
+from cowkg.query import refuse
+from cowkg.querytext import _all_readings, _lex_code, parse_plain, parse_query
+from cowkg.vocab import sparql_prologue
 
 KINDS = ["ws", "var", "word", "punct", "pname", "iri", "string", "comment", "number", "bnode", "langtag", "junk"]
 #: The hostile pieces of tests/security/test_ssrf.py and more of the same spirit.
@@ -120,3 +127,97 @@ def test_a_text_that_is_not_utf8_is_an_error_not_a_reading(native) -> None:
     out = (ctypes.c_uint32 * 30)()
     assert native.cowkg_lex_code(b"\xff\xfe", 2, 0, out, 30) == -2
     assert native.cowkg_all_readings(b"\xff\xfe", 2, 24, out, 30) == -2
+
+
+# --- plain queries --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def plain_scanner(native_querytext):
+    native_module.library.cache_clear()  # found now that it is built
+    assert native_module.library() is not None
+    yield
+    native_module.library.cache_clear()
+
+
+def python_decisions(text: str):
+    """What the endpoint decides reading ``text`` in Python, or "refused"."""
+    try:
+        parsed = parse_query(text)
+        refuse(parsed, confined=True)
+        refuse(parsed, confined=False)
+        parsed.decide()
+    except CowkgError:
+        return "refused"
+    return (parsed.form, parsed.select_star, parsed.dataset, parsed.engine_text, parsed.edits,
+            parsed.wikidata_vocabulary, parsed.cache_text)
+
+
+def plain_decisions(text: str):
+    parsed = parse_plain(text)
+    if parsed is None:
+        return None
+    refuse(parsed, confined=True)
+    refuse(parsed, confined=False)
+    parsed.decide()
+    return (parsed.form, parsed.select_star, parsed.dataset, parsed.engine_text, parsed.edits,
+            parsed.wikidata_vocabulary, parsed.cache_text)
+
+
+def agree_where_plain(text: str) -> bool:
+    """True when the scanner calls ``text`` plain (and then asserts the decisions are Python's)."""
+    plain = plain_decisions(text)
+    if plain is not None:
+        assert plain == python_decisions(text), text
+    return plain is not None
+
+
+def test_most_competency_queries_are_plain_and_decided_as_in_python(plain_scanner) -> None:
+    """As the endpoint receives them: with the project's prologue (bench/http_throughput.py)."""
+    queries = sorted(querytext_root().glob("queries/q*.rq"))
+    plain = [q.stem for q in queries if agree_where_plain(sparql_prologue() + q.read_text() + "\nVALUES ?n { 1 }")]
+    assert len(plain) >= 0.8 * len(queries), plain
+
+
+def test_plain_decisions_agree_on_every_text_and_mutation(plain_scanner) -> None:
+    found = sum(agree_where_plain(t) for t in texts())
+    assert found > 250  # the comparison covers many plain texts, not a few
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(PIECES + ["SELECT", "ASK", "CONSTRUCT", "DESCRIBE", "INSERT", "WITH", "FROM",
+                                          "GROUP_CONCAT(", "GROUP_CONCAT", "BASE <http://b/>", "*", "DISTINCT",
+                                          "wd:Q1", "www.wikidata.org", "PREFIX w: <http://www.wikidata.org/>",
+                                          "PREFIX h: <http://>", "{ ?s ?p ?o }"]),
+                max_size=20).map("".join))
+def test_plain_decisions_agree_on_hostile_texts(plain_scanner, text) -> None:
+    agree_where_plain(text)
+    agree_where_plain(sparql_prologue() + text)
+
+
+@pytest.mark.parametrize("text", [
+    "INSERT SELECT ?x {}", "WITH <http://g/> SELECT ?x {}", "DELETE ASK {}", "LOAD ASK {}",  # an update first
+    "SELECT * { ?s ?p ?o }", "SELECT DISTINCT * {}", "ASK { SELECT * {} }",  # SELECT * in the head
+    "SELECT ?s FROM <http://g/> {}", "SELECT ?s { SERVICE <http://x/> {} }", "BASE <http://b/> ASK {}",
+    "ASK { ?s wd:P31 ?o }", "ASK { ?s <http://www.wikidata.org/entity/Q1> ?o }", "ASK { ?s ?p 'caf\\u00e9' }",
+    "ASK { ?s ?p 'café' }", "ASK {" * 101 + "}" * 101, "ASK { FILTER(" + "1+" * 1501 + "1) }",
+])
+def test_what_is_never_plain(plain_scanner, text) -> None:
+    """Updates, SELECT *, a dataset, SERVICE, BASE, Wikidata's vocabulary, escapes, non-ASCII text
+    and texts past the limits are left to the Python parse (which refuses or decides them)."""
+    assert parse_plain(text) is None
+    assert parse_plain(sparql_prologue() + text) is None
+
+
+def test_without_the_library_nothing_is_plain(monkeypatch) -> None:
+    monkeypatch.setenv("COWKG_NATIVE", "off")
+    native_module.library.cache_clear()
+    try:
+        assert parse_plain("ASK { ?s ?p ?o }") is None
+    finally:
+        native_module.library.cache_clear()
+
+
+def querytext_root():
+    from pathlib import Path
+
+    return Path(querytext.__file__).resolve().parent.parent

@@ -22,7 +22,7 @@ from ..answer import Answer, QuerySpec, finish
 from ..backends.virtuoso import Prepared
 from ..errors import InputError, UnsupportedOperation
 from ..query import refuse
-from ..querytext import parse_query
+from ..querytext import parse_plain, parse_query
 from .http import CORS_HEADERS, POLICY_HEADERS, host_allowed
 from .state import app_state
 
@@ -86,7 +86,8 @@ def read_spec(request: Request, cfg: dict, confined: bool) -> QuerySpec:
         raise InputError(f"{len(queries)} 'query' parameters; the protocol allows exactly one")
     if not queries[0].strip():
         raise InputError("the query is empty")
-    parsed = parse_query(queries[0])
+    # A plain query's decisions come from the native scanner when it is built (``cowkg.native``).
+    parsed = parse_plain(queries[0]) or parse_query(queries[0])
     # Before taking an evaluator (refusals cost nothing); a SERVICE only another reading of the
     # text holds is left to the evaluators when they cannot reach the network.
     refuse(parsed, confined=confined)

@@ -574,6 +574,277 @@ pub fn all_readings(t: &[char], budget_per_char: i64) -> Option<Vec<Token>> {
     Some(out)
 }
 
+// --- the plain query: every decision taken here, or none -----------------------------------------
+
+/// `querytext.MAX_DEPTH`, `MAX_TOKENS`, `MAX_OPERATORS`, `_PROLOGUE_WORTH_CACHING`.
+pub const MAX_DEPTH: usize = 100;
+pub const MAX_TOKENS: usize = 60_000;
+pub const MAX_OPERATORS: usize = 1500;
+pub const PROLOGUE_WORTH_CACHING: usize = 200;
+
+const FORMS: [&str; 4] = ["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"];
+const UPDATES: [&str; 10] = ["INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"];
+const CHAIN_PUNCT: [&str; 18] = ["+", "-", "*", "/", "|", "||", "&&", "!", "=", "!=", "<", ">", "<=", ">=", "^", ".",
+                                 ";", ","];
+const CHAIN_WORDS: [&str; 10] = ["UNION", "OPTIONAL", "MINUS", "BIND", "FILTER", "VALUES", "SERVICE", "GRAPH", "IN",
+                                 "EXISTS"];
+
+/// What the endpoint must know of Wikidata's vocabulary (`cowkg.wdqs`): its namespaces, their host
+/// names, and the predeclared prefix names that expand into them (``wd:`` ...).
+pub struct Wikidata {
+    pub namespaces: Vec<String>,
+    pub hosts: Vec<String>,
+    pub predeclared: Vec<String>,
+}
+
+/// A query every decision of which is the plain one: one of the four forms, no SERVICE in any
+/// reading, no FROM, no BASE, not ``SELECT *``, nothing of Wikidata's vocabulary, within the
+/// limits. `form` is an index into SELECT, ASK, CONSTRUCT, DESCRIBE; `cache_text` the key of the
+/// response cache (`ParsedQuery.cache_text`); `group_concat` where each ``GROUP_CONCAT(...)``
+/// starts and ends, to be wrapped in ``STR(...)`` (`ParsedQuery._group_concat_edits`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Plain {
+    pub form: usize,
+    pub cache_text: String,
+    pub group_concat: Vec<(usize, usize)>,
+}
+
+fn text_of_token(t: &[char], tok: &Token) -> String {
+    t[tok.1..tok.2].iter().collect()
+}
+
+fn contains(hay: &str, needle: &str) -> bool {
+    hay.contains(needle)
+}
+
+/// `_PROLOGUE_PATTERN` anchored at the start: white space, comments that end with a line end,
+/// ``PREFIX name: <iri>`` and ``BASE <iri>`` (no escape in either IRI), the first alternative that
+/// matches each time; where nothing more matches, the prologue ends.
+fn prologue_end(t: &[char]) -> usize {
+    let word_at = |p: usize, w: &str| -> bool {
+        w.chars().enumerate().all(|(i, c)| at(t, p + i).map_or(false, |x| x.to_ascii_uppercase() == c))
+    };
+    let spaces = |p: usize| run(t, p, |c| matches!(c, ' ' | '\t' | '\r' | '\n'));
+    let iri_plain = |p: usize| -> Option<usize> {
+        if at(t, p)? != '<' {
+            return None;
+        }
+        let e = run(t, p + 1, iri_char);
+        if at(t, e) == Some('>') {
+            Some(e + 1)
+        } else {
+            None
+        }
+    };
+    let mut p = 0;
+    loop {
+        if let Some(e) = ws(t, p) {
+            p = e;
+            continue;
+        }
+        if at(t, p) == Some('#') {
+            let e = run(t, p + 1, |c| c != '\r' && c != '\n');
+            if at(t, e) == Some('\n') {
+                p = e + 1;
+                continue;
+            }
+            return p;
+        }
+        if word_at(p, "PREFIX") {
+            let q = spaces(p + 6);
+            if q > p + 6 {
+                // (?:PN_PREFIX)?: as in `pname`
+                let mut colon = None;
+                if at(t, q).map_or(false, pn_chars_base) {
+                    let r = run(t, q + 1, |c| pn_chars(c) || c == '.');
+                    if at(t, r) == Some(':') && (r == q + 1 || t[r - 1] != '.') {
+                        colon = Some(r);
+                    }
+                }
+                if colon.is_none() && at(t, q) == Some(':') {
+                    colon = Some(q);
+                }
+                if let Some(c) = colon {
+                    if let Some(e) = iri_plain(spaces(c + 1)) {
+                        p = e;
+                        continue;
+                    }
+                }
+            }
+        }
+        if word_at(p, "BASE") {
+            if let Some(e) = iri_plain(spaces(p + 4)) {
+                p = e;
+                continue;
+            }
+        }
+        return p;
+    }
+}
+
+/// `_namespace_could_be_wikidata`
+fn could_be_wikidata(namespace: &str, wd: &Wikidata) -> bool {
+    wd.namespaces.iter().any(|ns| namespace.starts_with(ns.as_str()) || ns.starts_with(namespace))
+}
+
+/// The plain decisions of `t`, or None when any of them is not the plain one (or the text is not
+/// ASCII, or holds a backslash): the Python parse then decides everything, as before. Never a
+/// refusal: a text that breaks a limit or holds an update or a SERVICE is simply not plain.
+pub fn plain(t: &[char], wd: &Wikidata) -> Option<Plain> {
+    if !t.iter().all(|c| c.is_ascii()) || t.contains(&'\\') {
+        return None;
+    }
+    let text: String = t.iter().collect();
+    let lowered = text.to_ascii_lowercase();
+    if ["service", "from"].iter().any(|w| contains(&lowered, w)) {
+        return None;
+    }
+    let code = lex_code(t, 0);
+    if code.len() > MAX_TOKENS {
+        return None;
+    }
+    // `_depth_of` (a closing bracket too many takes the depth below zero) and the operator count.
+    let (mut depth, mut operators) = (0i64, 0usize);
+    for tok in code.iter() {
+        let value = &text[tok.1..tok.2];
+        if tok.0 == PUNCT {
+            match t[tok.1] {
+                '{' | '(' | '[' => {
+                    depth += 1;
+                    if depth > MAX_DEPTH as i64 {
+                        return None;
+                    }
+                }
+                '}' | ')' | ']' => depth -= 1,
+                _ => {}
+            }
+            if CHAIN_PUNCT.contains(&value) {
+                operators += 1;
+            }
+        } else if tok.0 == WORD && CHAIN_WORDS.contains(&value.to_ascii_uppercase().as_str()) {
+            operators += 1;
+        }
+    }
+    if operators > MAX_OPERATORS {
+        return None;
+    }
+    // The prologue: cached (read once, kept) when long enough; its declarations and any that follow.
+    let end = prologue_end(t);
+    let cached = end >= PROLOGUE_WORTH_CACHING;
+    let split = if cached { code.iter().position(|tok| tok.1 >= end).unwrap_or(code.len()) } else { 0 };
+    let mut names: Vec<String> = wd.predeclared.clone();
+    let mut i = 0;
+    while i < code.len() {
+        let word = if code[i].0 == WORD { text[code[i].1..code[i].2].to_ascii_uppercase() } else { String::new() };
+        if word == "PREFIX" && i + 2 < code.len() && code[i + 1].0 == PNAME && code[i + 2].0 == IRI {
+            let name = text_of_token(t, &code[i + 1]);
+            if name.ends_with(':') {
+                let iri = &text[code[i + 2].1 + 1..code[i + 2].2 - 1];
+                if could_be_wikidata(iri, wd) {
+                    names.push(name);
+                }
+            }
+            i += 3;
+        } else if word == "BASE" && i + 1 < code.len() && code[i + 1].0 == IRI {
+            return None;
+        } else {
+            break;
+        }
+    }
+    let body = if cached { &text[end..] } else { &text[..] };
+    if contains(&body.to_ascii_lowercase(), "base") || wd.hosts.iter().any(|h| contains(body, h))
+        || names.iter().any(|n| contains(body, n)) {
+        return None;
+    }
+    // `head`: the code tokens past the cached prologue up to three past the first keyword of a
+    // form or an update; `form` its first such keyword (an update is not plain); `select_star`
+    // whether its first SELECT is followed, past DISTINCT or REDUCED, by `*`.
+    let past = &code[split..];
+    let upper = |tok: &Token| text[tok.1..tok.2].to_ascii_uppercase();
+    let mut head_len = past.len();
+    let mut after: i32 = -1;
+    for (j, tok) in past.iter().enumerate() {
+        let keyword = tok.0 == WORD && {
+            let w = upper(tok);
+            FORMS.contains(&w.as_str()) || UPDATES.contains(&w.as_str())
+        };
+        if after < 0 && keyword {
+            after = 3;
+        } else if after > 0 {
+            after -= 1;
+        }
+        if after == 0 {
+            head_len = j + 1;
+            break;
+        }
+    }
+    let head = &past[..head_len];
+    let mut form = None;
+    for tok in head.iter().filter(|tok| tok.0 == WORD) {
+        let w = upper(tok);
+        if UPDATES.contains(&w.as_str()) {
+            return None;
+        }
+        if let Some(f) = FORMS.iter().position(|&f| f == w) {
+            form = Some(f);
+            break;
+        }
+    }
+    if let Some(i) = head.iter().position(|tok| tok.0 == WORD && upper(tok) == "SELECT") {
+        let mut j = i + 1;
+        if j < head.len() && matches!(upper(&head[j]).as_str(), "DISTINCT" | "REDUCED") {
+            j += 1;
+        }
+        if j < head.len() && &text[head[j].1..head[j].2] == "*" {
+            return None;
+        }
+    }
+    let form = form?;
+    // The cache key: the code tokens, one space between them, unless the text could be read
+    // another way (a junk character, an IRI past the prologue holding a quote or a '#').
+    let body_tokens = if cached { &code[split..] } else { &code[..] };
+    let unsure = body_tokens.iter().any(|tok| {
+        tok.0 == JUNK || (tok.0 == IRI && text[tok.1..tok.2].chars().any(|c| c == '\'' || c == '"' || c == '#'))
+    });
+    let cache_text = if unsure {
+        text.clone()
+    } else {
+        let words: Vec<&str> = body_tokens.iter().map(|tok| &text[tok.1..tok.2]).collect();
+        if cached {
+            let layout: Vec<&str> = code[..split].iter().map(|tok| &text[tok.1..tok.2]).collect();
+            format!("{} {}", layout.join(" "), words.join(" "))
+        } else {
+            words.join(" ")
+        }
+    };
+    // `_group_concat_edits`: each GROUP_CONCAT past the cached prologue followed by "(", to the
+    // parenthesis that closes it.
+    let mut group_concat = Vec::new();
+    if contains(&lowered, "group_concat") {
+        for (i, tok) in body_tokens.iter().enumerate() {
+            if tok.0 != WORD || tok.2 - tok.1 != 12 || upper(tok) != "GROUP_CONCAT" || i + 1 >= body_tokens.len()
+                || &text[body_tokens[i + 1].1..body_tokens[i + 1].2] != "(" {
+                continue;
+            }
+            let mut depth = 0i64;
+            for t2 in body_tokens[i + 1..].iter() {
+                if t2.0 == PUNCT {
+                    match &text[t2.1..t2.2] {
+                        "(" => depth += 1,
+                        ")" => depth -= 1,
+                        _ => {}
+                    }
+                }
+                if depth == 0 {
+                    group_concat.push((tok.1, t2.2));
+                    break;
+                }
+            }
+        }
+    }
+    Some(Plain { form, cache_text, group_concat })
+}
+
 // --- C interface (ctypes) ------------------------------------------------------------------------
 
 unsafe fn text_of(text: *const u8, len: usize) -> Option<Vec<char>> {
@@ -620,5 +891,57 @@ pub unsafe extern "C" fn cowkg_all_readings(text: *const u8, len: usize, budget_
             None => -1,
         },
         None => -2,
+    }
+}
+
+/// The plain decisions of the UTF-8 `text` (see `plain`), Wikidata's vocabulary given as three
+/// lines (namespaces, host names, predeclared prefix names, each separated by spaces) in
+/// `wikidata`. Returns the form (0 SELECT, 1 ASK, 2 CONSTRUCT, 3 DESCRIBE) with the cache key's
+/// UTF-8 bytes in `key` (its length in `key_length`) and the (start, end) code-point offsets of
+/// each GROUP_CONCAT in `spans` (how many numbers in `spans_length`): call again with more room
+/// when either is more than its capacity. -1 when the text is not plain, -2 when either text is
+/// not UTF-8.
+///
+/// # Safety
+/// `text` and `wikidata` must point to `len` and `wikidata_len` readable bytes, `key` to
+/// `capacity` writable bytes, `spans` to `spans_capacity` writable u32, `key_length` and
+/// `spans_length` to one writable usize each.
+#[no_mangle]
+pub unsafe extern "C" fn cowkg_plain(text: *const u8, len: usize, wikidata: *const u8, wikidata_len: usize,
+                                     key: *mut u8, capacity: usize, key_length: *mut usize, spans: *mut u32,
+                                     spans_capacity: usize, spans_length: *mut usize) -> i64 {
+    let t = match text_of(text, len) {
+        Some(t) => t,
+        None => return -2,
+    };
+    let wd = match std::str::from_utf8(std::slice::from_raw_parts(wikidata, wikidata_len)) {
+        Ok(s) => {
+            let mut lines = s.split('\n').map(|l| l.split_whitespace().map(String::from).collect::<Vec<_>>());
+            Wikidata {
+                namespaces: lines.next().unwrap_or_default(),
+                hosts: lines.next().unwrap_or_default(),
+                predeclared: lines.next().unwrap_or_default(),
+            }
+        }
+        Err(_) => return -2,
+    };
+    match plain(&t, &wd) {
+        Some(p) => {
+            let bytes = p.cache_text.as_bytes();
+            *key_length = bytes.len();
+            if bytes.len() <= capacity {
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), key, bytes.len());
+            }
+            *spans_length = 2 * p.group_concat.len();
+            if 2 * p.group_concat.len() <= spans_capacity {
+                let out = std::slice::from_raw_parts_mut(spans, spans_capacity);
+                for (i, &(start, end)) in p.group_concat.iter().enumerate() {
+                    out[2 * i] = start as u32;
+                    out[2 * i + 1] = end as u32;
+                }
+            }
+            p.form as i64
+        }
+        None => -1,
     }
 }

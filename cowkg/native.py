@@ -1,0 +1,87 @@
+"""The native query-text scanner (``native/querytext``, Rust), when it is built: optional, never needed.
+
+Stage: inside ``cowkg.querytext``. The scanner reads a query's text as the Python lexer does (the
+same tokens, proven by tests/test_native_querytext.py) about 20x faster, and decides whether the
+query is *plain* — one of the four forms, no SERVICE, FROM or BASE, not ``SELECT *``, nothing of
+Wikidata's vocabulary, within the limits — in which case every decision the endpoint takes before
+evaluating it is the plain one (GROUP_CONCAT's wrapping in STR included) and nothing else needs
+reading. Anything else, and every refusal, is left to the Python parse.
+
+Where the library is looked for: ``COWKG_NATIVE`` (a path, or ``off``), then the checkout's
+``native/querytext/target/release`` (``scripts/setup.sh --test`` builds it when cargo is there).
+Without it everything works the same, in Python.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+LIBRARY_NAME = "libcowkg_querytext.so"
+#: Where a checkout builds it.
+CHECKOUT_LIBRARY = Path(__file__).resolve().parent.parent / "native" / "querytext" / "target" / "release" / LIBRARY_NAME
+FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+
+
+@lru_cache(maxsize=1)
+def library() -> ctypes.CDLL | None:
+    """The loaded scanner, or None (not built, switched off, or not loadable: logged once)."""
+    setting = os.environ.get("COWKG_NATIVE", "")
+    if setting.lower() in ("off", "0", "false", "no"):
+        return None
+    path = Path(setting) if setting else CHECKOUT_LIBRARY
+    if not path.is_file():
+        if setting:
+            log.warning("COWKG_NATIVE=%s: no such file; query texts are read in Python", setting)
+        return None
+    try:
+        lib = ctypes.CDLL(str(path))
+    except OSError as exc:
+        log.warning("the native query-text scanner %s does not load (%s); query texts are read in Python",
+                    path, exc)
+        return None
+    lib.cowkg_plain.restype = ctypes.c_int64
+    lib.cowkg_plain.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t,
+                                ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t),
+                                ctypes.POINTER(ctypes.c_uint32), ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]
+    return lib
+
+
+@lru_cache(maxsize=1)
+def _wikidata() -> bytes:
+    """Wikidata's vocabulary as the scanner takes it: namespaces, host names, predeclared names."""
+    from .wdqs import _HOSTS, _WIKIDATA_PREDECLARED, WIKIDATA_NAMESPACES
+
+    lines = (WIKIDATA_NAMESPACES, _HOSTS, _WIKIDATA_PREDECLARED)
+    if any(" " in item or "\n" in item for line in lines for item in line):
+        raise ValueError("a Wikidata namespace, host or prefix name holds a space")
+    return "\n".join(" ".join(line) for line in lines).encode()
+
+
+def plain(text: str) -> tuple[str, str, list[tuple[int, int]]] | None:
+    """(form, cache key, where each GROUP_CONCAT starts and ends) when the query is plain (see the
+    module docstring), else None — also when the scanner is not there. Only for the project's
+    predeclared prefixes."""
+    lib = library()
+    if lib is None:
+        return None
+    data = text.encode("utf-8", "surrogatepass")
+    wikidata = _wikidata()
+    capacity, spans_capacity = 2 * len(data) + 64, 64
+    while True:
+        key, key_length = ctypes.create_string_buffer(capacity), ctypes.c_size_t()
+        spans, spans_length = (ctypes.c_uint32 * spans_capacity)(), ctypes.c_size_t()
+        form = lib.cowkg_plain(data, len(data), wikidata, len(wikidata), key, capacity, ctypes.byref(key_length),
+                               spans, spans_capacity, ctypes.byref(spans_length))
+        if form < 0:
+            return None
+        if key_length.value <= capacity and spans_length.value <= spans_capacity:
+            break
+        capacity, spans_capacity = max(capacity, key_length.value), max(spans_capacity, spans_length.value)
+    pairs = [(spans[i], spans[i + 1]) for i in range(0, spans_length.value, 2)]
+    return FORMS[form], key.raw[:key_length.value].decode("utf-8"), pairs
