@@ -7,9 +7,10 @@ Wikidata's vocabulary, within the limits — in which case every decision the en
 evaluating it is the plain one (GROUP_CONCAT's wrapping in STR included) and nothing else needs
 reading. Anything else, and every refusal, is left to the Python parse.
 
-Where the library is looked for: ``COWKG_NATIVE`` (a path, or ``off``), then the checkout's
-``native/querytext/target/release`` (``scripts/setup.sh --test`` builds it when cargo is there).
-Without it everything works the same, in Python.
+Where the library is looked for: the ``native`` setting (``COWKG_NATIVE``: a path, or ``off``;
+``configure`` sets it for a server), else the checkout's ``native/querytext/target/release``
+(``scripts/setup.sh`` builds it when cargo is there). Without it everything works the same, in
+Python.
 """
 
 from __future__ import annotations
@@ -28,16 +29,28 @@ CHECKOUT_LIBRARY = Path(__file__).resolve().parent.parent / "native" / "querytex
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 
 
+#: The ``native`` setting when a server was configured with it (``configure``), else None: the
+#: environment's ``COWKG_NATIVE`` then decides.
+_configured: str | None = None
+
+
+def configure(setting: str) -> None:
+    """Use the ``native`` setting ``setting`` (empty, a path, or off) from now on."""
+    global _configured
+    _configured = setting
+    library.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def library() -> ctypes.CDLL | None:
     """The loaded scanner, or None (not built, switched off, or not loadable: logged once)."""
-    setting = os.environ.get("COWKG_NATIVE", "")
+    setting = _configured if _configured is not None else os.environ.get("COWKG_NATIVE", "")
     if setting.lower() in ("off", "0", "false", "no"):
         return None
     path = Path(setting) if setting else CHECKOUT_LIBRARY
     if not path.is_file():
         if setting:
-            log.warning("COWKG_NATIVE=%s: no such file; query texts are read in Python", setting)
+            log.warning("native setting %s: no such file; query texts are read in Python", setting)
         return None
     try:
         lib = ctypes.CDLL(str(path))

@@ -141,6 +141,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("allow_invalid", False,
             "Serve data that does not conform to the SHACL shapes (`cowkg serve` refuses to, by default)."),
     Setting("workers", 2, "Worker processes of the production server started by `cowkg serve`."),
+    Setting("native", "",
+            "The native query-text scanner (native/querytext, Rust), which decides plain queries for the endpoint "
+            "(the same decisions as the Python parse, faster): empty = the checkout's build when there is one, a "
+            "path to a libcowkg_querytext.so built elsewhere, or off. Without it queries are read in Python."),
     Setting("backend", "embedded", "Query backend: embedded (pyoxigraph) or virtuoso (remote SPARQL)."),
     Setting("endpoint", "", "URL of the remote SPARQL endpoint when backend is virtuoso."),
     Setting("virtuoso_dir", str(CACHE / "virtuoso"),

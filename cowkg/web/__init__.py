@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Flask
 
+from .. import native
 from ..backends import open_backend
 from ..settings import load_settings
 
@@ -36,6 +37,7 @@ def create_app(settings: dict[str, Any] | None = None, backend=None) -> Flask:
     app = Flask(__name__)
     app.request_class = Request
     app.config["COWKG"] = cfg = load_settings(settings)
+    native.configure(cfg["native"])
     # One byte past the limit, so http.check_size can tell a chunked body at the limit from a longer one.
     app.config["MAX_CONTENT_LENGTH"] = cfg["max_request_bytes"] + 1
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600
