@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -76,6 +77,28 @@ def _wikidata() -> bytes:
     return "\n".join(" ".join(line) for line in lines).encode()
 
 
+class _Buffers(threading.local):
+    """Each thread's room for the scanner's answers, kept between calls (allocating it per query
+    cost as much as the scan), grown when a query needs more."""
+
+    def __init__(self) -> None:
+        self.key_capacity, self.spans_capacity = 0, 0
+        self.key: ctypes.Array | None = None
+        self.spans: ctypes.Array | None = None
+        self.key_length, self.spans_length = ctypes.c_size_t(), ctypes.c_size_t()
+
+    def ensure(self, key_capacity: int, spans_capacity: int) -> None:
+        if key_capacity > self.key_capacity:
+            self.key_capacity = max(key_capacity, 2 * self.key_capacity, 16384)
+            self.key = ctypes.create_string_buffer(self.key_capacity)
+        if spans_capacity > self.spans_capacity:
+            self.spans_capacity = max(spans_capacity, 64)
+            self.spans = (ctypes.c_uint32 * self.spans_capacity)()
+
+
+_buffers = _Buffers()
+
+
 def plain(text: str) -> tuple[str, str, list[tuple[int, int]]] | None:
     """(form, cache key, where each GROUP_CONCAT starts and ends) when the query is plain (see the
     module docstring), else None — also when the scanner is not there. Only for the project's
@@ -85,16 +108,17 @@ def plain(text: str) -> tuple[str, str, list[tuple[int, int]]] | None:
         return None
     data = text.encode("utf-8", "surrogatepass")
     wikidata = _wikidata()
-    capacity, spans_capacity = 2 * len(data) + 64, 64
+    room = _buffers
+    room.ensure(len(data) + 64, 64)
     while True:
-        key, key_length = ctypes.create_string_buffer(capacity), ctypes.c_size_t()
-        spans, spans_length = (ctypes.c_uint32 * spans_capacity)(), ctypes.c_size_t()
-        form = lib.cowkg_plain(data, len(data), wikidata, len(wikidata), key, capacity, ctypes.byref(key_length),
-                               spans, spans_capacity, ctypes.byref(spans_length))
+        form = lib.cowkg_plain(data, len(data), wikidata, len(wikidata), room.key, room.key_capacity,
+                               ctypes.byref(room.key_length), room.spans, room.spans_capacity,
+                               ctypes.byref(room.spans_length))
         if form < 0:
             return None
-        if key_length.value <= capacity and spans_length.value <= spans_capacity:
+        if room.key_length.value <= room.key_capacity and room.spans_length.value <= room.spans_capacity:
             break
-        capacity, spans_capacity = max(capacity, key_length.value), max(spans_capacity, spans_length.value)
-    pairs = [(spans[i], spans[i + 1]) for i in range(0, spans_length.value, 2)]
-    return FORMS[form], key.raw[:key_length.value].decode("utf-8"), pairs
+        room.ensure(room.key_length.value, room.spans_length.value)
+    spans = room.spans
+    pairs = [(spans[i], spans[i + 1]) for i in range(0, room.spans_length.value, 2)]
+    return FORMS[form], ctypes.string_at(room.key, room.key_length.value).decode("utf-8"), pairs

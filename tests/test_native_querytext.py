@@ -194,6 +194,15 @@ def test_plain_decisions_agree_on_hostile_texts(plain_scanner, text) -> None:
     agree_where_plain(sparql_prologue() + text)
 
 
+def test_a_cache_key_longer_than_the_text_comes_back_whole(plain_scanner) -> None:
+    """Adjacent tokens get a space between them in the key, so it can outgrow the text and the room
+    kept for it: the scanner says how much it needs and is asked again."""
+    for text in ("ASK{VALUES?v{" + "<a:b><a:c>" * 2000 + "}}", "ASK{VALUES?v{" + "<a:b>" * 40000 + "}}"):
+        parsed = parse_plain(text)
+        assert parsed is not None and len(parsed.cache_text) > len(text)
+        assert parsed.cache_text == parse_query(text).cache_text
+
+
 @pytest.mark.parametrize("text", [
     "INSERT SELECT ?x {}", "WITH <http://g/> SELECT ?x {}", "DELETE ASK {}", "LOAD ASK {}",  # an update first
     "SELECT * { ?s ?p ?o }", "SELECT DISTINCT * {}", "ASK { SELECT * {} }",  # SELECT * in the head
