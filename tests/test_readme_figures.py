@@ -354,6 +354,37 @@ def test_the_plain_share_of_the_competency_queries_is_todays(native_querytext, k
     assert f"{plain} of the {len(mix)} competency queries" in readme
 
 
+def test_the_http_table_is_quoted_from_the_bench_file():
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    text = (ROOT / "bench" / "results" / "http_throughput.txt").read_text(encoding="utf-8")
+    para = readme[readme.index("**HTTP serving**"):readme.index("**The evaluator hop, measured**")]
+    assert f"load {re.search(r'load ([0-9.]+) at start', text).group(1)} at start" in para
+    assert re.search(r"^cowkg errors: 0 ", text, re.M)
+    rows = {"mix": "competency mix, repeated", "mix-unique": "competency mix, every request unique",
+            "heavy-unique": "heaviest third, every request unique"}
+    for round_name, label in rows.items():
+        line = re.search(rf"^{round_name}\s+cowkg\s+([\d.]+) req/s\s+p50\s+([\d.]+) ms\s+p99\s+([\d.]+) ms",
+                         text, re.M)
+        rps, p50, p99 = (float(x) for x in line.groups())
+        row = para[para.index(f"| {label}"):]
+        row = row[:row.index("|", row.index("|", row.index("|", 1) + 1) + 1) + 200]
+
+        def ratio(pair: str, what: str, round_name: str = round_name) -> str:
+            found = re.search(rf"^\s+{round_name}\s+{re.escape(pair)}\s.*$", text, re.M).group(0)
+            return re.search(rf"{what}\s+([\d.]+)x", found).group(1)
+
+        assert f"{rps:,.0f} ({p50:.1f} / {p99:.1f} ms)" in row, label
+        assert f"| {ratio('cowkg/oxigraph', 'throughput')}×" in row, label
+        assert f"| {float(ratio('cowkg/rdflib', 'throughput')):.0f}× |" in row, label
+        p50s = f"{ratio('cowkg/oxigraph', 'p50')}× / {ratio('cowkg/oxigraph', 'p99')}× "
+        assert p50s in para, label
+    cpu = {(r, name): m for r in rows for name in ("cowkg", "oxigraph")
+           for m in re.findall(rf"^{r}\s+{name}\s.* server CPU ([\d.]+) ms/request", text, re.M)}
+    assert (f"cowkg {cpu['mix-unique', 'cowkg']} ms against Oxigraph's {cpu['mix-unique', 'oxigraph']} ms on the "
+            "unique mix") in para
+    assert f"{cpu['heavy-unique', 'cowkg']} against {cpu['heavy-unique', 'oxigraph']} ms on the heaviest third" in para
+
+
 def test_the_serving_stack_figures_are_quoted_from_the_bench_file():
     text = (ROOT / "bench" / "results" / "serving_stack.txt").read_text(encoding="utf-8")
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
