@@ -218,12 +218,18 @@ def test_what_is_never_plain(plain_scanner, text) -> None:
 
 
 def test_without_the_library_nothing_is_plain(monkeypatch) -> None:
-    monkeypatch.setenv("COWKG_NATIVE", "off")
-    native_module.library.cache_clear()
+    """Switched off by the setting a server was configured with, or, with none, by COWKG_NATIVE."""
+    configured = native_module._configured
     try:
+        native_module.configure("off")
+        assert parse_plain("ASK { ?s ?p ?o }") is None
+        native_module._configured = None
+        monkeypatch.setenv("COWKG_NATIVE", "off")
+        native_module.library.cache_clear()
         assert parse_plain("ASK { ?s ?p ?o }") is None
     finally:
-        native_module.library.cache_clear()
+        native_module._configured = configured
+        native_module.library.cache_clear()  # computed again, with the environment restored, on next use
 
 
 def querytext_root():
