@@ -4,7 +4,8 @@ Starts ``cowkg serve`` (2 workers, the shipped graph) on a free loopback port, t
 ``--seconds`` runs side by side:
 
 - normal clients (``--clients`` threads) sending competency queries, each made unique with a
-  comment so no cache answers them, plus /health and entity pages;
+  trailing ``VALUES ?cowkg_nonce { n }`` nothing uses, so no cache answers them (a comment would
+  not do: the response cache ignores comments and layout), plus /health and entity pages;
 - attackers: the SSRF corpus against a loopback canary (tests/security/test_ssrf.py), heavy and
   memory-hungry queries, deep nesting, a 100 MB literal built with CONCAT, slow clients that
   drip headers or bodies, stranger Host headers, malformed reconciliation batches.
@@ -75,7 +76,7 @@ def normal_client(base: str, queries: list[str], stop: float, tally: Tally, seed
     n = 0
     while time.monotonic() < stop:
         n += 1
-        q = rng.choice(queries) + f"\n# normal {seed}-{n}"
+        q = rng.choice(queries) + f"\nVALUES ?cowkg_nonce {{ {seed * 10_000_000 + n} }}"
         start = time.perf_counter()
         try:
             r = session.get(base + "/sparql", params={"query": q}, headers={"Accept": "application/json"}, timeout=60)
@@ -104,7 +105,7 @@ def attacker(base: str, canary: Canary, stop: float, tally: Tally, seed: int) ->
             if kind == "ssrf":
                 r = requests.get(base + "/sparql", params={"query": fill(rng.choice(CORPUS), canary)}, timeout=60)
             elif kind == "heavy":
-                r = post(base, rng.choice(HEAVY) + f" # {rng.random()}")
+                r = post(base, rng.choice(HEAVY) + f" VALUES ?cowkg_nonce {{ {rng.randrange(10**9)} }}")
             elif kind == "nesting":
                 r = post(base, HOSTILE[rng.choice(list(HOSTILE))])
             elif kind == "big-literal":

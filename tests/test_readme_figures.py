@@ -385,6 +385,22 @@ def test_the_http_table_is_quoted_from_the_bench_file():
     assert f"{cpu['heavy-unique', 'cowkg']} against {cpu['heavy-unique', 'oxigraph']} ms on the heaviest third" in para
 
 
+def test_the_attack_soak_figures_are_quoted_from_the_bench_file():
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    text = (ROOT / "bench" / "results" / "attack_soak.txt").read_text(encoding="utf-8")
+    para = readme[readme.index("Measured in one 120 s soak"):readme.index("## Settings")]
+    assert re.search(r"^status 500 answers: 0$", text, re.M) and "0 answers with status 500" in para
+    assert re.search(r"^connections that reached the canary: 0$", text, re.M) and "0 connections to the canary" in para
+    attacks = re.search(r"^attacks sent: (\d+) ", text, re.M).group(1)
+    normal = r"^normal client: (\d+) requests, p50 ([\d.]+) ms, p99 ([\d.]+) ms, .* errors \{\}$"
+    requests_, p50, p99 = re.search(normal, text, re.M).groups()
+    peak = re.search(r"peak memory \(PSS of the process tree\): (\d+) MiB", text).group(1)
+    assert f"load {re.search(r'load ([0-9.]+) at start', text).group(1)} at start" in para
+    assert f"{attacks} attacks of eight kinds" in para
+    assert f"({int(requests_):,} requests, p50 {p50} ms, p99 {p99} ms)" in para
+    assert f"peak memory {int(peak):,} MiB PSS" in para
+
+
 def test_the_serving_stack_figures_are_quoted_from_the_bench_file():
     text = (ROOT / "bench" / "results" / "serving_stack.txt").read_text(encoding="utf-8")
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())

@@ -1,11 +1,13 @@
 """Liveness and what is served: ``/health`` answers when the backend can run a trivial query, and
-says how many triples each graph holds, which release of the dataset this is, and how queries are
-confined — so a monitor sees a short graph or a lost sandbox, not only a dead process."""
+says how many triples each graph holds, which release of the dataset this is, how queries are
+confined and whether the native query-text scanner reads them — so a monitor sees a short graph or
+a lost sandbox, not only a dead process."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
+from .. import native
 from .state import app_state
 
 bp = Blueprint("health", __name__)
@@ -25,5 +27,6 @@ def health():
             "graphs": _graph_sizes(),
             "evaluators": {"per_worker": current_app.config["COWKG"]["evaluators"],
                            "network_confined": pool.confined,
-                           "memory_per_query": current_app.config["COWKG"]["query_memory"] or None}}
+                           "memory_per_query": current_app.config["COWKG"]["query_memory"] or None},
+            "native_scanner": native.library() is not None}
     return jsonify(body), (200 if ok else 503)

@@ -116,6 +116,9 @@ def run_server(app: Flask, host: str, port: int, workers: int, access_log: bool 
         websockets=False,
         workers_kill_timeout=max(5, int(cfg["query_timeout"]) + 10),
     )
+    from .. import native
+
+    scanner = "the native scanner for plain queries" if native.library() is not None else "Python only"
     print(f"cowkg: serving http://{host}:{port}/ (SPARQL at /sparql) with {server.workers} workers "
-          f"x {cfg['evaluators']} query evaluators", file=sys.stderr, flush=True)
+          f"x {cfg['evaluators']} query evaluators; query texts read by {scanner}", file=sys.stderr, flush=True)
     server.serve(target_loader=_loader(app))

@@ -28,7 +28,7 @@ def children(pid: int) -> list[int]:
     return out
 
 
-def test_workers_answer_first_and_hold_all_their_evaluators_soon_after(tmp_path, checkout_cache):
+def test_workers_answer_first_and_hold_all_their_evaluators_soon_after(tmp_path, checkout_cache, native_querytext):
     env = {**os.environ, "COWKG_EVALUATORS": "6"}
     with serving([*COWKG_SERVE, "--workers", "2"], log=tmp_path / "server.log", env=env, cwd=ROOT,
                  wait=300) as server:
@@ -45,6 +45,19 @@ def test_workers_answer_first_and_hold_all_their_evaluators_soon_after(tmp_path,
         health = requests.get(server.base + "/health", timeout=30).json()
         assert health["evaluators"]["per_worker"] == 6
         assert health["evaluators"]["network_confined"] is True
+        assert health["native_scanner"] is True  # the checkout's build (scripts/setup.sh)
+    assert "query texts read by the native scanner for plain queries" in (tmp_path / "server.log").read_text()
+
+
+def test_a_server_told_not_to_use_the_native_scanner_says_so(tmp_path, checkout_cache):
+    env = {**os.environ, "COWKG_EVALUATORS": "2", "COWKG_NATIVE": "off"}
+    with serving([*COWKG_SERVE, "--workers", "1"], log=tmp_path / "server.log", env=env, cwd=ROOT,
+                 wait=300) as server:
+        assert requests.get(server.base + "/health", timeout=30).json()["native_scanner"] is False
+        answered = requests.get(server.base + "/sparql", params={"query": "ASK { ?s ?p ?o }"},
+                                headers={"Accept": "application/sparql-results+json"}, timeout=30)
+        assert answered.json()["boolean"] is True
+    assert "query texts read by Python only" in (tmp_path / "server.log").read_text()
 
 
 def fake_loop_package(where: Path, name: str, marker: Path) -> None:
