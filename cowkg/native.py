@@ -3,7 +3,8 @@
 Stage: inside ``cowkg.querytext``. The scanner reads a query's text as the Python lexer does (the
 same tokens, proven by tests/test_native_querytext.py) about 20x faster, and decides whether the
 query is *plain* — one of the four forms, no SERVICE, FROM or BASE, not ``SELECT *``, nothing of
-Wikidata's vocabulary, within the limits — in which case every decision the endpoint takes before
+Wikidata's vocabulary, no escape, no word past ASCII (literals and names in any script are fine),
+within the limits — in which case every decision the endpoint takes before
 evaluating it is the plain one (GROUP_CONCAT's wrapping in STR included) and nothing else needs
 reading. Anything else, and every refusal, is left to the Python parse.
 

@@ -187,11 +187,35 @@ def test_plain_decisions_agree_on_every_text_and_mutation(plain_scanner) -> None
 @given(st.lists(st.sampled_from(PIECES + ["SELECT", "ASK", "CONSTRUCT", "DESCRIBE", "INSERT", "WITH", "FROM",
                                           "GROUP_CONCAT(", "GROUP_CONCAT", "BASE <http://b/>", "*", "DISTINCT",
                                           "wd:Q1", "www.wikidata.org", "PREFIX w: <http://www.wikidata.org/>",
-                                          "PREFIX h: <http://>", "{ ?s ?p ?o }"]),
+                                          "PREFIX h: <http://>", "{ ?s ?p ?o }", "\u017f", "\u017felect",
+                                          "\u0130", "\u212a", "'Зеленський'", "?é", "é:", "<http://é/>",
+                                          "'café'@fr"]),
                 max_size=20).map("".join))
 def test_plain_decisions_agree_on_hostile_texts(plain_scanner, text) -> None:
     agree_where_plain(text)
     agree_where_plain(sparql_prologue() + text)
+
+
+@pytest.mark.parametrize("text", [
+    "ASK { ?s rdfs:label 'café' }", "SELECT ?s WHERE { ?s rdfs:label \"Зеленський\"@uk } LIMIT 3",
+    "ASK { ?é ?p é:x }", "ASK { ?s ?p '𝔸' . ?s ?p 'é' }",
+])
+def test_text_past_ascii_is_plain_where_its_words_are_ascii(plain_scanner, text) -> None:
+    """Labels in French or Ukrainian, names past ASCII, characters of four bytes: plain, decided as
+    in Python (the positions are characters, as Python counts them, not bytes)."""
+    assert parse_plain(text) is not None
+    assert agree_where_plain(text) and agree_where_plain(sparql_prologue() + text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="'\\\n\r"), max_size=20),
+       st.text(st.characters(blacklist_categories=("Cs",)), max_size=12))
+def test_any_unicode_inside_a_plain_query_is_decided_as_in_python(plain_scanner, literal, tail) -> None:
+    """Any character in a literal, and anything at all after the query: wherever the scanner calls
+    the text plain, its decisions (positions counted in characters) are Python's."""
+    for text in (f"SELECT ?s WHERE {{ ?s ?p '{literal}' }} # {tail}", f"ASK {{ ?s ?p '{literal}' }} {tail}"):
+        agree_where_plain(text)
+        agree_where_plain(sparql_prologue() + text)
 
 
 def test_a_cache_key_longer_than_the_text_comes_back_whole(plain_scanner) -> None:
@@ -208,7 +232,9 @@ def test_a_cache_key_longer_than_the_text_comes_back_whole(plain_scanner) -> Non
     "SELECT * { ?s ?p ?o }", "SELECT DISTINCT * {}", "ASK { SELECT * {} }",  # SELECT * in the head
     "SELECT ?s FROM <http://g/> {}", "SELECT ?s { SERVICE <http://x/> {} }", "BASE <http://b/> ASK {}",
     "ASK { ?s wd:P31 ?o }", "ASK { ?s <http://www.wikidata.org/entity/Q1> ?o }", "ASK { ?s ?p 'caf\\u00e9' }",
-    "ASK { ?s ?p 'café' }", "ASK {" * 101 + "}" * 101, "ASK { FILTER(" + "1+" * 1501 + "1) }",
+    "ASK {" * 101 + "}" * 101, "ASK { FILTER(" + "1+" * 1501 + "1) }",
+    "\u017fELECT ?x {} ASK {}",  # a word Python upper-cases to SELECT (the engine does not)
+    "ASK { ?s ?p 'SERV\u0130CE' }", "ASK { ?s ?p '\u212a' }",  # lower case partly ASCII
 ])
 def test_what_is_never_plain(plain_scanner, text) -> None:
     """Updates, SELECT *, a dataset, SERVICE, BASE, Wikidata's vocabulary, escapes, non-ASCII text

@@ -687,14 +687,22 @@ fn could_be_wikidata(namespace: &str, wd: &Wikidata) -> bool {
     wd.namespaces.iter().any(|ns| namespace.starts_with(ns.as_str()) || ns.starts_with(namespace))
 }
 
-/// The plain decisions of `t`, or None when any of them is not the plain one (or the text is not
-/// ASCII, or holds a backslash): the Python parse then decides everything, as before. Never a
-/// refusal: a text that breaks a limit or holds an update or a SERVICE is simply not plain.
+/// The plain decisions of `t`, or None when any of them is not the plain one (or the text holds a
+/// backslash, a word past ASCII, or one of the two characters whose lower case is partly ASCII):
+/// the Python parse then decides everything, as before. Never a refusal: a text that breaks a
+/// limit or holds an update or a SERVICE is simply not plain.
 pub fn plain(t: &[char], wd: &Wikidata) -> Option<Plain> {
-    if !t.iter().all(|c| c.is_ascii()) || t.contains(&'\\') {
+    // Python's ``lowered`` is the Unicode lower case; the only characters whose lower case holds an
+    // ASCII letter are U+0130 (i and a dot) and U+212A (k): without them (and escapes), a keyword is
+    // in Python's lower case exactly when it is in the ASCII lower case.
+    if t.iter().any(|&c| c == '\\' || c == '\u{130}' || c == '\u{212A}') {
         return None;
     }
     let text: String = t.iter().collect();
+    // Byte offset of each character: tokens count characters, as Python does.
+    let mut offsets: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+    offsets.push(text.len());
+    let sl = |a: usize, b: usize| -> &str { &text[offsets[a]..offsets[b]] };
     let lowered = text.to_ascii_lowercase();
     if ["service", "from"].iter().any(|w| contains(&lowered, w)) {
         return None;
@@ -706,7 +714,12 @@ pub fn plain(t: &[char], wd: &Wikidata) -> Option<Plain> {
     // `_depth_of` (a closing bracket too many takes the depth below zero) and the operator count.
     let (mut depth, mut operators) = (0i64, 0usize);
     for tok in code.iter() {
-        let value = &text[tok.1..tok.2];
+        let value = sl(tok.1, tok.2);
+        // Python upper-cases words the Unicode way (``ſelect`` is SELECT to it, not to the engine):
+        // a word with a character past ASCII is left to it.
+        if tok.0 == WORD && !value.is_ascii() {
+            return None;
+        }
         if tok.0 == PUNCT {
             match t[tok.1] {
                 '{' | '(' | '[' => {
@@ -735,11 +748,11 @@ pub fn plain(t: &[char], wd: &Wikidata) -> Option<Plain> {
     let mut names: Vec<String> = wd.predeclared.clone();
     let mut i = 0;
     while i < code.len() {
-        let word = if code[i].0 == WORD { text[code[i].1..code[i].2].to_ascii_uppercase() } else { String::new() };
+        let word = if code[i].0 == WORD { sl(code[i].1, code[i].2).to_ascii_uppercase() } else { String::new() };
         if word == "PREFIX" && i + 2 < code.len() && code[i + 1].0 == PNAME && code[i + 2].0 == IRI {
             let name = text_of_token(t, &code[i + 1]);
             if name.ends_with(':') {
-                let iri = &text[code[i + 2].1 + 1..code[i + 2].2 - 1];
+                let iri = sl(code[i + 2].1 + 1, code[i + 2].2 - 1);
                 if could_be_wikidata(iri, wd) {
                     names.push(name);
                 }
@@ -751,7 +764,7 @@ pub fn plain(t: &[char], wd: &Wikidata) -> Option<Plain> {
             break;
         }
     }
-    let body = if cached { &text[end..] } else { &text[..] };
+    let body = if cached { &text[offsets[end]..] } else { &text[..] };
     if contains(&body.to_ascii_lowercase(), "base") || wd.hosts.iter().any(|h| contains(body, h))
         || names.iter().any(|n| contains(body, n)) {
         return None;
@@ -760,7 +773,7 @@ pub fn plain(t: &[char], wd: &Wikidata) -> Option<Plain> {
     // form or an update; `form` its first such keyword (an update is not plain); `select_star`
     // whether its first SELECT is followed, past DISTINCT or REDUCED, by `*`.
     let past = &code[split..];
-    let upper = |tok: &Token| text[tok.1..tok.2].to_ascii_uppercase();
+    let upper = |tok: &Token| sl(tok.1, tok.2).to_ascii_uppercase();
     let mut head_len = past.len();
     let mut after: i32 = -1;
     for (j, tok) in past.iter().enumerate() {
@@ -795,7 +808,7 @@ pub fn plain(t: &[char], wd: &Wikidata) -> Option<Plain> {
         if j < head.len() && matches!(upper(&head[j]).as_str(), "DISTINCT" | "REDUCED") {
             j += 1;
         }
-        if j < head.len() && &text[head[j].1..head[j].2] == "*" {
+        if j < head.len() && sl(head[j].1, head[j].2) == "*" {
             return None;
         }
     }
@@ -804,14 +817,14 @@ pub fn plain(t: &[char], wd: &Wikidata) -> Option<Plain> {
     // another way (a junk character, an IRI past the prologue holding a quote or a '#').
     let body_tokens = if cached { &code[split..] } else { &code[..] };
     let unsure = body_tokens.iter().any(|tok| {
-        tok.0 == JUNK || (tok.0 == IRI && text[tok.1..tok.2].chars().any(|c| c == '\'' || c == '"' || c == '#'))
+        tok.0 == JUNK || (tok.0 == IRI && sl(tok.1, tok.2).chars().any(|c| c == '\'' || c == '"' || c == '#'))
     });
     let cache_text = if unsure {
         text.clone()
     } else {
-        let words: Vec<&str> = body_tokens.iter().map(|tok| &text[tok.1..tok.2]).collect();
+        let words: Vec<&str> = body_tokens.iter().map(|tok| sl(tok.1, tok.2)).collect();
         if cached {
-            let layout: Vec<&str> = code[..split].iter().map(|tok| &text[tok.1..tok.2]).collect();
+            let layout: Vec<&str> = code[..split].iter().map(|tok| sl(tok.1, tok.2)).collect();
             format!("{} {}", layout.join(" "), words.join(" "))
         } else {
             words.join(" ")
@@ -823,13 +836,13 @@ pub fn plain(t: &[char], wd: &Wikidata) -> Option<Plain> {
     if contains(&lowered, "group_concat") {
         for (i, tok) in body_tokens.iter().enumerate() {
             if tok.0 != WORD || tok.2 - tok.1 != 12 || upper(tok) != "GROUP_CONCAT" || i + 1 >= body_tokens.len()
-                || &text[body_tokens[i + 1].1..body_tokens[i + 1].2] != "(" {
+                || sl(body_tokens[i + 1].1, body_tokens[i + 1].2) != "(" {
                 continue;
             }
             let mut depth = 0i64;
             for t2 in body_tokens[i + 1..].iter() {
                 if t2.0 == PUNCT {
-                    match &text[t2.1..t2.2] {
+                    match sl(t2.1, t2.2) {
                         "(" => depth += 1,
                         ")" => depth -= 1,
                         _ => {}
@@ -846,6 +859,12 @@ pub fn plain(t: &[char], wd: &Wikidata) -> Option<Plain> {
 }
 
 // --- C interface (ctypes) ------------------------------------------------------------------------
+
+/// `work()`, or -3 if it panicked (a bug): the caller then reads the text in Python. A panic must
+/// not unwind into the caller, nor end the server process it runs in.
+fn guarded(work: impl FnOnce() -> i64) -> i64 {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or(-3)
+}
 
 unsafe fn text_of(text: *const u8, len: usize) -> Option<Vec<char>> {
     let bytes = std::slice::from_raw_parts(text, len);
@@ -870,10 +889,10 @@ unsafe fn write_tokens(tokens: &[Token], out: *mut u32, capacity: usize) -> i64 
 /// `text` must point to `len` readable bytes and `out` to `capacity` writable u32.
 #[no_mangle]
 pub unsafe extern "C" fn cowkg_lex_code(text: *const u8, len: usize, pos: usize, out: *mut u32, capacity: usize) -> i64 {
-    match text_of(text, len) {
+    guarded(|| match text_of(text, len) {
         Some(t) => write_tokens(&lex_code(&t, pos), out, capacity),
         None => -2,
-    }
+    })
 }
 
 /// Every token of every reading of the UTF-8 `text` (see `all_readings`, with `budget_per_char`),
@@ -885,13 +904,13 @@ pub unsafe extern "C" fn cowkg_lex_code(text: *const u8, len: usize, pos: usize,
 #[no_mangle]
 pub unsafe extern "C" fn cowkg_all_readings(text: *const u8, len: usize, budget_per_char: i64, out: *mut u32,
                                             capacity: usize) -> i64 {
-    match text_of(text, len) {
+    guarded(|| match text_of(text, len) {
         Some(t) => match all_readings(&t, budget_per_char) {
             Some(tokens) => write_tokens(&tokens, out, capacity),
             None => -1,
         },
         None => -2,
-    }
+    })
 }
 
 /// The plain decisions of the UTF-8 `text` (see `plain`), Wikidata's vocabulary given as three
@@ -900,7 +919,7 @@ pub unsafe extern "C" fn cowkg_all_readings(text: *const u8, len: usize, budget_
 /// UTF-8 bytes in `key` (its length in `key_length`) and the (start, end) code-point offsets of
 /// each GROUP_CONCAT in `spans` (how many numbers in `spans_length`): call again with more room
 /// when either is more than its capacity. -1 when the text is not plain, -2 when either text is
-/// not UTF-8.
+/// not UTF-8, -3 on a bug (a panic, caught: `guarded`).
 ///
 /// # Safety
 /// `text` and `wikidata` must point to `len` and `wikidata_len` readable bytes, `key` to
@@ -910,38 +929,40 @@ pub unsafe extern "C" fn cowkg_all_readings(text: *const u8, len: usize, budget_
 pub unsafe extern "C" fn cowkg_plain(text: *const u8, len: usize, wikidata: *const u8, wikidata_len: usize,
                                      key: *mut u8, capacity: usize, key_length: *mut usize, spans: *mut u32,
                                      spans_capacity: usize, spans_length: *mut usize) -> i64 {
-    let t = match text_of(text, len) {
-        Some(t) => t,
-        None => return -2,
-    };
-    let wd = match std::str::from_utf8(std::slice::from_raw_parts(wikidata, wikidata_len)) {
-        Ok(s) => {
-            let mut lines = s.split('\n').map(|l| l.split_whitespace().map(String::from).collect::<Vec<_>>());
-            Wikidata {
-                namespaces: lines.next().unwrap_or_default(),
-                hosts: lines.next().unwrap_or_default(),
-                predeclared: lines.next().unwrap_or_default(),
-            }
-        }
-        Err(_) => return -2,
-    };
-    match plain(&t, &wd) {
-        Some(p) => {
-            let bytes = p.cache_text.as_bytes();
-            *key_length = bytes.len();
-            if bytes.len() <= capacity {
-                std::ptr::copy_nonoverlapping(bytes.as_ptr(), key, bytes.len());
-            }
-            *spans_length = 2 * p.group_concat.len();
-            if 2 * p.group_concat.len() <= spans_capacity {
-                let out = std::slice::from_raw_parts_mut(spans, spans_capacity);
-                for (i, &(start, end)) in p.group_concat.iter().enumerate() {
-                    out[2 * i] = start as u32;
-                    out[2 * i + 1] = end as u32;
+    guarded(|| {
+        let t = match text_of(text, len) {
+            Some(t) => t,
+            None => return -2,
+        };
+        let wd = match std::str::from_utf8(std::slice::from_raw_parts(wikidata, wikidata_len)) {
+            Ok(s) => {
+                let mut lines = s.split('\n').map(|l| l.split_whitespace().map(String::from).collect::<Vec<_>>());
+                Wikidata {
+                    namespaces: lines.next().unwrap_or_default(),
+                    hosts: lines.next().unwrap_or_default(),
+                    predeclared: lines.next().unwrap_or_default(),
                 }
             }
-            p.form as i64
+            Err(_) => return -2,
+        };
+        match plain(&t, &wd) {
+            Some(p) => {
+                let bytes = p.cache_text.as_bytes();
+                *key_length = bytes.len();
+                if bytes.len() <= capacity {
+                    std::ptr::copy_nonoverlapping(bytes.as_ptr(), key, bytes.len());
+                }
+                *spans_length = 2 * p.group_concat.len();
+                if 2 * p.group_concat.len() <= spans_capacity {
+                    let out = std::slice::from_raw_parts_mut(spans, spans_capacity);
+                    for (i, &(start, end)) in p.group_concat.iter().enumerate() {
+                        out[2 * i] = start as u32;
+                        out[2 * i + 1] = end as u32;
+                    }
+                }
+                p.form as i64
+            }
+            None => -1,
         }
-        None => -1,
-    }
+    })
 }
