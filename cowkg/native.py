@@ -69,13 +69,16 @@ def library() -> ctypes.CDLL | None:
 
 @lru_cache(maxsize=1)
 def _wikidata() -> bytes:
-    """Wikidata's vocabulary as the scanner takes it: namespaces, host names, predeclared names."""
-    from .wdqs import _HOSTS, _WIKIDATA_PREDECLARED, WIKIDATA_NAMESPACES
+    """What the scanner needs to tell Wikidata's vocabulary: its namespaces, and the predeclared
+    prefixes (``name=namespace``) a query may use undeclared."""
+    from .vocab import PREFIXES
+    from .wdqs import WIKIDATA_NAMESPACES
 
-    lines = (WIKIDATA_NAMESPACES, _HOSTS, _WIKIDATA_PREDECLARED)
-    if any(" " in item or "\n" in item for line in lines for item in line):
-        raise ValueError("a Wikidata namespace, host or prefix name holds a space")
-    return "\n".join(" ".join(line) for line in lines).encode()
+    pairs = [f"{name}={namespace}" for name, namespace in PREFIXES.items()]
+    if any(c in item for item in (*WIKIDATA_NAMESPACES, *pairs) for c in " \n\t") \
+            or any("=" in name for name in PREFIXES):
+        raise ValueError("a namespace or prefix name holds white space or '='")
+    return ("\n".join((" ".join(WIKIDATA_NAMESPACES), " ".join(pairs)))).encode()
 
 
 class _Buffers(threading.local):

@@ -189,7 +189,9 @@ def test_plain_decisions_agree_on_every_text_and_mutation(plain_scanner) -> None
                                           "wd:Q1", "www.wikidata.org", "PREFIX w: <http://www.wikidata.org/>",
                                           "PREFIX h: <http://>", "{ ?s ?p ?o }", "\u017f", "\u017felect",
                                           "\u0130", "\u212a", "'Зеленський'", "?é", "é:", "<http://é/>",
-                                          "'café'@fr"]),
+                                          "'café'@fr", "<http://www.wikidata.org/entity/Q1>", "wdt:P31",
+                                          "PREFIX wd: <http://e/>", "<http://e/x>", "?base", "p:x", "h:x",
+                                          "PREFIX h: <http://www.wikidata.org/>"]),
                 max_size=20).map("".join))
 def test_plain_decisions_agree_on_hostile_texts(plain_scanner, text) -> None:
     agree_where_plain(text)
@@ -198,11 +200,13 @@ def test_plain_decisions_agree_on_hostile_texts(plain_scanner, text) -> None:
 
 @pytest.mark.parametrize("text", [
     "ASK { ?s rdfs:label 'café' }", "SELECT ?s WHERE { ?s rdfs:label \"Зеленський\"@uk } LIMIT 3",
-    "ASK { ?é ?p é:x }", "ASK { ?s ?p '𝔸' . ?s ?p 'é' }",
+    "ASK { ?é ?p é:x }", "ASK { ?s ?p '𝔸' . ?s ?p 'é' }", "ASK { ?s ?p <http://e/é> }",
+    "SELECT ?base WHERE { ?base a <http://www.w3.org/2002/07/owl#Class> }",
+    "PREFIX wd: <http://e/> ASK { ?s ?p wd:x }",  # a Wikidata prefix name declared elsewhere
 ])
-def test_text_past_ascii_is_plain_where_its_words_are_ascii(plain_scanner, text) -> None:
-    """Labels in French or Ukrainian, names past ASCII, characters of four bytes: plain, decided as
-    in Python (the positions are characters, as Python counts them, not bytes)."""
+def test_more_is_plain_and_decided_as_in_python(plain_scanner, text) -> None:
+    """Labels in French or Ukrainian, names past ASCII, characters of four bytes, IRIs written out
+    that are not Wikidata's: plain, decided as in Python (positions in characters, not bytes)."""
     assert parse_plain(text) is not None
     assert agree_where_plain(text) and agree_where_plain(sparql_prologue() + text)
 

@@ -589,12 +589,11 @@ const CHAIN_PUNCT: [&str; 18] = ["+", "-", "*", "/", "|", "||", "&&", "!", "=", 
 const CHAIN_WORDS: [&str; 10] = ["UNION", "OPTIONAL", "MINUS", "BIND", "FILTER", "VALUES", "SERVICE", "GRAPH", "IN",
                                  "EXISTS"];
 
-/// What the endpoint must know of Wikidata's vocabulary (`cowkg.wdqs`): its namespaces, their host
-/// names, and the predeclared prefix names that expand into them (``wd:`` ...).
+/// What the endpoint must know to tell Wikidata's vocabulary (`cowkg.wdqs`): its namespaces, and
+/// the predeclared prefixes (name, namespace: `vocab.PREFIXES`) a query may use undeclared.
 pub struct Wikidata {
     pub namespaces: Vec<String>,
-    pub hosts: Vec<String>,
-    pub predeclared: Vec<String>,
+    pub predeclared: std::collections::HashMap<String, String>,
 }
 
 /// A query every decision of which is the plain one: one of the four forms, no SERVICE in any
@@ -607,10 +606,6 @@ pub struct Plain {
     pub form: usize,
     pub cache_text: String,
     pub group_concat: Vec<(usize, usize)>,
-}
-
-fn text_of_token(t: &[char], tok: &Token) -> String {
-    t[tok.1..tok.2].iter().collect()
 }
 
 fn contains(hay: &str, needle: &str) -> bool {
@@ -745,17 +740,14 @@ pub fn plain(t: &[char], wd: &Wikidata) -> Option<Plain> {
     let end = prologue_end(t);
     let cached = end >= PROLOGUE_WORTH_CACHING;
     let split = if cached { code.iter().position(|tok| tok.1 >= end).unwrap_or(code.len()) } else { 0 };
-    let mut names: Vec<String> = wd.predeclared.clone();
+    // `_declarations`: the leading PREFIX declarations (the last of a name counts); a BASE is not plain.
+    let mut declared: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     let mut i = 0;
     while i < code.len() {
         let word = if code[i].0 == WORD { sl(code[i].1, code[i].2).to_ascii_uppercase() } else { String::new() };
         if word == "PREFIX" && i + 2 < code.len() && code[i + 1].0 == PNAME && code[i + 2].0 == IRI {
-            let name = text_of_token(t, &code[i + 1]);
-            if name.ends_with(':') {
-                let iri = sl(code[i + 2].1 + 1, code[i + 2].2 - 1);
-                if could_be_wikidata(iri, wd) {
-                    names.push(name);
-                }
+            if let Some(name) = sl(code[i + 1].1, code[i + 1].2).strip_suffix(':') {
+                declared.insert(name.to_string(), sl(code[i + 2].1 + 1, code[i + 2].2 - 1).to_string());
             }
             i += 3;
         } else if word == "BASE" && i + 1 < code.len() && code[i + 1].0 == IRI {
@@ -764,10 +756,39 @@ pub fn plain(t: &[char], wd: &Wikidata) -> Option<Plain> {
             break;
         }
     }
-    let body = if cached { &text[offsets[end]..] } else { &text[..] };
-    if contains(&body.to_ascii_lowercase(), "base") || wd.hosts.iter().any(|h| contains(body, h))
-        || names.iter().any(|n| contains(body, n)) {
-        return None;
+    // `wdqs._names_wikidata_iri`: an IRI past the cached prologue, written out or as a prefixed
+    // name, in one of Wikidata's namespaces (a declaration is not a use). Such a query reads the
+    // Wikibase view: not plain.
+    let body_tokens = if cached { &code[split..] } else { &code[..] };
+    let is_prefix_word = |tok: &Token| tok.0 == WORD && sl(tok.1, tok.2).eq_ignore_ascii_case("PREFIX");
+    for (i, tok) in body_tokens.iter().enumerate() {
+        let iri = match tok.0 {
+            IRI => {
+                if i >= 2 && body_tokens[i - 1].0 == PNAME && is_prefix_word(&body_tokens[i - 2]) {
+                    continue;
+                }
+                sl(tok.1 + 1, tok.2 - 1).to_string()
+            }
+            PNAME => {
+                if i >= 1 && is_prefix_word(&body_tokens[i - 1]) {
+                    continue;
+                }
+                let value = sl(tok.1, tok.2);
+                let colon = value.find(':').unwrap_or(value.len());
+                let namespace = match declared.get(&value[..colon]).or_else(|| wd.predeclared.get(&value[..colon])) {
+                    Some(ns) => ns,
+                    None => continue,
+                };
+                if !could_be_wikidata(namespace, wd) {
+                    continue;
+                }
+                format!("{}{}", namespace, &value[(colon + 1).min(value.len())..])
+            }
+            _ => continue,
+        };
+        if wd.namespaces.iter().any(|ns| iri.starts_with(ns.as_str())) {
+            return None;
+        }
     }
     // `head`: the code tokens past the cached prologue up to three past the first keyword of a
     // form or an update; `form` its first such keyword (an update is not plain); `select_star`
@@ -815,7 +836,6 @@ pub fn plain(t: &[char], wd: &Wikidata) -> Option<Plain> {
     let form = form?;
     // The cache key: the code tokens, one space between them, unless the text could be read
     // another way (a junk character, an IRI past the prologue holding a quote or a '#').
-    let body_tokens = if cached { &code[split..] } else { &code[..] };
     let unsure = body_tokens.iter().any(|tok| {
         tok.0 == JUNK || (tok.0 == IRI && sl(tok.1, tok.2).chars().any(|c| c == '\'' || c == '"' || c == '#'))
     });
@@ -913,9 +933,9 @@ pub unsafe extern "C" fn cowkg_all_readings(text: *const u8, len: usize, budget_
     })
 }
 
-/// The plain decisions of the UTF-8 `text` (see `plain`), Wikidata's vocabulary given as three
-/// lines (namespaces, host names, predeclared prefix names, each separated by spaces) in
-/// `wikidata`. Returns the form (0 SELECT, 1 ASK, 2 CONSTRUCT, 3 DESCRIBE) with the cache key's
+/// The plain decisions of the UTF-8 `text` (see `plain`), Wikidata's vocabulary given as two
+/// lines in `wikidata`: its namespaces, and the predeclared prefixes as `name=namespace`, each
+/// separated by spaces. Returns the form (0 SELECT, 1 ASK, 2 CONSTRUCT, 3 DESCRIBE) with the cache key's
 /// UTF-8 bytes in `key` (its length in `key_length`) and the (start, end) code-point offsets of
 /// each GROUP_CONCAT in `spans` (how many numbers in `spans_length`): call again with more room
 /// when either is more than its capacity. -1 when the text is not plain, -2 when either text is
@@ -937,11 +957,11 @@ pub unsafe extern "C" fn cowkg_plain(text: *const u8, len: usize, wikidata: *con
         let wd = match std::str::from_utf8(std::slice::from_raw_parts(wikidata, wikidata_len)) {
             Ok(s) => {
                 let mut lines = s.split('\n').map(|l| l.split_whitespace().map(String::from).collect::<Vec<_>>());
-                Wikidata {
-                    namespaces: lines.next().unwrap_or_default(),
-                    hosts: lines.next().unwrap_or_default(),
-                    predeclared: lines.next().unwrap_or_default(),
-                }
+                let namespaces = lines.next().unwrap_or_default();
+                let predeclared = lines.next().unwrap_or_default().into_iter()
+                    .filter_map(|pair| pair.split_once('=').map(|(n, ns)| (n.to_string(), ns.to_string())))
+                    .collect();
+                Wikidata { namespaces, predeclared }
             }
             Err(_) => return -2,
         };
