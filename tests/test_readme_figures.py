@@ -329,6 +329,14 @@ def test_the_native_scanner_figures_are_quoted_from_the_bench_files():
     assert f"{ratio('mix-unique', 'native-full/oxigraph', 'throughput')}× Oxigraph's with a p50 of " \
            f"{ratio('mix-unique', 'native-full/oxigraph', 'p50')}×" in para
     assert f"and {ratio('heavy-unique', 'native-full/oxigraph', 'throughput')}× on the heaviest third" in para
+    text = (ROOT / "bench" / "results" / "native_plain_rerun.txt").read_text(encoding="utf-8")
+    load = re.search(r"load ([\d.]+) at start", text).group(1)
+    rerun = para[para.index("A second run later that day"):]
+    assert f"load {load} at start" in rerun
+    assert f"gave {ratio('mix-unique', 'cowkg/cowkg-no-native', 'throughput')}× for the scanner" in rerun
+    assert f"cowkg {ratio('mix-unique', 'cowkg/oxigraph', 'throughput')}× Oxigraph's" in rerun
+    assert f"`native-full` {ratio('mix-unique', 'native-full/oxigraph', 'throughput')}× with a p50 of " \
+           f"{ratio('mix-unique', 'native-full/oxigraph', 'p50')}×" in rerun
 
 
 def test_the_plain_share_of_the_competency_queries_is_todays(native_querytext, kg):
