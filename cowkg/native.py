@@ -29,6 +29,8 @@ LIBRARY_NAME = "libcowkg_querytext.so"
 #: Where a checkout builds it.
 CHECKOUT_LIBRARY = Path(__file__).resolve().parent.parent / "native" / "querytext" / "target" / "release" / LIBRARY_NAME
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+#: The C interface this module calls (``ABI_VERSION`` in native/querytext/src/lib.rs).
+ABI_VERSION = 1
 
 
 #: The ``native`` setting when a server was configured with it (``configure``), else None: the
@@ -56,9 +58,16 @@ def library() -> ctypes.CDLL | None:
         return None
     try:
         lib = ctypes.CDLL(str(path))
-    except OSError as exc:
+        lib.cowkg_abi_version.restype = ctypes.c_uint32
+        version = lib.cowkg_abi_version()
+    except (OSError, AttributeError) as exc:
         log.warning("the native query-text scanner %s does not load (%s); query texts are read in Python",
                     path, exc)
+        return None
+    if version != ABI_VERSION:
+        log.warning("the native query-text scanner %s was built from another version (interface %s, not %s): "
+                    "run scripts/setup.sh to build it again; query texts are read in Python", path, version,
+                    ABI_VERSION)
         return None
     lib.cowkg_plain.restype = ctypes.c_int64
     lib.cowkg_plain.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t,

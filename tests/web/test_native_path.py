@@ -73,3 +73,17 @@ def test_a_missing_library_is_reported_and_python_reads(tmp_path, caplog) -> Non
         assert "does not load" in caplog.text
     finally:
         native.configure("")
+
+
+def test_a_library_of_another_interface_version_is_not_called(monkeypatch, caplog, native_querytext) -> None:
+    """A checkout updated without rebuilding keeps an old library: it is set aside, not misread."""
+    try:
+        monkeypatch.setattr(native, "ABI_VERSION", native.ABI_VERSION + 1)
+        native.configure("")
+        assert parse_plain("ASK { ?s ?p ?o }") is None
+        assert "built from another version" in caplog.text
+        monkeypatch.undo()
+        native.configure("")
+        assert parse_plain("ASK { ?s ?p ?o }") is not None
+    finally:
+        native.configure("")

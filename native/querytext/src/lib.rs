@@ -880,6 +880,16 @@ pub fn plain(t: &[char], wd: &Wikidata) -> Option<Plain> {
 
 // --- C interface (ctypes) ------------------------------------------------------------------------
 
+/// The version of this C interface: `cowkg.native` refuses a library built from another one (a
+/// checkout updated without `scripts/setup.sh`), which would read its arguments wrongly.
+pub const ABI_VERSION: u32 = 1;
+
+/// `ABI_VERSION`, for `cowkg.native` to check before it calls anything else.
+#[no_mangle]
+pub extern "C" fn cowkg_abi_version() -> u32 {
+    ABI_VERSION
+}
+
 /// `work()`, or -3 if it panicked (a bug): the caller then reads the text in Python. A panic must
 /// not unwind into the caller, nor end the server process it runs in.
 fn guarded(work: impl FnOnce() -> i64) -> i64 {
