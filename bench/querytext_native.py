@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cowkg.native import CHECKOUT_LIBRARY  # noqa: E402
 from cowkg.querytext import SCAN_BUDGET_PER_CHAR, _all_readings, _lex_code  # noqa: E402
 from cowkg.vocab import sparql_prologue  # noqa: E402
 from cowkg.web.catalog import load_examples  # noqa: E402
@@ -36,7 +37,7 @@ def library() -> ctypes.CDLL:
     if cargo is None:
         sys.exit("cargo builds native/querytext: apt-get install cargo")
     subprocess.run([cargo, "build", "--release", "--offline", "--quiet"], cwd=CRATE, check=True)
-    lib = ctypes.CDLL(str(CRATE / "target" / "release" / "libcowkg_querytext.so"))
+    lib = ctypes.CDLL(str(CHECKOUT_LIBRARY))
     lib.cowkg_lex_code.restype = lib.cowkg_all_readings.restype = ctypes.c_int64
     lib.cowkg_lex_code.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_size_t,
                                    ctypes.POINTER(ctypes.c_uint32), ctypes.c_size_t]

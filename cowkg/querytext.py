@@ -524,10 +524,9 @@ def _edited(text: str, edits: list[tuple[int, int, str]]) -> tuple[str, list[tup
 def parse_plain(text: str) -> ParsedQuery | None:
     """The parse of a *plain* query (``cowkg.native``: one of the four forms, no SERVICE, FROM or
     BASE, not ``SELECT *``, nothing of Wikidata's vocabulary, no escape or word past ASCII, within
-    the limits)
-    with every decision ``decide`` takes already taken by the native scanner, so the text is not
-    read again here; None when the query is not plain or the scanner is not built (then
-    ``parse_query``). The decisions are the ones ``parse_query`` reaches on the same text
+    the limits) with every decision ``decide`` takes already taken by the native scanner, so the
+    text is not read again here; None when the query is not plain or the scanner is not built
+    (then ``parse_query``). The decisions are the ones ``parse_query`` reaches on the same text
     (tests/test_native_querytext.py), for the project's predeclared prefixes."""
     from . import native
 

@@ -304,8 +304,9 @@ def native_querytext() -> Path:
     (Debian's ``cargo``): fails under CI without it, skips elsewhere (``require``)."""
     import subprocess
 
+    from cowkg.native import CHECKOUT_LIBRARY as library
+
     crate = ROOT / "native" / "querytext"
-    library = crate / "target" / "release" / "libcowkg_querytext.so"
     sources = [crate / "Cargo.toml", *sorted((crate / "src").glob("*.rs"))]
     if not library.exists() or library.stat().st_mtime < max(s.stat().st_mtime for s in sources):
         cargo = shutil.which("cargo")

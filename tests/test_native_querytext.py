@@ -15,7 +15,7 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_querytext import texts
+from test_querytext import ROOT, texts
 
 from cowkg import native as native_module
 from cowkg import querytext
@@ -173,7 +173,7 @@ def agree_where_plain(text: str) -> bool:
 
 def test_most_competency_queries_are_plain_and_decided_as_in_python(plain_scanner) -> None:
     """As the endpoint receives them: with the project's prologue (bench/http_throughput.py)."""
-    queries = sorted(querytext_root().glob("queries/q*.rq"))
+    queries = sorted(ROOT.glob("queries/q*.rq"))
     plain = [q.stem for q in queries if agree_where_plain(sparql_prologue() + q.read_text() + "\nVALUES ?n { 1 }")]
     assert len(plain) >= 0.8 * len(queries), plain
 
@@ -260,9 +260,3 @@ def test_without_the_library_nothing_is_plain(monkeypatch) -> None:
     finally:
         native_module._configured = configured
         native_module.library.cache_clear()  # computed again, with the environment restored, on next use
-
-
-def querytext_root():
-    from pathlib import Path
-
-    return Path(querytext.__file__).resolve().parent.parent

@@ -608,10 +608,6 @@ pub struct Plain {
     pub group_concat: Vec<(usize, usize)>,
 }
 
-fn contains(hay: &str, needle: &str) -> bool {
-    hay.contains(needle)
-}
-
 /// `_PROLOGUE_PATTERN` anchored at the start: white space, comments that end with a line end,
 /// ``PREFIX name: <iri>`` and ``BASE <iri>`` (no escape in either IRI), the first alternative that
 /// matches each time; where nothing more matches, the prologue ends.
@@ -699,7 +695,7 @@ pub fn plain(t: &[char], wd: &Wikidata) -> Option<Plain> {
     offsets.push(text.len());
     let sl = |a: usize, b: usize| -> &str { &text[offsets[a]..offsets[b]] };
     let lowered = text.to_ascii_lowercase();
-    if ["service", "from"].iter().any(|w| contains(&lowered, w)) {
+    if lowered.contains("service") || lowered.contains("from") {
         return None;
     }
     let code = lex_code(t, 0);
@@ -853,7 +849,7 @@ pub fn plain(t: &[char], wd: &Wikidata) -> Option<Plain> {
     // `_group_concat_edits`: each GROUP_CONCAT past the cached prologue followed by "(", to the
     // parenthesis that closes it.
     let mut group_concat = Vec::new();
-    if contains(&lowered, "group_concat") {
+    if lowered.contains("group_concat") {
         for (i, tok) in body_tokens.iter().enumerate() {
             if tok.0 != WORD || tok.2 - tok.1 != 12 || upper(tok) != "GROUP_CONCAT" || i + 1 >= body_tokens.len()
                 || sl(body_tokens[i + 1].1, body_tokens[i + 1].2) != "(" {
