@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 LIBRARY_NAME = "libcowkg_querytext.so"
 #: Where a checkout builds it.
 CHECKOUT_LIBRARY = Path(__file__).resolve().parent.parent / "native" / "querytext" / "target" / "release" / LIBRARY_NAME
+#: Where a checkout builds the native HTTP front (``native/front``: ``cowkg.web.native_front``).
+CHECKOUT_FRONT = Path(__file__).resolve().parent.parent / "native" / "front" / "target" / "release" / "cowkg-front"
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 #: The C interface this module calls (``ABI_VERSION`` in native/querytext/src/lib.rs).
 ABI_VERSION = 1
@@ -135,3 +137,8 @@ def plain(text: str) -> tuple[str, str, list[tuple[int, int]]] | None:
     spans = room.spans
     pairs = [(spans[i], spans[i + 1]) for i in range(0, room.spans_length.value, 2)]
     return FORMS[form], ctypes.string_at(room.key, room.key_length.value).decode("utf-8"), pairs
+
+
+def front_binary() -> Path | None:
+    """The native HTTP front's program when it is built here (``scripts/setup.sh``), else None."""
+    return CHECKOUT_FRONT if CHECKOUT_FRONT.is_file() and os.access(CHECKOUT_FRONT, os.X_OK) else None

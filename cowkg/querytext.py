@@ -531,9 +531,12 @@ def parse_plain(text: str) -> ParsedQuery | None:
     from . import native
 
     found = native.plain(text)
-    if found is None:
-        return None
-    form, key, group_concat = found
+    return None if found is None else plain_parse(text, *found)
+
+
+def plain_parse(text: str, form: str, key: str, group_concat: list[tuple[int, int]]) -> ParsedQuery:
+    """The parse of a plain ``text`` from the scanner's decisions about it (``native.plain``'s, or
+    the native front's, which ran the same scanner: ``cowkg.web.framed``)."""
     engine_text, edits = _edited(text, [e for start, end in group_concat for e in ((start, 0, "STR("), (end, 0, ")"))])
     parsed = ParsedQuery(text)
     parsed.__dict__.update(form=form, select_star=False, dataset=(), dataset_clauses=[], engine_text=engine_text,

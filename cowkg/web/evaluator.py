@@ -179,7 +179,7 @@ def _child_loop(conn: Connection, work: Callable[[Any], Any]) -> None:  # pragma
         except CowkgError as exc:
             message = ("error", exc)
         except MemoryError:
-            message = ("error", _memory_exceeded(sandbox.memory_budget()))
+            message = ("error", memory_exceeded(sandbox.memory_budget()))
         except Exception:
             message = ("bug", traceback.format_exc())
         try:
@@ -188,7 +188,29 @@ def _child_loop(conn: Connection, work: Callable[[Any], Any]) -> None:  # pragma
             conn.send_bytes(pickle.dumps(("bug", traceback.format_exc())))
 
 
-def _memory_exceeded(limit: int | None) -> QueryMemoryExceeded:
+def overloaded(size: int) -> Overloaded:
+    """The refusal of a query when all ``size`` evaluators stayed busy for ``queue_wait``."""
+    return Overloaded(f"all {size} query evaluators of this server process are busy",
+                      hint="retry after a few seconds; the evaluators setting sets how many run at once",
+                      details={"evaluators": size})
+
+
+def query_timeout(timeout: float) -> QueryTimeout:
+    """The answer to a query stopped at ``timeout`` seconds."""
+    return QueryTimeout(f"query stopped after {timeout:g} s",
+                        hint="the query_timeout setting limits each query; narrow the query or add LIMIT",
+                        details={"limit_seconds": timeout})
+
+
+def too_many_heavy(limit: int) -> Overloaded:
+    """The refusal of a query that turned heavy while ``limit`` heavy ones already ran."""
+    return Overloaded(f"{limit} long-running queries are already running in this server process",
+                      hint="retry after a few seconds; short queries are still answered meanwhile",
+                      details={"long_running_limit": limit})
+
+
+def memory_exceeded(limit: int | None) -> QueryMemoryExceeded:
+    """The answer to a query whose evaluation outgrew ``limit`` bytes."""
     size = f" of {limit / 2**20:.0f} MiB" if limit else ""
     return QueryMemoryExceeded(f"query stopped: it needed more than its memory{size}",
                                hint="the query_memory setting limits each evaluation; narrow the query, add LIMIT, "
@@ -251,9 +273,7 @@ class EvaluatorPool:
 
     def _overloaded(self) -> Overloaded:
         self.refused += 1
-        return Overloaded(f"all {self._size} query evaluators of this server process are busy",
-                          hint="retry after a few seconds; the evaluators setting sets how many run at once",
-                          details={"evaluators": self._size})
+        return overloaded(self._size)
 
     def _release(self, child: _Child, healthy: bool) -> None:
         with self._cond:
@@ -330,9 +350,7 @@ class EvaluatorPool:
         child.kill()
         self.killed += 1
         log.warning("query stopped at the %g s limit; evaluator %d killed", timeout, child.pid)
-        return QueryTimeout(f"query stopped after {timeout:g} s",
-                            hint="the query_timeout setting limits each query; narrow the query or add LIMIT",
-                            details={"limit_seconds": timeout})
+        return query_timeout(timeout)
 
     def _broken(self, child: _Child, exc: BaseException) -> Exception:
         """The error for a child whose pipe broke: over its memory, crashed, or alive under a
@@ -343,7 +361,7 @@ class EvaluatorPool:
                                     f"({exc!r}); the process was stopped")
         if signum in (signal.SIGABRT, signal.SIGKILL) and self.memory_bytes:
             log.warning("evaluator %d ended by signal %s: query over its memory limit", child.pid, signum)
-            return _memory_exceeded(self.memory_bytes)
+            return memory_exceeded(self.memory_bytes)
         return EvaluatorCrashed(f"evaluator process {child.pid} died while answering: {exc!r}")
 
     def _finish(self, child: _Child, healthy: bool) -> None:
@@ -363,9 +381,7 @@ class EvaluatorPool:
         if not room:
             child.kill()
             self.killed += 1
-            raise Overloaded(f"{self.heavy_limit} long-running queries are already running in this server process",
-                             hint="retry after a few seconds; short queries are still answered meanwhile",
-                             details={"long_running_limit": self.heavy_limit})
+            raise too_many_heavy(self.heavy_limit)
         child.lower_priority()
         if not child.reniced:  # renice refused: count it anyway, it is retired after its answer
             child.reniced = True

@@ -169,7 +169,7 @@ class Front:
             except ValueError:
                 declared = -1
             if declared > self.max_body:
-                raise _too_large(declared, self.max_body)
+                raise too_large(declared, self.max_body)
             if declared == 0:
                 return b""
         parts: list[bytes] = []
@@ -181,14 +181,12 @@ class Front:
                 parts.append(chunk)
                 size += len(chunk)
                 if size > self.max_body:
-                    raise _too_large(None, self.max_body)
+                    raise too_large(None, self.max_body)
 
         try:
             await asyncio.wait_for(collect(), self.body_timeout)
         except TimeoutError:
-            raise RequestTimeout(f"the request body did not arrive within {self.body_timeout:g} s",
-                                 hint="the body_timeout setting limits how long a request body may take to send",
-                                 details={"limit_seconds": self.body_timeout}) from None
+            raise body_timeout(self.body_timeout) from None
         return b"".join(parts)
 
     def _environ(self, scope, body: bytes) -> dict[str, Any]:
@@ -258,7 +256,15 @@ class Front:
         return exc.http_status
 
 
-def _too_large(size: int | None, limit: int) -> PayloadTooLarge:
+def body_timeout(seconds: float) -> RequestTimeout:
+    """The answer to a request whose body took longer than ``seconds`` to arrive."""
+    return RequestTimeout(f"the request body did not arrive within {seconds:g} s",
+                          hint="the body_timeout setting limits how long a request body may take to send",
+                          details={"limit_seconds": seconds})
+
+
+def too_large(size: int | None, limit: int) -> PayloadTooLarge:
+    """The answer to a body over ``limit`` bytes (``size``: its declared size, if it said)."""
     what = "request body exceeds the limit of" if size is None else f"request body of {size} bytes exceeds the limit of"
     return PayloadTooLarge(f"{what} {limit}" + (" bytes" if size is None else ""),
                            hint="the max_request_bytes setting limits request bodies and queries",

@@ -28,5 +28,6 @@ def health():
             "evaluators": {"per_worker": current_app.config["COWKG"]["evaluators"],
                            "network_confined": pool.confined,
                            "memory_per_query": current_app.config["COWKG"]["query_memory"] or None},
-            "native_scanner": native.library() is not None}
+            "native_scanner": native.library() is not None,
+            "front": current_app.config.get("COWKG_FRONT", "granian")}
     return jsonify(body), (200 if ok else 503)

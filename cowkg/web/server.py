@@ -26,6 +26,7 @@ import sys
 from flask import Flask
 
 from ..errors import InputError
+from .. import native
 from .state import app_state
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,40 @@ def _loader(app: Flask):
     return load
 
 
+FRONTS = ("granian", "native", "auto")
+
+
+def front_of(cfg: dict) -> str:
+    """The HTTP front the ``front`` setting chooses on this machine: ``granian`` or ``native``."""
+    from . import native_front
+
+    choice = (cfg.get("front") or "granian").lower()
+    if choice not in FRONTS:
+        raise InputError(f"front must be one of {', '.join(FRONTS)}, not {choice!r}")
+    if choice == "granian":
+        return "granian"
+    reasons = [why for why, missing in (
+        ("the native front is not built (run scripts/setup.sh, which needs cargo)", not native_front.available()),
+        ("the native front serves the embedded backend only", cfg.get("backend", "embedded") != "embedded"),
+        ("the native front needs the native scanner (COWKG_NATIVE is off or the library is not built)",
+         native.library() is None)) if missing]
+    if not reasons:
+        return "native"
+    if choice == "native":
+        raise InputError(f"cannot serve with the native front: {'; '.join(reasons)}",
+                         hint="set front to granian or auto")
+    return "granian"
+
+
 def run_server(app: Flask, host: str, port: int, workers: int, access_log: bool = True) -> None:
-    """Block serving ``app`` on host:port until SIGTERM/SIGINT (graceful: in-flight requests finish)."""
+    """Block serving ``app`` on host:port until SIGTERM/SIGINT (graceful: in-flight requests finish),
+    behind the front the ``front`` setting chooses (``front_of``)."""
+    if front_of(app.config["COWKG"]) == "native":
+        from .native_front import run_native
+
+        check_port(host, port)
+        run_native(app, host, port, workers, access_log)
+        return
     from granian.constants import Interfaces, Loops
     from granian.http import HTTP1Settings
     from granian.server import Server
@@ -116,8 +149,6 @@ def run_server(app: Flask, host: str, port: int, workers: int, access_log: bool 
         websockets=False,
         workers_kill_timeout=max(5, int(cfg["query_timeout"]) + 10),
     )
-    from .. import native
-
     scanner = "the native scanner for plain queries" if native.library() is not None else "Python only"
     print(f"cowkg: serving http://{host}:{port}/ (SPARQL at /sparql) with {server.workers} workers "
           f"x {cfg['evaluators']} query evaluators; query texts read by {scanner}", file=sys.stderr, flush=True)

@@ -22,7 +22,7 @@ from ..answer import Answer, QuerySpec, finish
 from ..backends.virtuoso import Prepared
 from ..errors import InputError, UnsupportedOperation
 from ..query import refuse
-from ..querytext import parse_plain, parse_query
+from ..querytext import ParsedQuery, parse_plain, parse_query
 from .http import CORS_HEADERS, POLICY_HEADERS, host_allowed
 from .state import app_state
 
@@ -45,10 +45,13 @@ def parse_bool(name: str, value: str | None, default: bool) -> bool:
     raise InputError(f"{name} must be true or false, not {value!r}")
 
 
-def read_spec(request: Request, cfg: dict, confined: bool) -> QuerySpec:
+def read_spec(request: Request, cfg: dict, confined: bool, decided: ParsedQuery | None = None) -> QuerySpec:
     """The query and its dataset, format and inference choice from a protocol request (Flask's, or
     one the front built from a request it answers itself), parsed once and checked (``refuse``,
     with ``confined`` saying whether the evaluators cannot reach the network).
+
+    ``decided``: the plain parse of the query the native front read in this request (its scanner's
+    decisions), used when it is of this very text.
 
     Raises UnsupportedOperation for any update, InputError for protocol misuse (two queries,
     wrong media type, a non-UTF-8 body, a query both in the URL and the body).
@@ -87,7 +90,10 @@ def read_spec(request: Request, cfg: dict, confined: bool) -> QuerySpec:
     if not queries[0].strip():
         raise InputError("the query is empty")
     # A plain query's decisions come from the native scanner when it is built (``cowkg.native``).
-    parsed = parse_plain(queries[0]) or parse_query(queries[0])
+    if decided is not None and decided.text == queries[0]:
+        parsed = decided
+    else:
+        parsed = parse_plain(queries[0]) or parse_query(queries[0])
     # Before taking an evaluator (refusals cost nothing); a SERVICE only another reading of the
     # text holds is left to the evaluators when they cannot reach the network.
     refuse(parsed, confined=confined)

@@ -1,0 +1,219 @@
+"""The worker side of the native front: a forked process that answers the requests the front
+(``native/front``, Rust) hands it over a Unix socket, in one of two roles.
+
+Stage: web, behind ``cowkg.web.native_front`` (which forks these processes) and in front of the
+Flask app. A **query evaluator** answers protocol queries: confined like the evaluators of
+``cowkg.web.evaluator`` (no network, bounded memory), and killed by the front when it overruns
+``query_timeout``, so it evaluates in its own process. The common query (a GET or POST from an
+allowed host, no conditional header) takes the direct path of ``sparql.respond_directly``: read
+once (a plain query's decisions come from the front's scanner, so the text is not read again
+here), evaluated, its headers added; anything else — errors, 304s, the service description, a
+remote store — goes through the Flask app, in this process, with the same status, body and
+headers. A **page worker** runs the Flask app for everything that is not a query.
+
+The frame format is in native/front/src/workers.rs. An answer is flagged cacheable (the front
+keeps it) only when it came from the direct path for exactly the text the front decoded: a front
+that read the request differently would then lose a cache entry, never serve a wrong answer.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import struct
+import sys
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from flask import Flask
+
+from .. import sandbox
+from ..answer import evaluate
+from ..backends.virtuoso import Prepared
+from ..errors import CowkgError
+from ..querytext import ParsedQuery, plain_parse
+from .evaluator import memory_exceeded
+from .http import CORS_HEADERS, POLICY_HEADERS, host_allowed
+from .sparql import OUTCOME_KEY, SPEC_KEY, answer_headers, etag_for, read_spec
+from .state import app_state
+
+#: Headers of a Flask answer that belong to one connection, not to the answer: the front sets its own.
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
+FORM_NAMES = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+CACHEABLE = 1
+
+
+class Frame:
+    """One request as the front hands it on."""
+
+    __slots__ = ("method", "target", "version", "headers", "body", "remote", "has_text", "text", "decided")
+
+    def __init__(self, fields: list[bytes]) -> None:
+        method, target, version, headers, body, remote, has_text, text, form, key, spans = fields
+        self.method, self.target, self.version = method.decode("latin-1"), target.decode("latin-1"), version.decode()
+        lines = headers.decode("latin-1").split("\n")
+        self.headers = list(zip(lines[0:-1:2], lines[1::2], strict=True))
+        self.body, self.remote = body, remote.decode()
+        self.has_text = has_text == b"1"
+        self.text = text.decode("utf-8") if self.has_text else None
+        self.decided: ParsedQuery | None = None
+        if form and self.text is not None:
+            pairs = [tuple(map(int, pair.split(b","))) for pair in spans.split()]
+            self.decided = plain_parse(self.text, FORM_NAMES[int(form)], key.decode("utf-8"), pairs)
+
+    def environ(self, server: tuple[str, str]) -> dict[str, Any]:
+        """The WSGI environ of this request (as ``cowkg.web.front.Front`` builds it from granian's)."""
+        path, _, query_string = self.target.partition("?")
+        environ = {
+            "REQUEST_METHOD": self.method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
+            "QUERY_STRING": query_string,
+            "SERVER_NAME": server[0],
+            "SERVER_PORT": server[1],
+            "SERVER_PROTOCOL": f"HTTP/{self.version}",
+            "REMOTE_ADDR": self.remote,
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(self.body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+        }
+        if self.body or self.method in ("POST", "PUT", "PATCH"):
+            environ["CONTENT_LENGTH"] = str(len(self.body))
+        for name, value in self.headers:
+            key = name.upper().replace("-", "_")
+            if key == "CONTENT_TYPE":
+                environ[key] = value
+            elif key not in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):
+                http = "HTTP_" + key
+                environ[http] = f"{environ[http]},{value}" if http in environ else value
+        return environ
+
+
+Answer = tuple[int, int, list[tuple[str, str]], bytes]
+
+
+class Worker:
+    """Answers frames with ``app``: ``query`` (an evaluator: the direct path, else Flask) or ``page``."""
+
+    def __init__(self, app: Flask, role: str, server: tuple[str, str], confined: bool) -> None:
+        self.app, self.role, self.server, self.confined = app, role, server, confined
+        self.state = app_state(app)
+        self.cfg = app.config["COWKG"]
+
+    def answer(self, frame: Frame) -> Answer:
+        environ = frame.environ(self.server)
+        if self.role == "query" and frame.has_text:
+            direct = self.direct(frame, environ)
+            if direct is not None:
+                return direct
+        return self.through_flask(environ)
+
+    def direct(self, frame: Frame, environ: dict[str, Any]) -> Answer | None:
+        """``sparql.respond_directly`` in this process: None when Flask must answer (then with the
+        spec and the outcome in ``environ``: nothing is read or run twice)."""
+        if frame.method not in ("GET", "POST") or "HTTP_IF_NONE_MATCH" in environ \
+                or not host_allowed(self.app, environ.get("HTTP_HOST", "")) \
+                or len(environ["QUERY_STRING"]) > self.cfg["max_request_bytes"]:
+            return None
+        try:
+            spec = read_spec(self.app.request_class(environ), self.cfg, self.confined, frame.decided)
+        except Exception:  # the Flask view answers it, in the one error shape
+            return None
+        finally:
+            environ["wsgi.input"].seek(0)
+        environ[SPEC_KEY] = spec
+        try:
+            found = evaluate(self.state.backend, spec)
+        except CowkgError as exc:
+            environ[OUTCOME_KEY] = exc
+            return None
+        except MemoryError:
+            environ[OUTCOME_KEY] = memory_exceeded(sandbox.memory_budget())
+            return None
+        if isinstance(found, Prepared):
+            environ[OUTCOME_KEY] = found
+            return None
+        version = self.state.catalog.version
+        headers = answer_headers(spec, found, etag_for(spec, version), version)
+        headers += [*CORS_HEADERS, *POLICY_HEADERS, ("Content-Length", str(len(found.body)))]
+        return 200, CACHEABLE if spec.query == frame.text else 0, headers, found.body
+
+    def through_flask(self, environ: dict[str, Any]) -> Answer:
+        """The Flask app's whole answer to ``environ``."""
+        captured: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info=None):
+            captured["status"], captured["headers"] = int(status.split(" ", 1)[0]), headers
+            return lambda data: captured.setdefault("written", []).append(data)
+
+        result = self.app(environ, start_response)
+        try:
+            body = b"".join([*captured.get("written", []), *(bytes(c) for c in result if c)])
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() not in HOP_BY_HOP]
+        if environ["REQUEST_METHOD"] == "HEAD":
+            length = next((v for k, v in captured["headers"] if k.lower() == "content-length"), None)
+            body = b""
+            if length is not None:
+                headers.append(("Content-Length", length))
+        else:
+            headers.append(("Content-Length", str(len(body))))
+        return captured["status"], 0, headers, body
+
+
+def _read(conn: socket.socket, size: int) -> bytes:
+    data = bytearray(size)
+    view, got = memoryview(data), 0
+    while got < size:
+        n = conn.recv_into(view[got:])
+        if not n:
+            raise EOFError
+        got += n
+    return bytes(data)
+
+
+def _fields(data: bytes) -> list[bytes]:
+    fields, at = [], 0
+    while at < len(data):
+        (size,) = struct.unpack_from("<I", data, at)
+        fields.append(data[at + 4:at + 4 + size])
+        at += 4 + size
+    return fields
+
+
+def serve(conn: socket.socket, worker: Worker) -> None:
+    """Answer frames on ``conn`` until the front closes it (then return)."""
+    while True:
+        try:
+            (size,) = struct.unpack("<I", _read(conn, 4))
+            frame = Frame(_fields(_read(conn, size)))
+        except EOFError:
+            return
+        try:
+            status, flags, headers, body = worker.answer(frame)
+        except Exception:  # a bug: answered 500 in the one error shape, logged with its traceback
+            import logging
+
+            logging.getLogger(__name__).exception("the %s worker failed on %s %s", worker.role, frame.method,
+                                                  frame.target[:200])
+            body = b'{"status": 500, "error": "internal-error", "message": "internal error (logged with its ' \
+                   b'traceback); please report it"}'
+            status, flags = 500, 0
+            headers = [("Content-Type", "application/json"), *CORS_HEADERS, *POLICY_HEADERS,
+                       ("Content-Length", str(len(body)))]
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers).encode("latin-1")
+        conn.sendall(b"".join((struct.pack("<HBI", status, flags, len(head)), head, struct.pack("<I", len(body)),
+                               body)))
+
+
+def hello(conn: socket.socket) -> None:
+    """Tell the front which process it is talking to (it SIGKILLs an evaluator that overruns)."""
+    conn.sendall(struct.pack("<I", os.getpid()))
