@@ -304,6 +304,14 @@ front.respond_directly = _bare_respond
 import os
 os.environ["COWKG_NATIVE"] = "off"
 """,
+    "cowkg-granian": """
+import os
+os.environ["COWKG_FRONT"] = "granian"
+""",
+    "cowkg-native": """
+import os
+os.environ["COWKG_FRONT"] = "native"
+""",
     "cowkg-uvloop": """
 import uvloop, granian.server
 from granian.constants import Loops
@@ -440,7 +448,8 @@ def main() -> None:
                             ("cowkg-in-worker", "oxigraph"), ("cowkg-uvloop", "cowkg"),
                             ("cowkg-bare", "oxigraph"), ("native-full", "oxigraph"), ("native-bare", "oxigraph"),
                             ("native-full", "cowkg"), ("cowkg", "cowkg-no-native"),
-                            ("cowkg-no-native", "oxigraph")):
+                            ("cowkg-no-native", "oxigraph"), ("cowkg-native", "oxigraph"),
+                            ("cowkg-granian", "oxigraph"), ("cowkg-native", "cowkg-granian")):
             cow, o = results.get((round_name, ours)), results.get((round_name, other))
             if cow and o:
                 cpu = f"{cow['cpu_per_request'] / o['cpu_per_request']:>6.2f}x" if o["cpu_per_request"] else "     -"

@@ -32,7 +32,7 @@ CHECKOUT_LIBRARY = Path(__file__).resolve().parent.parent / "native" / "querytex
 CHECKOUT_FRONT = Path(__file__).resolve().parent.parent / "native" / "front" / "target" / "release" / "cowkg-front"
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 #: The C interface this module calls (``ABI_VERSION`` in native/querytext/src/lib.rs).
-ABI_VERSION = 1
+ABI_VERSION = 2
 
 
 #: The ``native`` setting when a server was configured with it (``configure``), else None: the
@@ -114,10 +114,10 @@ class _Buffers(threading.local):
 _buffers = _Buffers()
 
 
-def plain(text: str) -> tuple[str, str, list[tuple[int, int]]] | None:
-    """(form, cache key, where each GROUP_CONCAT starts and ends) when the query is plain (see the
-    module docstring), else None — also when the scanner is not there. Only for the project's
-    predeclared prefixes."""
+def plain(text: str) -> tuple[str, str, list[tuple[int, int]], bool] | None:
+    """(form, cache key, where each GROUP_CONCAT starts and ends, whether it may hold the keyword
+    GRAPH) when the query is plain (see the module docstring), else None — also when the scanner is
+    not there. Only for the project's predeclared prefixes."""
     lib = library()
     if lib is None:
         return None
@@ -136,7 +136,7 @@ def plain(text: str) -> tuple[str, str, list[tuple[int, int]]] | None:
         room.ensure(room.key_length.value, room.spans_length.value)
     spans = room.spans
     pairs = [(spans[i], spans[i + 1]) for i in range(0, room.spans_length.value, 2)]
-    return FORMS[form], ctypes.string_at(room.key, room.key_length.value).decode("utf-8"), pairs
+    return FORMS[form & 3], ctypes.string_at(room.key, room.key_length.value).decode("utf-8"), pairs, form >= 4
 
 
 def front_binary() -> Path | None:

@@ -484,6 +484,25 @@ class ParsedQuery:
         words = " ".join([text[t.start:t.end] for t in self.body])
         return f"{cached.layout} {words}" if cached else words
 
+    @cached_property
+    def may_name_graphs(self) -> bool:
+        """Whether the query may hold the keyword GRAPH, the only way to a named graph besides FROM
+        NAMED and the protocol's named-graph-uri: among the code tokens, or wherever the word is when
+        the text may be read another way (the same rule as ``cache_text``).
+
+        >>> parse_query("PREFIX g: <http://x/graph/> ASK { ?s g:graph 'graph' }").may_name_graphs
+        False
+        >>> parse_query("ASK { GRAPH?g{ ?s ?p ?o } }").may_name_graphs
+        True
+        """
+        text = self.text
+        if "\\" in text or any(t.kind == "junk" or (t.kind == "iri" and any(c in text[t.start:t.end] for c in "'\"#"))
+                               for t in self.body):
+            return "graph" in self.lowered  # the text may be read another way (see ``cache_text``)
+        return any(t.kind == "word" and t.end - t.start == 5 and text[t.start:t.end].lower() == "graph"
+                   for t in self.body)
+
+
 def parse_query(text: str, predeclared: Mapping[str, str] = PREFIXES) -> ParsedQuery:
     """The query's parse, with the checks every query must pass before an engine sees it.
 
@@ -534,13 +553,14 @@ def parse_plain(text: str) -> ParsedQuery | None:
     return None if found is None else plain_parse(text, *found)
 
 
-def plain_parse(text: str, form: str, key: str, group_concat: list[tuple[int, int]]) -> ParsedQuery:
+def plain_parse(text: str, form: str, key: str, group_concat: list[tuple[int, int]],
+                names_graphs: bool) -> ParsedQuery:
     """The parse of a plain ``text`` from the scanner's decisions about it (``native.plain``'s, or
     the native front's, which ran the same scanner: ``cowkg.web.framed``)."""
     engine_text, edits = _edited(text, [e for start, end in group_concat for e in ((start, 0, "STR("), (end, 0, ")"))])
     parsed = ParsedQuery(text)
     parsed.__dict__.update(form=form, select_star=False, dataset=(), dataset_clauses=[], engine_text=engine_text,
-                           edits=edits, wikidata_vocabulary=False, cache_text=key,
+                           edits=edits, wikidata_vocabulary=False, cache_text=key, may_name_graphs=names_graphs,
                            verdicts={("service", True): True, ("service", False): True})
     return parsed
 

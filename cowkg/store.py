@@ -29,6 +29,9 @@ class KnowledgeGraph:
     inference: Inference | None = None
     built: dict[str, float] = field(default_factory=dict)
     wikibase: WikibaseView | None = None
+    #: Stores holding one query dataset each as their only graph (``build_views``), by the graphs
+    #: that ``default_graphs`` lists for it.
+    views: dict[tuple[str, ...], ox.Store] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         """Fill the store's default graph, if empty, with the merge of the asserted graphs.
@@ -69,6 +72,29 @@ class KnowledgeGraph:
         if wikibase:
             return [ox.DefaultGraph(), ox.NamedNode(str(GRAPH_WIKIBASE))]
         return [ox.DefaultGraph(), ox.NamedNode(str(GRAPH_INFERRED))] if infer else [ox.DefaultGraph()]
+
+    def build_views(self) -> None:
+        """Copy the dataset most queries read — the asserted merge, without inference, the default
+        graph of ``default_graphs(False)`` — into a store of its own. The engine then scans only its
+        triples, not every graph's: 1.5x faster on the competency queries
+        (bench/results/dataset_views.txt), for one more copy of them in memory. Built by the server
+        before it forks (its workers share it); ``dataset_store`` gives a query its view. Queries
+        with inference or in Wikidata's vocabulary keep the whole store: copying their datasets too
+        would add a quarter of a second to the server's start (and blank nodes must keep their
+        labels, so the copy goes through Python objects, not a parser, which relabels them)."""
+        graphs = self.default_graphs(False)
+        key = tuple(str(g) for g in graphs)
+        if key in self.views:
+            return
+        view = ox.Store()
+        for g in graphs:
+            view.extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
+                        for q in self.store.quads_for_pattern(None, None, None, g))
+        self.views[key] = view
+
+    def dataset_store(self, graphs: list[ox.NamedNode | ox.DefaultGraph]) -> ox.Store | None:
+        """The view holding exactly ``graphs`` as its default graph (``build_views``), if built."""
+        return self.views.get(tuple(str(g) for g in graphs)) if self.views else None
 
     def named_quads(self):
         """The quads of the named graphs (the store's default graph only repeats the asserted ones)."""

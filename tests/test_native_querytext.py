@@ -149,7 +149,7 @@ def python_decisions(text: str):
     except CowkgError:
         return "refused"
     return (parsed.form, parsed.select_star, parsed.dataset, parsed.engine_text, parsed.edits,
-            parsed.wikidata_vocabulary, parsed.cache_text)
+            parsed.wikidata_vocabulary, parsed.cache_text, parsed.may_name_graphs)
 
 
 def plain_decisions(text: str):
@@ -160,7 +160,7 @@ def plain_decisions(text: str):
     refuse(parsed, confined=False)
     parsed.decide()
     return (parsed.form, parsed.select_star, parsed.dataset, parsed.engine_text, parsed.edits,
-            parsed.wikidata_vocabulary, parsed.cache_text)
+            parsed.wikidata_vocabulary, parsed.cache_text, parsed.may_name_graphs)
 
 
 def agree_where_plain(text: str) -> bool:
@@ -191,7 +191,8 @@ def test_plain_decisions_agree_on_every_text_and_mutation(plain_scanner) -> None
                                           "\u0130", "\u212a", "'Зеленський'", "?é", "é:", "<http://é/>",
                                           "'café'@fr", "<http://www.wikidata.org/entity/Q1>", "wdt:P31",
                                           "PREFIX wd: <http://e/>", "<http://e/x>", "?base", "p:x", "h:x",
-                                          "PREFIX h: <http://www.wikidata.org/>"]),
+                                          "PREFIX h: <http://www.wikidata.org/>", "GRAPH", "graph", "GRAPH ?g",
+                                          "'a graph'", "<http://x/graph>", "g:graph", "?graph", "Graph<x>"]),
                 max_size=20).map("".join))
 def test_plain_decisions_agree_on_hostile_texts(plain_scanner, text) -> None:
     agree_where_plain(text)

@@ -120,9 +120,9 @@ def run_query(kg: KnowledgeGraph, sparql: str | ParsedQuery, *, infer: bool = Fa
     refuse(parsed)
     start = time.perf_counter()
     deadline = start + timeout if timeout else None
-    kwargs = dataset_arguments(kg, parsed, infer, default_graph_uris, named_graph_uris)
+    store, kwargs = engine_for(kg, parsed, dataset_arguments(kg, parsed, infer, default_graph_uris, named_graph_uris))
     try:
-        result = kg.store.query(parsed.engine_text, prefixes=PREFIXES, base_iri=BASE_IRI, **kwargs)
+        result = store.query(parsed.engine_text, prefixes=PREFIXES, base_iri=BASE_IRI, **kwargs)
         out = _materialise(result, max_rows, deadline, timeout)
     except SyntaxError as exc:
         raise _syntax_error(parsed, exc) from None
@@ -154,9 +154,9 @@ def run_select_serialized(kg: KnowledgeGraph, sparql: str | ParsedQuery, fmt: Fo
         return None
     refuse(parsed)
     start = time.perf_counter()
-    kwargs = dataset_arguments(kg, parsed, infer, default_graph_uris, named_graph_uris)
+    store, kwargs = engine_for(kg, parsed, dataset_arguments(kg, parsed, infer, default_graph_uris, named_graph_uris))
     try:
-        result = kg.store.query(parsed.engine_text, prefixes=PREFIXES, base_iri=BASE_IRI, **kwargs)
+        result = store.query(parsed.engine_text, prefixes=PREFIXES, base_iri=BASE_IRI, **kwargs)
     except (SyntaxError, RuntimeError):
         return None
     if not isinstance(result, ox.QuerySolutions):
@@ -216,6 +216,19 @@ def dataset_arguments(kg: KnowledgeGraph, parsed: ParsedQuery, infer: bool,
     if parsed.dataset:
         return {}
     return {"default_graph": kg.default_graphs(infer, wikibase=parsed.wikidata_vocabulary)}
+
+
+def engine_for(kg: KnowledgeGraph, parsed: ParsedQuery, kwargs: dict) -> tuple[ox.Store, dict]:
+    """The store to run ``parsed`` on, and its arguments: the view of its dataset
+    (``KnowledgeGraph.build_views``) when the query reads its default dataset only, else the whole
+    store with ``kwargs``. Only a GRAPH pattern reaches a named graph when no FROM NAMED and no
+    named-graph-uri say otherwise (those give other ``kwargs``), so a query without the keyword
+    (``ParsedQuery.may_name_graphs``) reads its default graph alone."""
+    if kg.views and list(kwargs) == ["default_graph"] and not parsed.may_name_graphs:
+        view = kg.dataset_store(kwargs["default_graph"])
+        if view is not None:
+            return view, {}
+    return kg.store, kwargs
 
 
 def _graph_name(uri: str) -> ox.NamedNode:

@@ -58,9 +58,10 @@ class Frame:
         self.has_text = has_text == b"1"
         self.text = text.decode("utf-8") if self.has_text else None
         self.decided: ParsedQuery | None = None
-        if form and self.text is not None:
+        if form and self.text is not None:  # the form's number, "g" after it when GRAPH may be there
             pairs = [tuple(map(int, pair.split(b","))) for pair in spans.split()]
-            self.decided = plain_parse(self.text, FORM_NAMES[int(form)], key.decode("utf-8"), pairs)
+            self.decided = plain_parse(self.text, FORM_NAMES[int(form[:1])], key.decode("utf-8"), pairs,
+                                       form.endswith(b"g"))
 
     def environ(self, server: tuple[str, str]) -> dict[str, Any]:
         """The WSGI environ of this request (as ``cowkg.web.front.Front`` builds it from granian's)."""

@@ -25,19 +25,24 @@ import sys
 
 from flask import Flask
 
-from ..errors import InputError
 from .. import native
+from ..errors import InputError
 from .state import app_state
 
 log = logging.getLogger(__name__)
 
 
 def warm(app: Flask) -> None:
-    """Compute labels, counts and the data version once, before workers fork and share them."""
+    """Compute labels, counts, the data version and the dataset views (``KnowledgeGraph.build_views``)
+    once, before workers fork and share them."""
     from . import downloads
     from .describe import _graph_sizes, void_stats
 
-    app_state(app).catalog.warm()
+    state = app_state(app)
+    state.catalog.warm()
+    kg = getattr(state.backend, "kg", None)
+    if kg is not None:
+        kg.build_views()
     with app.app_context():
         _graph_sizes()
         void_stats()

@@ -319,7 +319,8 @@ impl Server {
             Some(d) => match d.plain {
                 Some(p) => {
                     let spans: Vec<String> = p.group_concat.iter().map(|(a, b)| format!("{},{}", a, b)).collect();
-                    (d.text, p.form.to_string(), p.cache_text.as_str(), spans.join(" "))
+                    let form = format!("{}{}", p.form, if p.names_graphs { "g" } else { "" });
+                    (d.text, form, p.cache_text.as_str(), spans.join(" "))
                 }
                 None => (d.text, String::new(), "", String::new()),
             },

@@ -600,12 +600,15 @@ pub struct Wikidata {
 /// reading, no FROM, no BASE, not ``SELECT *``, nothing of Wikidata's vocabulary, within the
 /// limits. `form` is an index into SELECT, ASK, CONSTRUCT, DESCRIBE; `cache_text` the key of the
 /// response cache (`ParsedQuery.cache_text`); `group_concat` where each ``GROUP_CONCAT(...)``
-/// starts and ends, to be wrapped in ``STR(...)`` (`ParsedQuery._group_concat_edits`).
+/// starts and ends, to be wrapped in ``STR(...)`` (`ParsedQuery._group_concat_edits`); `names_graphs`
+/// whether a GRAPH pattern may read a named graph.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Plain {
     pub form: usize,
     pub cache_text: String,
     pub group_concat: Vec<(usize, usize)>,
+    /// Whether the query may hold the keyword GRAPH (`ParsedQuery.may_name_graphs`).
+    pub names_graphs: bool,
 }
 
 /// `_PROLOGUE_PATTERN` anchored at the start: white space, comments that end with a line end,
@@ -871,14 +874,21 @@ pub fn plain(t: &[char], wd: &Wikidata) -> Option<Plain> {
             }
         }
     }
-    Some(Plain { form, cache_text, group_concat })
+    // `ParsedQuery.may_name_graphs`: the keyword GRAPH among the code tokens, or, where the text
+    // could be read another way, the word anywhere.
+    let names_graphs = if unsure {
+        lowered.contains("graph")
+    } else {
+        body_tokens.iter().any(|tok| tok.0 == WORD && tok.2 - tok.1 == 5 && upper(tok) == "GRAPH")
+    };
+    Some(Plain { form, cache_text, group_concat, names_graphs })
 }
 
 // --- C interface (ctypes) ------------------------------------------------------------------------
 
 /// The version of this C interface: `cowkg.native` refuses a library built from another one (a
 /// checkout updated without `scripts/setup.sh`), which would read its arguments wrongly.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// `ABI_VERSION`, for `cowkg.native` to check before it calls anything else.
 #[no_mangle]
@@ -941,7 +951,8 @@ pub unsafe extern "C" fn cowkg_all_readings(text: *const u8, len: usize, budget_
 
 /// The plain decisions of the UTF-8 `text` (see `plain`), Wikidata's vocabulary given as two
 /// lines in `wikidata`: its namespaces, and the predeclared prefixes as `name=namespace`, each
-/// separated by spaces. Returns the form (0 SELECT, 1 ASK, 2 CONSTRUCT, 3 DESCRIBE) with the cache key's
+/// separated by spaces. Returns the form (0 SELECT, 1 ASK, 2 CONSTRUCT, 3 DESCRIBE), plus 4 when the
+/// query may hold the keyword GRAPH, with the cache key's
 /// UTF-8 bytes in `key` (its length in `key_length`) and the (start, end) code-point offsets of
 /// each GROUP_CONCAT in `spans` (how many numbers in `spans_length`): call again with more room
 /// when either is more than its capacity. -1 when the text is not plain, -2 when either text is
@@ -986,7 +997,7 @@ pub unsafe extern "C" fn cowkg_plain(text: *const u8, len: usize, wikidata: *con
                         out[2 * i + 1] = end as u32;
                     }
                 }
-                p.form as i64
+                p.form as i64 + if p.names_graphs { 4 } else { 0 }
             }
             None => -1,
         }
