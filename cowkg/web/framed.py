@@ -29,13 +29,14 @@ from urllib.parse import unquote_to_bytes
 from flask import Flask
 
 from .. import sandbox
-from ..answer import evaluate
+from ..answer import QuerySpec, evaluate
 from ..backends.virtuoso import Prepared
 from ..errors import CowkgError
+from ..query import refuse
 from ..querytext import ParsedQuery, plain_parse
 from .evaluator import memory_exceeded
 from .http import CORS_HEADERS, POLICY_HEADERS, host_allowed
-from .sparql import OUTCOME_KEY, SPEC_KEY, answer_headers, etag_for, read_spec
+from .sparql import OUTCOME_KEY, SPEC_KEY, answer_headers, etag_for, parse_bool, read_spec
 from .state import app_state
 
 #: Headers of a Flask answer that belong to one connection, not to the answer: the front sets its own.
@@ -47,10 +48,10 @@ CACHEABLE = 1
 class Frame:
     """One request as the front hands it on."""
 
-    __slots__ = ("method", "target", "version", "headers", "body", "remote", "has_text", "text", "decided")
+    __slots__ = ("method", "target", "version", "headers", "body", "remote", "has_text", "text", "decided", "params")
 
     def __init__(self, fields: list[bytes]) -> None:
-        method, target, version, headers, body, remote, has_text, text, form, key, spans = fields
+        method, target, version, headers, body, remote, has_text, text, form, key, spans, params_ok, params = fields
         self.method, self.target, self.version = method.decode("latin-1"), target.decode("latin-1"), version.decode()
         lines = headers.decode("latin-1").split("\n")
         self.headers = list(zip(lines[0:-1:2], lines[1::2], strict=True))
@@ -62,6 +63,18 @@ class Frame:
             pairs = [tuple(map(int, pair.split(b","))) for pair in spans.split()]
             self.decided = plain_parse(self.text, FORM_NAMES[int(form[:1])], key.decode("utf-8"), pairs,
                                        form.endswith(b"g"))
+        #: The other parameters of a query request, decoded by the front: name -> values, in order.
+        self.params: dict[str, list[str]] | None = None
+        if params_ok == b"1":
+            decoded = [field.decode("utf-8") for field in _fields(params)]
+            self.params = {}
+            for name, value in zip(decoded[0::2], decoded[1::2], strict=True):
+                self.params.setdefault(name, []).append(value)
+
+    def header(self, name: str) -> str | None:
+        """The headers called ``name`` (lower case), joined as in the WSGI environ; None if absent."""
+        values = [v for n, v in self.headers if n == name]
+        return ",".join(values) if values else None
 
     def environ(self, server: tuple[str, str]) -> dict[str, Any]:
         """The WSGI environ of this request (as ``cowkg.web.front.Front`` builds it from granian's)."""
@@ -107,42 +120,70 @@ class Worker:
         self.cfg = app.config["COWKG"]
 
     def answer(self, frame: Frame) -> Answer:
-        environ = frame.environ(self.server)
+        """The whole answer to ``frame``: the direct path for a query when it applies, else Flask."""
+        handed: dict[str, Any] = {}
         if self.role == "query" and frame.has_text:
-            direct = self.direct(frame, environ)
+            direct = self.direct(frame, handed)
             if direct is not None:
                 return direct
+        environ = frame.environ(self.server)
+        environ.update(handed)
         return self.through_flask(environ)
 
-    def direct(self, frame: Frame, environ: dict[str, Any]) -> Answer | None:
+    def direct(self, frame: Frame, handed: dict[str, Any]) -> Answer | None:
         """``sparql.respond_directly`` in this process: None when Flask must answer (then with the
-        spec and the outcome in ``environ``: nothing is read or run twice)."""
-        if frame.method not in ("GET", "POST") or "HTTP_IF_NONE_MATCH" in environ \
-                or not host_allowed(self.app, environ.get("HTTP_HOST", "")) \
-                or len(environ["QUERY_STRING"]) > self.cfg["max_request_bytes"]:
+        spec and the outcome in ``handed``, for its environ: nothing is read or run twice)."""
+        if frame.method not in ("GET", "POST") or frame.header("if-none-match") is not None \
+                or not host_allowed(self.app, frame.header("host") or "") \
+                or len(frame.target.partition("?")[2]) > self.cfg["max_request_bytes"]:
             return None
         try:
-            spec = read_spec(self.app.request_class(environ), self.cfg, self.confined, frame.decided)
+            spec = self.decided_spec(frame)
+            if spec is None:
+                environ = frame.environ(self.server)
+                spec = read_spec(self.app.request_class(environ), self.cfg, self.confined, frame.decided)
         except Exception:  # the Flask view answers it, in the one error shape
             return None
-        finally:
-            environ["wsgi.input"].seek(0)
-        environ[SPEC_KEY] = spec
+        handed[SPEC_KEY] = spec
         try:
             found = evaluate(self.state.backend, spec)
         except CowkgError as exc:
-            environ[OUTCOME_KEY] = exc
+            handed[OUTCOME_KEY] = exc
             return None
         except MemoryError:
-            environ[OUTCOME_KEY] = memory_exceeded(sandbox.memory_budget())
+            handed[OUTCOME_KEY] = memory_exceeded(sandbox.memory_budget())
             return None
         if isinstance(found, Prepared):
-            environ[OUTCOME_KEY] = found
+            handed[OUTCOME_KEY] = found
             return None
         version = self.state.catalog.version
         headers = answer_headers(spec, found, etag_for(spec, version), version)
         headers += [*CORS_HEADERS, *POLICY_HEADERS, ("Content-Length", str(len(found.body)))]
         return 200, CACHEABLE if spec.query == frame.text else 0, headers, found.body
+
+    def decided_spec(self, frame: Frame) -> QuerySpec | None:
+        """``read_spec``'s answer for a plain query whose request the front read whole: the text,
+        its decisions and the other parameters came decoded, after the front checked what
+        ``read_spec`` checks of the request (one query, no update, a known media type and charset);
+        None for anything else (``read_spec`` then reads the request)."""
+        params, parsed = frame.params, frame.decided
+        if params is None or parsed is None:
+            return None
+        infer = params.get("infer")
+        refuse(parsed, confined=self.confined)
+        parsed.decide()
+        return QuerySpec(
+            query=frame.text,
+            parsed=parsed,
+            infer=parse_bool("infer", infer[0] if infer else None, self.cfg["infer_default"]),
+            default_graphs=tuple(params.get("default-graph-uri", ())),
+            named_graphs=tuple(params.get("named-graph-uri", ())),
+            accept=frame.header("accept") or "",
+            formats=(*params.get("format", ()), *params.get("output", ())),
+            max_rows=self.cfg["max_rows"],
+            timeout=self.cfg["query_timeout"],
+            max_answer_bytes=self.cfg["max_answer_bytes"],
+        )
 
     def through_flask(self, environ: dict[str, Any]) -> Answer:
         """The Flask app's whole answer to ``environ``."""

@@ -278,18 +278,17 @@ impl Server {
         if !route::is_query(request) {
             return self.hand(&self.pages, request, client, None, self.page_wait);
         }
-        let found = route::query_of(request);
-        let (text, others) = match &found {
-            Some((t, o)) => (t.as_str(), o.as_str()),
+        let query = match route::query_of(request) {
+            Some(q) => q,
             None => return self.hand(&self.queries, request, client, None, self.queue_wait),
         };
-        let chars: Vec<char> = text.chars().collect();
+        let chars: Vec<char> = query.text.chars().collect();
         let plain = cowkg_querytext::plain(&chars, &self.wikidata);
-        let key = route::cache_key(plain.as_ref().map(|p| p.cache_text.as_str()), text, others, request);
+        let key = route::cache_key(plain.as_ref().map(|p| p.cache_text.as_str()), &query.text, &query.others, request);
         if let Some(hit) = self.cache.get(&key) {
             return (200, hit.head.clone(), hit.body.clone());
         }
-        let decided = Decided { text, plain: plain.as_ref() };
+        let decided = Decided { query: &query, plain: plain.as_ref() };
         let (status, head, body, cacheable) = self.exchange(&self.queries, request, client, Some(&decided),
                                                             self.queue_wait);
         if cacheable && status == 200 {
@@ -315,21 +314,30 @@ impl Server {
             headers.extend_from_slice(value.as_bytes());
             headers.push(b'\n');
         }
-        let (text, form, key, spans) = match decided {
-            Some(d) => match d.plain {
-                Some(p) => {
-                    let spans: Vec<String> = p.group_concat.iter().map(|(a, b)| format!("{},{}", a, b)).collect();
-                    let form = format!("{}{}", p.form, if p.names_graphs { "g" } else { "" });
-                    (d.text, form, p.cache_text.as_str(), spans.join(" "))
+        let empty: &[u8] = b"";
+        let (text, form, key, spans, params) = match decided {
+            Some(d) => {
+                let params = if d.query.params_ok { b"1" as &[u8] } else { empty };
+                match d.plain {
+                    Some(p) => {
+                        let spans: Vec<String> = p.group_concat.iter().map(|(a, b)| format!("{},{}", a, b)).collect();
+                        let form = format!("{}{}", p.form, if p.names_graphs { "g" } else { "" });
+                        (d.query.text.as_str(), form, p.cache_text.as_str(), spans.join(" "), params)
+                    }
+                    None => (d.query.text.as_str(), String::new(), "", String::new(), params),
                 }
-                None => (d.text, String::new(), "", String::new()),
-            },
-            None => ("", String::new(), "", String::new()),
+            }
+            None => ("", String::new(), "", String::new(), empty),
         };
         let has_text = if decided.is_some() { "1" } else { "0" };
-        let message = workers::frame(&[request.method.as_bytes(), request.target.as_bytes(), request.version.as_bytes(),
-                                       &headers, &request.body, client.as_bytes(), has_text.as_bytes(), text.as_bytes(), form.as_bytes(),
-                                       key.as_bytes(), spans.as_bytes()]);
+        let decoded: &[u8] = match decided {
+            Some(d) if d.query.params_ok => &d.query.params,
+            _ => empty,
+        };
+        let message = workers::frame(&[request.method.as_bytes(), request.target.as_bytes(),
+                                       request.version.as_bytes(), &headers, &request.body, client.as_bytes(),
+                                       has_text.as_bytes(), text.as_bytes(), form.as_bytes(), key.as_bytes(),
+                                       spans.as_bytes(), params, decoded]);
         match pool.run(&message, wait) {
             Outcome::Answered(a) => (a.status, a.head, Arc::new(a.body), a.flags & 1 == 1),
             other => {
@@ -410,9 +418,9 @@ impl Server {
     }
 }
 
-/// A query request's text and, when it is plain, the scanner's decisions.
+/// A query request's text and parameters and, when it is plain, the scanner's decisions.
 struct Decided<'a> {
-    text: &'a str,
+    query: &'a route::Query,
     plain: Option<&'a cowkg_querytext::Plain>,
 }
 

@@ -49,16 +49,31 @@ fn hex(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
 }
 
-/// The query text of a request the fast path may take, and the other parameters (raw, in order)
-/// that the answer depends on: None when the request is not a plain GET or POST of one query
-/// (a conditional request, an update, a HEAD, two queries, a body that is not UTF-8...): the
-/// Python side then reads the request whole, as always.
-pub fn query_of(request: &Request) -> Option<(String, String)> {
+/// A protocol query the fast path may take.
+pub struct Query {
+    /// The query text, decoded.
+    pub text: String,
+    /// The other parameters as sent (raw, in order, marked with where each came from): part of
+    /// the cache key.
+    pub others: String,
+    /// The other parameters decoded, name and value as frame fields (`workers::frame`), in order;
+    /// empty when one is not UTF-8 (the Python side then reads the request itself).
+    pub params: Vec<u8>,
+    pub params_ok: bool,
+}
+
+/// The query text of a request the fast path may take, and the other parameters that the answer
+/// depends on: None when the request is not a plain GET or POST of one query (a conditional
+/// request, an update, a HEAD, two queries, a body that is not UTF-8...): the Python side then
+/// reads the request whole, as always.
+pub fn query_of(request: &Request) -> Option<Query> {
     if request.header("if-none-match").is_some() {
         return None;
     }
     let mut found: Vec<Vec<u8>> = Vec::new();
     let mut others = String::new();
+    let mut params: Vec<u8> = Vec::new();
+    let mut params_ok = true;
     let mut take = |pairs: &str, kind: char, others: &mut String| -> Option<()> {
         for pair in pairs.split('&').filter(|p| !p.is_empty()) {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -72,6 +87,12 @@ pub fn query_of(request: &Request) -> Option<(String, String)> {
                 others.push(kind);
                 others.push_str(pair);
                 others.push('&');
+                let value = unquote_plus(value);
+                params_ok &= std::str::from_utf8(&name).is_ok() && std::str::from_utf8(&value).is_ok();
+                for field in [&name, &value] {
+                    params.extend_from_slice(&(field.len() as u32).to_le_bytes());
+                    params.extend_from_slice(field);
+                }
             }
         }
         Some(())
@@ -121,7 +142,10 @@ pub fn query_of(request: &Request) -> Option<(String, String)> {
         return None;
     }
     others.insert(0, kind);
-    Some((text, others))
+    if !params_ok {
+        params.clear();
+    }
+    Some(Query { text, others, params, params_ok })
 }
 
 /// The cache key of an answer: the query as the engine reads it (`plain_key`, the scanner's, when
@@ -163,8 +187,10 @@ mod tests {
 
     #[test]
     fn finds_one_query_and_the_rest() {
-        let (text, others) = query_of(&get("/sparql?query=ASK+%7B%7D&infer=true")).unwrap();
-        assert_eq!((text.as_str(), others.as_str()), ("ASK {}", "Gginfer=true&"));
+        let q = query_of(&get("/sparql?query=ASK+%7B%7D&infer=true")).unwrap();
+        assert_eq!((q.text.as_str(), q.others.as_str()), ("ASK {}", "Gginfer=true&"));
+        assert_eq!(q.params, b"\x05\0\0\0infer\x04\0\0\0true".to_vec());
+        assert!(!query_of(&get("/sparql?query=A&infer=%FF")).unwrap().params_ok);
         assert!(query_of(&get("/sparql?query=A&query=B")).is_none());
         assert!(query_of(&get("/sparql?update=X")).is_none());
         assert!(query_of(&get("/sparql?query=%FF")).is_none());
