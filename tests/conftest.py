@@ -313,3 +313,20 @@ def native_querytext() -> Path:
         require(cargo is not None, "cargo (apt-get install cargo) builds native/querytext")
         subprocess.run([cargo, "build", "--release", "--offline", "--quiet"], cwd=crate, check=True)
     return library
+
+
+@pytest.fixture(scope="session")
+def native_front(native_querytext) -> Path:
+    """The native HTTP front's program (``native/front``, which links the scanner's crate), as
+    ``scripts/setup.sh`` builds it; built here with cargo when missing or older than its sources."""
+    import subprocess
+
+    from cowkg.native import CHECKOUT_FRONT as program
+
+    crates = [ROOT / "native" / "front", ROOT / "native" / "querytext"]
+    sources = [p for c in crates for p in (c / "Cargo.toml", *sorted((c / "src").glob("*.rs")))]
+    if not program.exists() or program.stat().st_mtime < max(s.stat().st_mtime for s in sources):
+        cargo = shutil.which("cargo")
+        require(cargo is not None, "cargo (apt-get install cargo) builds native/front")
+        subprocess.run([cargo, "build", "--release", "--offline", "--quiet"], cwd=crates[0], check=True)
+    return program

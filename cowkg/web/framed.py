@@ -206,7 +206,7 @@ class Worker:
             body = b""
             if length is not None:
                 headers.append(("Content-Length", length))
-        else:
+        elif captured["status"] not in (204, 304):  # answers that never have a body say no length
             headers.append(("Content-Length", str(len(body))))
         return captured["status"], 0, headers, body
 

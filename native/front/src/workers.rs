@@ -23,6 +23,8 @@ extern "C" {
 }
 
 pub const SIGABRT: i32 = 6;
+/// How long a request waits for the replacement of a worker found dead.
+const REPLACEMENT_WAIT: Duration = Duration::from_secs(10);
 pub const SIGKILL: i32 = 9;
 
 /// A worker's answer.
@@ -182,7 +184,8 @@ impl Pool {
             None => return Outcome::Busy,
         };
         // A worker found dead while idle (killed from outside, or out of memory) is replaced and
-        // the next one tried, as cowkg's evaluator pool does.
+        // the next one tried, as cowkg's evaluator pool does; its replacement is waited for longer
+        // than a busy pool is (the master forks it at once: that is no overload).
         let mut attempts = 0;
         loop {
             let mut message = Vec::with_capacity(frame.len() + 4);
@@ -197,7 +200,7 @@ impl Pool {
             if attempts > self.size {
                 return Outcome::Died(None);
             }
-            worker = match self.acquire(wait) {
+            worker = match self.acquire(wait.max(REPLACEMENT_WAIT)) {
                 Some(w) => w,
                 None => return Outcome::Busy,
             };
