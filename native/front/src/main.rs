@@ -130,7 +130,10 @@ fn main() {
     let queries = Pool::new("query", &cfg.text("query_socket"), evaluators, cfg.number("initial_evaluators") as usize,
                             query_timeout, Some((cfg.seconds("heavy_after"), heavy_limit)), deaths.clone());
     let pages = Pool::new("page", &cfg.text("page_socket"), cfg.number("page_workers") as usize,
-                          cfg.number("initial_page_workers") as usize, cfg.seconds("page_timeout"), None, deaths);
+                          cfg.number("initial_page_workers") as usize, cfg.seconds("page_timeout"), None,
+                          deaths.clone());
+    deaths.watch(queries.clone());
+    deaths.watch(pages.clone());
     let max_body = cfg.number("max_request_bytes") as usize;
     let server = Arc::new(Server {
         limits: Limits { header_timeout: cfg.seconds("header_timeout"), body_timeout: cfg.seconds("body_timeout"),

@@ -53,11 +53,18 @@ pub enum Outcome {
 pub struct Deaths {
     ended: Mutex<HashMap<i32, i32>>,
     told: Condvar,
+    /// The pools to tell, so an idle worker that ended is replaced at once, not when next tried.
+    pools: Mutex<Vec<Arc<Pool>>>,
 }
 
 impl Deaths {
     pub fn new() -> Arc<Deaths> {
-        Arc::new(Deaths { ended: Mutex::new(HashMap::new()), told: Condvar::new() })
+        Arc::new(Deaths { ended: Mutex::new(HashMap::new()), told: Condvar::new(), pools: Mutex::new(Vec::new()) })
+    }
+
+    /// Tell `pool` of every worker that ends from now on.
+    pub fn watch(&self, pool: Arc<Pool>) {
+        self.pools.lock().unwrap().push(pool);
     }
 
     /// Read "pid signal" lines from the master until it closes the pipe.
@@ -72,6 +79,10 @@ impl Deaths {
                 }
                 ended.insert(pid, sig);
                 self.told.notify_all();
+                drop(ended);
+                for pool in self.pools.lock().unwrap().iter() {
+                    pool.forget(pid);
+                }
             }
         }
     }
@@ -139,6 +150,19 @@ impl Pool {
             pool.replace();
         }
         pool
+    }
+
+    /// An idle worker that ended (killed from outside, say) leaves the pool for a fresh one.
+    fn forget(self: &Arc<Self>, pid: i32) {
+        let found = {
+            let mut state = self.state.lock().unwrap();
+            let before = state.idle.len();
+            state.idle.retain(|w| w.pid != pid);
+            state.idle.len() < before
+        };
+        if found {
+            self.replace();
+        }
     }
 
     fn acquire(&self, wait: Duration) -> Option<Worker> {
