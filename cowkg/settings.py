@@ -141,10 +141,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("allow_invalid", False,
             "Serve data that does not conform to the SHACL shapes (`cowkg serve` refuses to, by default)."),
     Setting("workers", 2, "Worker processes of the production server started by `cowkg serve`."),
-    Setting("front", "granian",
-            "HTTP front of `cowkg serve`: granian (Python, the Flask app behind an asyncio front), native (the Rust "
-            "front of native/front before Python worker processes: faster, built by scripts/setup.sh, Linux, "
-            "embedded backend), or auto (native when it is built and the backend is embedded, else granian)."),
+    Setting("front", "auto",
+            "HTTP front of `cowkg serve`: native (the Rust front of native/front before forked Python workers: "
+            "the fastest, built by scripts/setup.sh, Linux, embedded backend), granian (Python: the Flask app "
+            "behind an asyncio front), or auto (native where it is built and the backend is embedded, else "
+            "granian)."),
     Setting("native", "",
             "The native query-text scanner (native/querytext, Rust), which decides plain queries for the endpoint "
             "(the same decisions as the Python parse, faster): empty = the checkout's build when there is one, a "

@@ -43,12 +43,17 @@ if [ -f frontend/package.json ]; then
   (cd frontend && { [ -d node_modules ] && npm ls >/dev/null 2>&1; } || npm install --no-audit --no-fund --loglevel=error)
   (cd frontend && npm run --silent build)
 fi
-# The native query-text scanner (issue 15, cowkg.native), standard library only: builds offline
-# wherever cargo is (the tests need it; the server uses it when it is there, Python otherwise).
+# The native query-text scanner (cowkg.native) and the native HTTP front (cowkg.web.native_front),
+# issue 15, standard library only: they build offline wherever cargo is (the tests need both;
+# `cowkg serve` uses them when they are there, granian and Python otherwise).
 if command -v cargo >/dev/null 2>&1; then
   if ! (cd native/querytext && cargo build --release --offline --quiet); then
     [ "$WITH_TEST" -eq 1 ] && exit 1
     echo "setup: the native query-text scanner did not build; queries are read in Python" >&2
+  fi
+  if ! (cd native/front && cargo build --release --offline --quiet); then
+    [ "$WITH_TEST" -eq 1 ] && exit 1
+    echo "setup: the native HTTP front did not build; cowkg serve runs granian" >&2
   fi
 elif [ "$WITH_TEST" -eq 1 ]; then
   echo "setup: cargo is missing (apt-get install cargo)" >&2; exit 1

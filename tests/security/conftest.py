@@ -61,12 +61,15 @@ def canary():
     c.close()
 
 
-@pytest.fixture(scope="session")
-def attack_server(tmp_path_factory, checkout_cache):
-    """``cowkg serve`` on the shipped data (2 workers), with small limits an attack can reach fast."""
-    log = tmp_path_factory.mktemp("attack") / "server.log"
+@pytest.fixture(scope="session", params=["native", "granian"])
+def attack_server(request, tmp_path_factory, checkout_cache):
+    """``cowkg serve`` on the shipped data (2 workers), with small limits an attack can reach fast:
+    once behind each HTTP front (the ``front`` setting), so every attack meets both."""
+    if request.param == "native":
+        request.getfixturevalue("native_front")  # built (scripts/setup.sh), else built here or failed under CI
+    log = tmp_path_factory.mktemp(f"attack-{request.param}") / "server.log"
     env = {**os.environ,  # the checkout's cache, holding the session's closure (``checkout_cache``)
            "COWKG_QUERY_TIMEOUT": "4", "COWKG_QUERY_MEMORY": str(512 << 20), "COWKG_BODY_TIMEOUT": "3",
-           "COWKG_HEADER_TIMEOUT": "3"}
+           "COWKG_HEADER_TIMEOUT": "3", "COWKG_FRONT": request.param}
     with serving([*COWKG_SERVE, "--workers", "2"], log=log, env=env, cwd=ROOT, wait=300) as server:
         yield server
