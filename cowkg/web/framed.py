@@ -133,7 +133,8 @@ class Worker:
     def direct(self, frame: Frame, handed: dict[str, Any]) -> Answer | None:
         """``sparql.respond_directly`` in this process: None when Flask must answer (then with the
         spec and the outcome in ``handed``, for its environ: nothing is read or run twice)."""
-        if frame.method not in ("GET", "POST") or frame.header("if-none-match") is not None \
+        if frame.method not in ("GET", "POST") or frame.target.partition("?")[0] != "/sparql" \
+                or frame.header("if-none-match") is not None \
                 or not host_allowed(self.app, frame.header("host") or "") \
                 or len(frame.target.partition("?")[2]) > self.cfg["max_request_bytes"]:
             return None

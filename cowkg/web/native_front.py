@@ -59,20 +59,17 @@ def available() -> bool:
 
 
 class _Here:
-    """The evaluator pool of a worker process, which is itself the evaluator: the Flask view's
-    queries run here (the front kills the process at the limit). A page worker is not confined,
-    so it runs none."""
+    """The evaluator pool of a query evaluator, which is itself the evaluator: the Flask view's
+    queries run here (the front kills the process at the limit)."""
 
-    def __init__(self, work, confined: bool | None, runs: bool) -> None:
-        self._work, self._confined, self._runs = work, confined, runs
+    def __init__(self, work, confined: bool | None) -> None:
+        self._work, self._confined = work, confined
 
     @property
     def confined(self) -> bool | None:
         return self._confined
 
     def run(self, payload, timeout):
-        if not self._runs:
-            raise RuntimeError("a page worker does not evaluate queries")
         try:
             return self._work(payload)
         except MemoryError:
@@ -80,6 +77,26 @@ class _Here:
 
     def prestart(self, count: int | None = None) -> None:
         """Nothing to start: this process is the evaluator."""
+
+
+class _Elsewhere:
+    """The evaluator pool of a page worker, which is not confined: it says how the evaluators are
+    (the master's probe, for ``/health``), and a query a page runs — none should: the front sends
+    ``/sparql`` and ``/rdf-graphs`` to the evaluators — goes to evaluator processes of its own,
+    forked on first use, as under granian."""
+
+    def __init__(self, pool, confined: bool | None) -> None:
+        self._pool, self._confined = pool, confined
+
+    @property
+    def confined(self) -> bool | None:
+        return self._confined
+
+    def run(self, payload, timeout):
+        return self._pool.run(payload, timeout)
+
+    def prestart(self, count: int | None = None) -> None:
+        """Nothing to start before a page needs it."""
 
 
 def error_config(cfg: dict, size: int, workers: int) -> list[str]:
@@ -267,7 +284,7 @@ class Master:
         confined = self.confined
         if role == "query":
             confined = sandbox.confine(self.cfg["query_memory"] or None).network
-        state.pool = _Here(state.pool._work, confined, runs=role == "query")
+        state.pool = _Here(state.pool._work, confined) if role == "query" else _Elsewhere(state.pool, confined)
         hello(conn)
         serve(conn, Worker(self.app, role, (self.host, str(self.port)), bool(confined)))
 

@@ -127,6 +127,18 @@ def test_one_query_is_cached_apart_by_format_and_never_for_a_stranger_host(nativ
     assert a.status_code == 200
 
 
+@pytest.mark.parametrize(("path", "params", "accept"), [
+    ("/rdf-graphs", {"default": ""}, "text/turtle"),
+    ("/rdf-graphs", {"graph": "https://w3id.org/cowkg/graph/data"}, "application/n-triples"),
+    ("/rdf-graphs", {"graph": "https://w3id.org/cowkg/graph/none"}, "text/turtle"),
+    ("/rdf-graphs", {"format": "maybe", "default": "true"}, "text/*"),  # found by the fuzzer: a 500 once
+    ("/rdf-graphs", {"query": "DESCRIBE cowr:meeting-04", "default": ""}, ACCEPT_JSON),  # not a protocol query
+])
+def test_the_graph_store_protocol_equals_granian_s(native, granian, path, params, accept) -> None:
+    for _ in range(2):
+        same(*both(native, granian, "GET", path, params=params, headers={"Accept": accept}))
+
+
 @pytest.mark.parametrize("path", ["/", "/sparql", "/id/keir-starmer", "/page/keir-starmer", "/browse/meetings",
                                   "/nothing-here", "/static/../settings.py", "/ontology", "/void"])
 def test_pages_equal_granian_s(native, granian, path) -> None:

@@ -282,8 +282,8 @@ impl Server {
             return self.hand(&self.pages, request, client, None, self.page_wait);
         }
         let query = match route::query_of(request) {
-            Some(q) => q,
-            None => return self.hand(&self.queries, request, client, None, self.queue_wait),
+            Some(q) if request.path() == "/sparql" => q,
+            _ => return self.hand(&self.queries, request, client, None, self.queue_wait),
         };
         let chars: Vec<char> = query.text.chars().collect();
         let plain = cowkg_querytext::plain(&chars, &self.wikidata);

@@ -11,10 +11,11 @@ use crate::request::Request;
 pub const FORM: &str = "application/x-www-form-urlencoded";
 pub const DIRECT: &str = "application/sparql-query";
 
-/// `/sparql` with a query (in the URL or a POST body): the query lane, killable evaluators.
+/// What runs queries: `/sparql` with a query (in the URL or a POST body), and the Graph Store
+/// Protocol's `/rdf-graphs` (a CONSTRUCT per graph): the query lane, killable evaluators.
 pub fn is_query(request: &Request) -> bool {
-    request.path() == "/sparql"
-        && (request.method == "POST"
+    request.path() == "/rdf-graphs"
+        || request.path() == "/sparql" && (request.method == "POST"
             || request.query_string().split('&').any(|p| {
                 let name = p.split('=').next().unwrap_or("");
                 name == "query" || name == "update"
@@ -195,5 +196,6 @@ mod tests {
         assert!(query_of(&get("/sparql?update=X")).is_none());
         assert!(query_of(&get("/sparql?query=%FF")).is_none());
         assert!(is_query(&get("/sparql?query=x")) && !is_query(&get("/sparql")) && !is_query(&get("/sparql/x?query=1")));
+        assert!(is_query(&get("/rdf-graphs?default")) && !is_query(&get("/rdf-graphs/x")));
     }
 }
