@@ -421,3 +421,34 @@ def test_the_serving_stack_figures_are_quoted_from_the_bench_file():
     assert f"load {load} at start" in para and f"gave {ratio}× granian's throughput" in para
     assert gthread and f"beside {slow[1]} slow clients they answered nothing" in para
     assert f"p50 of {slow[2]} ms" in para
+
+
+def test_the_native_front_s_second_run_granian_and_the_dataset_view_are_quoted():
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    first = (ROOT / "bench" / "results" / "http_throughput.txt").read_text(encoding="utf-8")
+    second = (ROOT / "bench" / "results" / "http_throughput_rerun.txt").read_text(encoding="utf-8")
+    para = readme[readme.index("**HTTP serving**"):readme.index("**The evaluator hop, measured**")]
+
+    def ratio(text: str, round_name: str, pair: str, what: str) -> str:
+        found = re.search(rf"^\s+{round_name}\s+{re.escape(pair)}\s.*$", text, re.M).group(0)
+        return re.search(rf"{what}\s+([\d.]+)x", found).group(1)
+
+    assert f"load {re.search(r'load ([0-9.]+) at start', second).group(1)} at start" in para
+    assert (f"gave {ratio(second, 'mix-unique', 'cowkg/oxigraph', 'throughput')}× with a p50 of "
+            f"{ratio(second, 'mix-unique', 'cowkg/oxigraph', 'p50')}× on the unique mix and "
+            f"{ratio(second, 'heavy-unique', 'cowkg/oxigraph', 'throughput')}× on the heaviest third") in para
+    granian = "cowkg-granian/oxigraph"
+    cpu = re.search(r"^mix-unique\s+cowkg-granian\s.* server CPU ([\d.]+) ms/request", first, re.M).group(1)
+    assert (f"gave {ratio(first, 'mix-unique', granian, 'throughput')}× with a p50 of "
+            f"{ratio(first, 'mix-unique', granian, 'p50')}× on the unique mix and "
+            f"{ratio(first, 'heavy-unique', granian, 'throughput')}× on the heaviest third "
+            f"({ratio(second, 'mix-unique', granian, 'throughput')}× / {ratio(second, 'mix-unique', granian, 'p50')}× "
+            f"and {ratio(second, 'heavy-unique', granian, 'throughput')}× in the second run), at {cpu} ms") in para
+    views = (ROOT / "bench" / "results" / "dataset_views.txt").read_text(encoding="utf-8")
+    faster = re.search(r"whole store / view: ([\d.]+)x on the sum", views).group(1)
+    assert f"{faster}× less engine time" in para
+    over_granian = []
+    for text in (first, second):
+        rps = dict(re.findall(r"^mix-unique\s+(cowkg|cowkg-granian)\s+([\d.]+) req/s", text, re.M))
+        over_granian.append(float(rps["cowkg"]) / float(rps["cowkg-granian"]))
+    assert f"{min(over_granian):.1f}× to {max(over_granian):.1f}× granian's throughput on unique queries" in readme

@@ -18,6 +18,8 @@ from .base import Context
 @click.option("--port", default=8000, type=int, show_default=True)
 @click.option("--workers", type=int, default=None, help="Worker processes (default: the workers setting).")
 @click.option("--access-log/--no-access-log", default=True, help="Log each request to stderr.")
+@click.option("--front", type=click.Choice(["auto", "native", "granian"]), default=None,
+              help="HTTP front (default: the front setting, auto: native where scripts/setup.sh built it).")
 @click.option("--backend", type=click.Choice(BACKENDS), default=None,
               help="Where queries run (default: the backend setting).")
 @click.option("--endpoint", default=None, help="SPARQL endpoint URL of --backend virtuoso.")
@@ -27,9 +29,10 @@ from .base import Context
               help="SHACL engine of the check at start (default: the shacl_engine setting, auto: sparql "
                    "when the shapes compile, else turbo).")
 @click.pass_obj
-def serve(obj: Context, host: str, port: int, workers: int | None, access_log: bool, backend: str | None,
-          endpoint: str | None, allow_invalid: bool | None, shacl_engine: str | None) -> None:
-    """Serve the SPARQL endpoint and web UI with granian (a production HTTP server).
+def serve(obj: Context, host: str, port: int, workers: int | None, access_log: bool, front: str | None,
+          backend: str | None, endpoint: str | None, allow_invalid: bool | None, shacl_engine: str | None) -> None:
+    """Serve the SPARQL endpoint and web UI behind a production HTTP front: the native one (Rust,
+    built by scripts/setup.sh) or granian.
 
     \b
     The store is built once, then shared by the forked workers.
@@ -38,6 +41,7 @@ def serve(obj: Context, host: str, port: int, workers: int | None, access_log: b
       cowkg serve --host 0.0.0.0 --port 8080 --workers 4
       cowkg serve --backend virtuoso --endpoint http://127.0.0.1:8890/sparql
       cowkg serve --allow-invalid        # serve data that fails SHACL (curators only)
+      cowkg serve --front granian        # the Python front, as where the native one is not built
       curl 'http://127.0.0.1:8000/sparql?query=ASK%7B%7D'
       curl 'http://127.0.0.1:8000/health'    # triples per graph, release, confinement
     """
@@ -48,5 +52,5 @@ def serve(obj: Context, host: str, port: int, workers: int | None, access_log: b
     require_graph(obj.root, default_layout(obj.root))  # over Virtuoso too: the UI reads queries/ there
     check_port(host, port)
     app = create_app({"root": str(obj.root), "backend": backend, "endpoint": endpoint, "allow_invalid": allow_invalid,
-                      "shacl_engine": shacl_engine})
+                      "shacl_engine": shacl_engine, "front": front})
     run_server(app, host, port, workers or obj.settings["workers"], access_log)
