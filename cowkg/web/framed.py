@@ -35,6 +35,7 @@ from ..errors import CowkgError
 from ..query import refuse
 from ..querytext import ParsedQuery, plain_parse
 from .evaluator import memory_exceeded
+from .front import call_app
 from .http import CORS_HEADERS, POLICY_HEADERS, host_allowed
 from .sparql import OUTCOME_KEY, SPEC_KEY, answer_headers, etag_for, parse_bool, read_spec
 from .state import app_state
@@ -188,28 +189,14 @@ class Worker:
 
     def through_flask(self, environ: dict[str, Any]) -> Answer:
         """The Flask app's whole answer to ``environ``."""
-        captured: dict[str, Any] = {}
-
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info=None):
-            captured["status"], captured["headers"] = int(status.split(" ", 1)[0]), headers
-            return lambda data: captured.setdefault("written", []).append(data)
-
-        result = self.app(environ, start_response)
-        try:
-            body = b"".join([*captured.get("written", []), *(bytes(c) for c in result if c)])
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-        headers = [(k, v) for k, v in captured["headers"] if k.lower() not in HOP_BY_HOP]
-        if environ["REQUEST_METHOD"] == "HEAD":
-            length = next((v for k, v in captured["headers"] if k.lower() == "content-length"), None)
-            body = b""
-            if length is not None:
-                headers.append(("Content-Length", length))
-        elif captured["status"] not in (204, 304):  # answers that never have a body say no length
+        status, flask_headers, chunks = call_app(self.app, environ)
+        body = b"".join(chunks)
+        headers = [(k, v) for k, v in flask_headers if k.lower() not in HOP_BY_HOP]
+        if environ["REQUEST_METHOD"] == "HEAD":  # the length a GET would have, when Flask said it
+            headers += [(k, v) for k, v in flask_headers if k.lower() == "content-length"][:1]
+        elif status not in (204, 304):  # answers that never have a body say no length
             headers.append(("Content-Length", str(len(body))))
-        return captured["status"], 0, headers, body
+        return status, 0, headers, body
 
 
 def _read(conn: socket.socket, size: int) -> bytes:

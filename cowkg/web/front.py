@@ -223,22 +223,7 @@ class Front:
 
     def _call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], list[bytes]]:
         """Run the Flask app on one request (in a lane thread); the whole response."""
-        captured: dict[str, Any] = {}
-
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info=None):
-            captured["status"], captured["headers"] = int(status.split(" ", 1)[0]), headers
-            return lambda data: captured.setdefault("written", []).append(data)
-
-        result = self.app(environ, start_response)
-        try:
-            chunks = [bytes(c) for c in result if c]
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-        if environ["REQUEST_METHOD"] == "HEAD":
-            chunks = []
-        return captured["status"], captured["headers"], captured.get("written", []) + chunks
+        return call_app(self.app, environ)
 
     def _error(self, scope, proto, exc: CowkgError) -> int:
         """An error answered here, before Flask: the app's JSON error shape."""
@@ -254,6 +239,27 @@ class Front:
             headers.append(("Connection", "close"))
         proto.response_bytes(exc.http_status, headers, b"" if scope.method == "HEAD" else body)
         return exc.http_status
+
+
+def call_app(app: Flask, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], list[bytes]]:
+    """The whole response of the WSGI ``app`` to ``environ``: status, headers and the body's chunks
+    (none for HEAD)."""
+    captured: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info=None):
+        captured["status"], captured["headers"] = int(status.split(" ", 1)[0]), headers
+        return lambda data: captured.setdefault("written", []).append(data)
+
+    result = app(environ, start_response)
+    try:
+        chunks = [bytes(c) for c in result if c]
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    if environ["REQUEST_METHOD"] == "HEAD":
+        return captured["status"], captured["headers"], []
+    return captured["status"], captured["headers"], captured.get("written", []) + chunks
 
 
 def body_timeout(seconds: float) -> RequestTimeout:
