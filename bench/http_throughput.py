@@ -13,16 +13,18 @@ the project's PREFIX lines so every server understands it. Three rounds per serv
   the query as the engine reads it, without comments and layout;
 - ``heavy-unique``: the slowest third of the queries (by in-process time), unique.
 
-Servers: ``cowkg`` (``cowkg serve`` as shipped), ``oxigraph``, ``rdflib``, and on request two
-variants of ``cowkg serve`` with one change made by this script, never by the product
-(``VARIANTS``): ``cowkg-in-worker`` evaluates each query in the worker process itself instead of
-an evaluator process (so no query timeout and no memory limit: only a measurement; beside
-``cowkg`` it gives the cost of the evaluator hop, beside ``oxigraph`` what the Python front costs
-without it), ``cowkg-uvloop`` runs the workers on uvloop (why the server names asyncio's loop), and
+Servers: ``cowkg`` (``cowkg serve`` as shipped: the native front where ``scripts/setup.sh`` built
+it, else granian), ``oxigraph``, ``rdflib``; ``cowkg-granian`` and ``cowkg-native`` are ``cowkg
+serve`` with the ``front`` setting named; and on request variants of ``cowkg serve`` with one
+change made by this script, never by the product (``VARIANTS``, measured behind granian):
+``cowkg-in-worker`` evaluates each query in the worker process itself instead of an evaluator
+process (so no query timeout and no memory limit: only a measurement; beside ``cowkg`` it gives the
+cost of the evaluator hop, beside ``oxigraph`` what the Python front costs without it),
+``cowkg-uvloop`` runs the workers on uvloop (why the server names asyncio's loop), and
 ``cowkg-bare`` answers each query with no checks at all: the query string's text straight to
 pyoxigraph in an evaluator and back (the fastest the Python request path could be), and
-``cowkg-no-native`` reads every query in Python (``COWKG_NATIVE=off``: without the native
-scanner's plain decisions, ``cowkg.native``).
+``cowkg-no-native`` reads every query in Python (``COWKG_NATIVE=off``: without the native scanner's
+plain decisions, ``cowkg.native``).
 
 Two more servers answer the question what a native front would give (``bench/native_front``, a
 measurement prototype built with cargo, never shipped): a Rust front that hands each request to
@@ -36,6 +38,7 @@ the ratios cowkg / Oxigraph and cowkg / rdflib.
 Also the bounded load test: ``--only cowkg --clients 8 --seconds 30`` (0 errors expected).
 
 Usage: .venv/bin/python bench/http_throughput.py [--seconds 10] [--clients 4] [--only cowkg,oxigraph,rdflib]
+       .venv/bin/python bench/http_throughput.py --only cowkg,cowkg-granian,oxigraph,rdflib
        .venv/bin/python bench/http_throughput.py --only cowkg,cowkg-in-worker,oxigraph --rounds mix-unique
        .venv/bin/python bench/http_throughput.py --only cowkg,cowkg-bare,native-full,native-bare,oxigraph \
            --rounds mix-unique,heavy-unique
