@@ -326,6 +326,10 @@ granian.server.Server.__init__ = _on_uvloop
 }
 
 
+#: Variants that patch the granian front's code path (the native front would not run it).
+GRANIAN_VARIANTS = ("cowkg-in-worker", "cowkg-bare", "cowkg-no-native", "cowkg-uvloop")
+
+
 def start_servers(names: list[str], data: Path, tmp: Path, workers: int) -> dict:
     servers = {}
     if "cowkg-uvloop" in names:
@@ -340,8 +344,9 @@ def start_servers(names: list[str], data: Path, tmp: Path, workers: int) -> dict
         exe = VENV_BIN / "cowkg"
         if name == "cowkg" and exe.exists():
             cmd = [str(exe)]
-        else:
-            cmd = [sys.executable, "-c", VARIANTS.get(name, "") + "\nfrom cowkg.cli import main; main()"]
+        else:  # the variants that change the granian path run behind granian (``GRANIAN_VARIANTS``)
+            pin = "import os; os.environ['COWKG_FRONT'] = 'granian'\n" if name in GRANIAN_VARIANTS else ""
+            cmd = [sys.executable, "-c", pin + VARIANTS.get(name, "") + "\nfrom cowkg.cli import main; main()"]
         proc = subprocess.Popen([*cmd, "serve", "--port", str(port), "--workers", str(workers), "--no-access-log"],
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         servers[name] = (proc, port, "/sparql")
