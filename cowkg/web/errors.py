@@ -19,6 +19,10 @@ from ..media import negotiate
 
 log = logging.getLogger(__name__)
 
+#: The body of a bug's answer (500): its traceback is logged, never sent.
+INTERNAL_ERROR = {"status": 500, "error": "internal-error",
+                  "message": "internal error (logged with its traceback); please report it"}
+
 
 def wants_html() -> bool:
     """True when the client (a browser navigating) prefers HTML to JSON."""
@@ -87,5 +91,4 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _bug(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.full_path)
-        return render_error({"status": 500, "error": "internal-error",
-                             "message": "internal error (logged with its traceback); please report it"})
+        return render_error(dict(INTERNAL_ERROR))

@@ -18,13 +18,11 @@ that read the request differently would then lose a cache entry, never serve a w
 
 from __future__ import annotations
 
-import io
+import json
 import os
 import socket
 import struct
-import sys
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from flask import Flask
 
@@ -32,17 +30,18 @@ from .. import sandbox
 from ..answer import QuerySpec, evaluate
 from ..backends.virtuoso import Prepared
 from ..errors import CowkgError
+from ..native import FORMS
 from ..query import refuse
 from ..querytext import ParsedQuery, plain_parse
+from .errors import INTERNAL_ERROR
 from .evaluator import memory_exceeded
-from .front import call_app
+from .front import call_app, wsgi_environ
 from .http import CORS_HEADERS, POLICY_HEADERS, host_allowed
 from .sparql import OUTCOME_KEY, SPEC_KEY, answer_headers, etag_for, parse_bool, read_spec
 from .state import app_state
 
 #: Headers of a Flask answer that belong to one connection, not to the answer: the front sets its own.
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
-FORM_NAMES = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 CACHEABLE = 1
 
 
@@ -62,7 +61,7 @@ class Frame:
         self.decided: ParsedQuery | None = None
         if form and self.text is not None:  # the form's number, "g" after it when GRAPH may be there
             pairs = [tuple(map(int, pair.split(b","))) for pair in spans.split()]
-            self.decided = plain_parse(self.text, FORM_NAMES[int(form[:1])], key.decode("utf-8"), pairs,
+            self.decided = plain_parse(self.text, FORMS[int(form[:1])], key.decode("utf-8"), pairs,
                                        form.endswith(b"g"))
         #: The other parameters of a query request, decoded by the front: name -> values, in order.
         self.params: dict[str, list[str]] | None = None
@@ -78,35 +77,10 @@ class Frame:
         return ",".join(values) if values else None
 
     def environ(self, server: tuple[str, str]) -> dict[str, Any]:
-        """The WSGI environ of this request (as ``cowkg.web.front.Front`` builds it from granian's)."""
+        """The WSGI environ of this request, as the granian front builds it (``front.wsgi_environ``)."""
         path, _, query_string = self.target.partition("?")
-        environ = {
-            "REQUEST_METHOD": self.method,
-            "SCRIPT_NAME": "",
-            "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
-            "QUERY_STRING": query_string,
-            "SERVER_NAME": server[0],
-            "SERVER_PORT": server[1],
-            "SERVER_PROTOCOL": f"HTTP/{self.version}",
-            "REMOTE_ADDR": self.remote,
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(self.body),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": False,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
-        }
-        if self.body or self.method in ("POST", "PUT", "PATCH"):
-            environ["CONTENT_LENGTH"] = str(len(self.body))
-        for name, value in self.headers:
-            key = name.upper().replace("-", "_")
-            if key == "CONTENT_TYPE":
-                environ[key] = value
-            elif key not in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):
-                http = "HTTP_" + key
-                environ[http] = f"{environ[http]},{value}" if http in environ else value
-        return environ
+        return wsgi_environ(self.method, path, query_string, self.version, self.remote, server, self.headers,
+                            self.body)
 
 
 Answer = tuple[int, int, list[tuple[str, str]], bytes]
@@ -234,8 +208,7 @@ def serve(conn: socket.socket, worker: Worker) -> None:
 
             logging.getLogger(__name__).exception("the %s worker failed on %s %s", worker.role, frame.method,
                                                   frame.target[:200])
-            body = b'{"status": 500, "error": "internal-error", "message": "internal error (logged with its ' \
-                   b'traceback); please report it"}'
+            body = json.dumps(INTERNAL_ERROR).encode()
             status, flags = 500, 0
             headers = [("Content-Type", "application/json"), *CORS_HEADERS, *POLICY_HEADERS,
                        ("Content-Length", str(len(body)))]

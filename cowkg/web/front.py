@@ -27,6 +27,7 @@ import io
 import logging
 import sys
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -191,35 +192,9 @@ class Front:
 
     def _environ(self, scope, body: bytes) -> dict[str, Any]:
         host, _, port = (scope.server or "127.0.0.1:80").rpartition(":")
-        environ = {
-            "REQUEST_METHOD": scope.method,
-            "SCRIPT_NAME": "",
-            "PATH_INFO": unquote_to_bytes(scope.path).decode("latin-1"),
-            "QUERY_STRING": scope.query_string,
-            "SERVER_NAME": host,
-            "SERVER_PORT": port,
-            "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
-            "REMOTE_ADDR": scope.client.rsplit(":", 1)[0],
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": scope.scheme,
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
-        }
-        if body or scope.method in ("POST", "PUT", "PATCH"):
-            environ["CONTENT_LENGTH"] = str(len(body))
-        for key, value in scope.headers.items():
-            name = key.upper().replace("-", "_")
-            if name == "CONTENT_TYPE":
-                environ[name] = value
-            elif name in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):
-                continue  # the body is read already; Flask sees its real length
-            else:
-                http = "HTTP_" + name
-                environ[http] = f"{environ[http]},{value}" if http in environ else value
-        return environ
+        return wsgi_environ(scope.method, scope.path, scope.query_string, scope.http_version,
+                            scope.client.rsplit(":", 1)[0], (host, port), scope.headers.items(), body,
+                            scheme=scope.scheme, threads=True)
 
     def _call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], list[bytes]]:
         """Run the Flask app on one request (in a lane thread); the whole response."""
@@ -239,6 +214,42 @@ class Front:
             headers.append(("Connection", "close"))
         proto.response_bytes(exc.http_status, headers, b"" if scope.method == "HEAD" else body)
         return exc.http_status
+
+
+def wsgi_environ(method: str, path: str, query_string: str, http_version: str, remote: str,
+                 server: tuple[str, str], headers: Iterable[tuple[str, str]], body: bytes, *,
+                 scheme: str = "http", threads: bool = False) -> dict[str, Any]:
+    """The WSGI environ of a request read whole by a front (granian's here, or the native one's:
+    ``cowkg.web.framed``): ``path`` still percent-encoded, the body in memory, its real length."""
+    environ = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
+        "QUERY_STRING": query_string,
+        "SERVER_NAME": server[0],
+        "SERVER_PORT": server[1],
+        "SERVER_PROTOCOL": f"HTTP/{http_version}",
+        "REMOTE_ADDR": remote,
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": threads,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    if body or method in ("POST", "PUT", "PATCH"):
+        environ["CONTENT_LENGTH"] = str(len(body))
+    for key, value in headers:
+        name = key.upper().replace("-", "_")
+        if name == "CONTENT_TYPE":
+            environ[name] = value
+        elif name in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):
+            continue  # the body is read already; Flask sees its real length
+        else:
+            http = "HTTP_" + name
+            environ[http] = f"{environ[http]},{value}" if http in environ else value
+    return environ
 
 
 def call_app(app: Flask, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], list[bytes]]:

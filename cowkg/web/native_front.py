@@ -34,6 +34,7 @@ from flask import Flask
 
 from .. import native, sandbox
 from ..errors import CowkgError, InputError, Overloaded, PayloadTooLarge, RequestTimeout
+from .errors import INTERNAL_ERROR
 from .evaluator import HEAVY_AFTER, RESERVED, memory_exceeded, overloaded, query_timeout, too_many_heavy
 from .front import body_timeout, too_large
 from .http import CORS_HEADERS, POLICY_HEADERS
@@ -129,8 +130,7 @@ def error_config(cfg: dict, size: int, workers: int) -> list[str]:
     ]
     if cfg["query_memory"]:
         errors.append(line("memory", memory_exceeded(int(cfg["query_memory"]))))
-    errors.append('error=crashed {"status":500,"error":"internal-error","message":"internal error (logged with its '
-                  'traceback); please report it"}')
+    errors.append("error=crashed " + json.dumps(INTERNAL_ERROR, separators=(",", ":")))
     headers = [("Content-Type", "application/json"), ("Vary", "Accept"), *CORS_HEADERS, *POLICY_HEADERS]
     return errors + [f"error_header={name}: {value}" for name, value in headers]
 
