@@ -186,7 +186,7 @@ fn main() {
             let _ = std::thread::Builder::new().stack_size(64 << 10).spawn(move || {
                 let mut stream = stream;
                 let (status, body) = server.error("connections");
-                let _ = stream.write_all(&server.error_response(status, &body, true, false));
+                let _ = stream.write_all(&server.closing_error(status, &body));
             });
             continue;
         }
@@ -360,7 +360,7 @@ impl Server {
                               request.method, request.path());
                 }
                 let (status, body) = self.error(name);
-                let head = self.error_head(status, &body, name == "overloaded" || name == "heavy" || name == "pages_busy");
+                let head = self.error_head(&body, name == "overloaded" || name == "heavy" || name == "pages_busy");
                 (status, head, Arc::new(body.into_bytes()), false)
             }
         }
@@ -376,7 +376,7 @@ impl Server {
         (status, body)
     }
 
-    fn error_head(&self, _status: u16, body: &str, retry: bool) -> Vec<u8> {
+    fn error_head(&self, body: &str, retry: bool) -> Vec<u8> {
         let mut head = self.error_headers.clone();
         if retry {
             head.extend_from_slice(format!("Retry-After: {}\r\n", self.retry_after).as_bytes());
@@ -385,16 +385,12 @@ impl Server {
         head
     }
 
-    fn error_response(&self, status: u16, body: &str, close: bool, head_only: bool) -> Vec<u8> {
+    /// A whole error response after which the connection closes.
+    fn closing_error(&self, status: u16, body: &str) -> Vec<u8> {
         let mut out = format!("HTTP/1.1 {} {}\r\n", status, reason(status)).into_bytes();
-        out.extend_from_slice(&self.error_head(status, body, status == 503));
-        if close {
-            out.extend_from_slice(b"Connection: close\r\n");
-        }
-        out.extend_from_slice(b"\r\n");
-        if !head_only {
-            out.extend_from_slice(body.as_bytes());
-        }
+        out.extend_from_slice(&self.error_head(body, status == 503));
+        out.extend_from_slice(b"Connection: close\r\n\r\n");
+        out.extend_from_slice(body.as_bytes());
         out
     }
 
@@ -417,7 +413,7 @@ impl Server {
             }
             Refusal::TooLarge(None) => self.error("too_large"),
         };
-        Some(self.error_response(status, &body, true, false))
+        Some(self.closing_error(status, &body))
     }
 }
 
